@@ -1,0 +1,76 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "./env";
+import { capture, NotFoundError, type Outcome } from "./errors";
+import { applyMigrations } from "./migrations";
+import type { DurableHost, DurablePart, Migration, StarbasePlugin } from "./plugin";
+import { executeQuery } from "./query/execute";
+import type { QueryRequest, StatementResult } from "./query/types";
+
+export interface DatabaseStatus {
+  plugins: string[];
+  migrations: number;
+}
+
+/**
+ * The database: one SQLite-backed Durable Object. The worker reaches it by RPC;
+ * every method answers an `Outcome` so errors keep their kind across the boundary.
+ * Subclasses name their plugins; parts are created once per object.
+ */
+export abstract class StarbaseDurableObject extends DurableObject<Env> {
+  private readonly parts = new Map<string, DurablePart>();
+  private migrationCount = 0;
+
+  protected abstract plugins(): readonly StarbasePlugin[];
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const host = this.createHost();
+    for (const plugin of this.plugins()) {
+      const part = plugin.createDurablePart?.(host);
+      if (part) this.parts.set(plugin.name, part);
+    }
+    void ctx.blockConcurrencyWhile(() => this.start());
+  }
+
+  private async start(): Promise<void> {
+    const migrations: Migration[] = [...this.parts.values()].flatMap((p) => p.migrations ?? []);
+    applyMigrations(this.ctx.storage, migrations);
+    this.migrationCount = migrations.length;
+    for (const part of this.parts.values()) await part.onStart?.();
+  }
+
+  private createHost(): DurableHost {
+    return {
+      sql: this.ctx.storage.sql,
+      storage: this.ctx.storage,
+      env: this.env,
+      part: <T extends DurablePart>(name: string) => {
+        const part = this.parts.get(name);
+        if (!part) throw new Error(`plugin "${name}" has no durable part in this object`);
+        return part as T;
+      },
+      waitUntil: (promise) => this.ctx.waitUntil(promise),
+    };
+  }
+
+  async query(request: QueryRequest): Promise<Outcome<StatementResult[]>> {
+    return capture(() => executeQuery(this.ctx.storage, request));
+  }
+
+  async status(): Promise<Outcome<DatabaseStatus>> {
+    return capture(() => ({ plugins: [...this.parts.keys()], migrations: this.migrationCount }));
+  }
+
+  /** Calls `rpc[method]` of a plugin's durable part with `input`. */
+  async callPlugin(plugin: string, method: string, input: unknown): Promise<Outcome<unknown>> {
+    return capture(() => {
+      const fn = this.parts.get(plugin)?.rpc?.[method];
+      if (!fn) throw new NotFoundError(`plugin method ${plugin}.${method} does not exist`);
+      return fn(input);
+    });
+  }
+
+  override async alarm(info?: AlarmInvocationInfo): Promise<void> {
+    for (const part of this.parts.values()) await part.onAlarm?.(info);
+  }
+}

@@ -1,0 +1,42 @@
+import type { Context } from "hono";
+import { ForbiddenError } from "../errors";
+import type { AppEnv, SqlParam, StarbaseApp, StarbasePlugin } from "../plugin";
+import { parseQueryBody } from "../query/body";
+import { toJsonValue } from "../query/format";
+import { referencesInternalTable } from "../query/internal-tables";
+import type { Statement } from "../query/types";
+import { readJsonBody } from "./body";
+
+/** `POST /query` (rows as objects) and `POST /query/raw` (columns, rows, meta). */
+export function registerQueryRoutes(app: StarbaseApp, plugins: readonly StarbasePlugin[]): void {
+  const handle = (raw: boolean) => async (c: Context<AppEnv>) => {
+    const body = parseQueryBody(await readJsonBody(c));
+    const role = c.get("role");
+    const given = "transaction" in body ? body.transaction : [body];
+    const statements: Statement[] = [];
+    for (const s of given) {
+      let statement: Statement = { sql: s.sql, params: (s.params ?? []).map(toSqlParam) };
+      for (const plugin of plugins) statement = await plugin.beforeQuery({ ...statement, role });
+      if (role !== "admin" && referencesInternalTable(statement.sql)) {
+        throw new ForbiddenError("internal tables (prefix tmp_) are reserved for the admin role");
+      }
+      statements.push(statement);
+    }
+    const results = await c.get("database").query({ statements, transaction: "transaction" in body, raw });
+    const after = await Promise.all(
+      results.map(async (result, i) => {
+        let out: unknown = result;
+        for (const plugin of plugins)
+          out = await plugin.afterQuery({ sql: statements[i]!.sql, result: out, isRaw: raw, role });
+        return toJsonValue(out);
+      }),
+    );
+    return c.json({ result: "transaction" in body ? after : after[0] });
+  };
+  app.post("/query", handle(false));
+  app.post("/query/raw", handle(true));
+}
+
+function toSqlParam(value: string | number | boolean | null): SqlParam {
+  return typeof value === "boolean" ? (value ? 1 : 0) : value;
+}

@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { parseWith } from "../http/body";
+
+/** Durable Object SQLite refuses more bound parameters than this in one statement. */
+export const MAX_BOUND_PARAMETERS = 100;
+
+const param = z.union([z.string(), z.number(), z.boolean(), z.null()], {
+  error: "each param must be a string, number, boolean or null",
+});
+
+const statement = z.strictObject({
+  sql: z.string({ error: "sql must be a string" }).refine((s) => s.trim().length > 0, "sql must not be empty"),
+  params: z
+    .array(param, { error: "params must be an array" })
+    .max(MAX_BOUND_PARAMETERS, `at most ${MAX_BOUND_PARAMETERS} params per statement`)
+    .optional(),
+});
+
+const transaction = z.strictObject({
+  transaction: z
+    .array(statement, { error: "transaction must be an array of statements" })
+    .min(1, "transaction must hold at least one statement"),
+});
+
+export type StatementBody = z.infer<typeof statement>;
+export type QueryBody = StatementBody | z.infer<typeof transaction>;
+
+/** `{sql, params?}` or `{transaction: [{sql, params?}, ...]}`, as StarbaseDB accepts. */
+export function parseQueryBody(body: unknown): QueryBody {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw parseWith(z.object({}, { error: "body must be a JSON object with sql or transaction" }), body);
+  }
+  return "transaction" in body ? parseWith(transaction, body) : parseWith(statement, body);
+}

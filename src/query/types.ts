@@ -1,0 +1,23 @@
+import type { SqlParam } from "../plugin";
+
+export interface Statement {
+  sql: string;
+  params: SqlParam[];
+}
+
+export interface QueryRequest {
+  statements: Statement[];
+  /** True when the body was `{transaction: [...]}`: the answer is one result per statement. */
+  transaction: boolean;
+  raw: boolean;
+}
+
+export interface RawResult {
+  columns: string[];
+  rows: unknown[][];
+  meta: { rows_read: number; rows_written: number };
+}
+
+export type ObjectRows = Record<string, unknown>[];
+
+export type StatementResult = RawResult | ObjectRows;

@@ -1,0 +1,92 @@
+/**
+ * The contract of an external source, shaped like an `@outerbase/sdk` connection:
+ * open, run a statement with `?` placeholders, introspect, close.
+ * Every value a source returns is already converted to what Durable Object
+ * SQLite stores, without loss (see README "Type mapping").
+ */
+export type Dialect = "postgresql" | "mysql";
+
+/** What Durable Object SQLite stores and returns. */
+export type SqliteValue = null | number | string | ArrayBuffer;
+
+/** The SQLite column type a replica column is created with. */
+export type SqliteType = "INTEGER" | "REAL" | "TEXT" | "BLOB";
+
+/** A value bound to a source statement. Strings are passed as text and cast by the statement when needed. */
+export type SourceParam = null | number | string | boolean;
+
+export type SslMode = "off" | "require" | "verify-full";
+
+/** Connection settings after validation; exactly one way of reaching the database. */
+export type SourceConfig =
+  | {
+      dialect: Dialect;
+      host: string;
+      port?: number;
+      user: string;
+      password?: string;
+      database: string;
+      schema?: string;
+      ssl?: SslMode;
+    }
+  | { dialect: Dialect; url: string; schema?: string; ssl?: SslMode }
+  /** A PostgreSQL Cloudflare Hyperdrive binding's connection string. */
+  | { dialect: "postgresql"; hyperdrive: { connectionString: string }; schema?: string };
+
+export interface SourceOptions {
+  /** Milliseconds to establish the connection. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Milliseconds one statement may run. Default 30 000. */
+  statementTimeoutMs?: number;
+}
+
+export interface SourceColumn {
+  name: string;
+  /** The source's own type name, e.g. `timestamp with time zone`, `bigint unsigned`, `decimal(10,2)`. */
+  sourceType: string;
+  nullable: boolean;
+  /** The SQLite type a replica column gets. */
+  sqliteType: SqliteType;
+}
+
+export interface TableInfo {
+  /** Schema (PostgreSQL) or database (MySQL) the table lives in. */
+  schema: string;
+  name: string;
+  columns: SourceColumn[];
+  /** Primary key column names in key order; empty when the table has none. */
+  primaryKey: string[];
+}
+
+export interface QueryResult {
+  columns: string[];
+  /** Rows as arrays aligned with `columns`, values already converted for SQLite. */
+  rows: SqliteValue[][];
+}
+
+export interface SourceConnection {
+  readonly dialect: Dialect;
+  /** Runs one statement; `?` placeholders are bound to `params` in order. */
+  query(sql: string, params?: readonly SourceParam[]): Promise<QueryResult>;
+  /** Columns, types, nullability and primary key; NotFound-style ValidationError naming a missing table. */
+  describeTable(table: string): Promise<TableInfo>;
+  /** True when some index on `table` starts with `columns` in that order. */
+  hasIndexStartingWith(table: string, columns: readonly string[]): Promise<boolean>;
+  /** Closes the connection; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * Pure, dialect-specific SQL helpers used to plan statements without a connection.
+ */
+export interface SqlDialect {
+  readonly name: Dialect;
+  quoteIdentifier(name: string): string;
+  /** `"schema"."table"` or `` `db`.`table` `` (schema may be omitted for MySQL: the connection's database). */
+  qualifiedTable(schema: string | undefined, table: string): string;
+  /**
+   * Placeholder SQL and bound value that compare exactly against `column`
+   * given a value previously produced by this source (e.g. a cursor). Never rounds.
+   */
+  bindComparable(column: SourceColumn, value: SqliteValue): { sql: string; param: SourceParam };
+}

@@ -1,0 +1,7 @@
+import type { Env as AppBindings } from "../src/env";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends AppBindings {}
+  }
+}

@@ -1,0 +1,21 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ADMIN_AUTHORIZATION_TOKEN: "test-admin-token",
+          CLIENT_AUTHORIZATION_TOKEN: "test-client-token",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["src/**/*.test.ts", "plugins/**/*.test.ts", "test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
