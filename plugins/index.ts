@@ -1,4 +1,5 @@
 import type { StarbasePlugin } from "../src/plugin";
+import { CronPlugin } from "./cron";
 
 /** The plugins this deployment runs, in order. Each is one folder under `plugins/`. */
-export const plugins: readonly StarbasePlugin[] = [];
+export const plugins: readonly StarbasePlugin[] = [new CronPlugin()];

@@ -44,13 +44,16 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
       sql: this.ctx.storage.sql,
       storage: this.ctx.storage,
       env: this.env,
-      part: <T extends DurablePart>(name: string) => {
-        const part = this.parts.get(name);
-        if (!part) throw new Error(`plugin "${name}" has no durable part in this object`);
-        return part as T;
-      },
+      part: <T extends DurablePart>(name: string) => this.durablePart<T>(name),
       waitUntil: (promise) => this.ctx.waitUntil(promise),
     };
+  }
+
+  /** The durable part of a plugin, for in-object callers and tests. Throws if absent. */
+  durablePart<T extends DurablePart>(name: string): T {
+    const part = this.parts.get(name);
+    if (!part) throw new Error(`plugin "${name}" has no durable part in this object`);
+    return part as T;
   }
 
   async query(request: QueryRequest): Promise<Outcome<StatementResult[]>> {
