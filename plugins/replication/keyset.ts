@@ -1,0 +1,69 @@
+import type { SourceColumn, SourceParam, SqlDialect } from "../../src/sources/types";
+import type { Cursor } from "./cursor";
+
+export interface PagePlan {
+  dialect: SqlDialect;
+  schema?: string;
+  table: string;
+  /** Columns to read, in replica order; must include the tracking and key columns. */
+  columns: readonly SourceColumn[];
+  tracking: SourceColumn;
+  key: readonly SourceColumn[];
+  /** Read rows strictly after this position (or from its tracking value on when `key` is null). */
+  after: Cursor | null;
+  limit: number;
+}
+
+export interface PlannedQuery {
+  sql: string;
+  params: SourceParam[];
+}
+
+/**
+ * Plans one page: rows after `after` in (tracking, key) order. Rows that share a
+ * tracking value across a page boundary are told apart by the key, so none is
+ * skipped and none is read twice. A leading `tracking >= value` bound lets the
+ * source range-scan an index on the tracking column.
+ */
+export function buildPageQuery(plan: PagePlan): PlannedQuery {
+  const q = (c: SourceColumn) => plan.dialect.quoteIdentifier(c.name);
+  const order = [plan.tracking, ...plan.key];
+  const params: SourceParam[] = [];
+  const bind = (column: SourceColumn, value: Cursor["tracking"]) => {
+    const bound = plan.dialect.bindComparable(column, value);
+    params.push(bound.param);
+    return bound.sql;
+  };
+
+  let where: string;
+  const after = plan.after;
+  if (!after) {
+    where = `${q(plan.tracking)} IS NOT NULL`;
+  } else if (after.key === null) {
+    where = `${q(plan.tracking)} >= ${bind(plan.tracking, after.tracking)}`;
+  } else {
+    const values = [after.tracking, ...after.key];
+    where = `${q(plan.tracking)} >= ${bind(plan.tracking, after.tracking)} AND ${strictlyAfter(order, values, q, bind)}`;
+  }
+
+  const sql =
+    `SELECT ${plan.columns.map(q).join(", ")} FROM ${plan.dialect.qualifiedTable(plan.schema, plan.table)}` +
+    ` WHERE ${where} ORDER BY ${order.map(q).join(", ")} LIMIT ${Math.max(1, Math.floor(plan.limit))}`;
+  return { sql, params };
+}
+
+/** `(c0, c1, ...) > (v0, v1, ...)` spelled out, because row-value comparison is not sargable everywhere. */
+function strictlyAfter(
+  columns: readonly SourceColumn[],
+  values: readonly Cursor["tracking"][],
+  q: (c: SourceColumn) => string,
+  bind: (c: SourceColumn, v: Cursor["tracking"]) => string,
+): string {
+  const [column, ...restColumns] = columns;
+  const [value, ...restValues] = values;
+  if (!column) throw new Error("keyset order needs at least one column");
+  const greater = `${q(column)} > ${bind(column, value ?? null)}`;
+  if (restColumns.length === 0) return greater;
+  const equal = `${q(column)} = ${bind(column, value ?? null)}`;
+  return `(${greater} OR (${equal} AND ${strictlyAfter(restColumns, restValues, q, bind)}))`;
+}

@@ -1,0 +1,40 @@
+import type { Migration } from "../../src/plugin";
+
+export const JOBS_TABLE = "tmp_replication_jobs";
+export const RUNS_TABLE = "tmp_replication_runs";
+
+export const replicationMigrations: readonly Migration[] = [
+  {
+    id: "replication/001-jobs",
+    sql: `CREATE TABLE ${JOBS_TABLE} (
+      name TEXT PRIMARY KEY,
+      settings TEXT NOT NULL,
+      columns TEXT NOT NULL,
+      warnings TEXT NOT NULL,
+      cursor TEXT,
+      caught_up INTEGER NOT NULL DEFAULT 0,
+      rows_synced INTEGER NOT NULL DEFAULT 0,
+      last_run_at INTEGER,
+      last_success_at INTEGER,
+      last_error TEXT,
+      consecutive_failures INTEGER NOT NULL DEFAULT 0,
+      retry_at INTEGER,
+      created_at INTEGER NOT NULL
+    )`,
+  },
+  {
+    id: "replication/002-runs",
+    sql: `CREATE TABLE ${RUNS_TABLE} (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      job TEXT NOT NULL,
+      trigger TEXT NOT NULL,
+      started_at INTEGER NOT NULL,
+      ended_at INTEGER,
+      rows INTEGER NOT NULL DEFAULT 0,
+      pages INTEGER NOT NULL DEFAULT 0,
+      done INTEGER NOT NULL DEFAULT 0,
+      error TEXT
+    );
+    CREATE INDEX ${RUNS_TABLE}_by_job ON ${RUNS_TABLE} (job, id)`,
+  },
+];

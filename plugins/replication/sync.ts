@@ -1,0 +1,170 @@
+import { ValidationError } from "../../src/errors";
+import type { SourceConnection, SqlDialect } from "../../src/sources/types";
+import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
+import { buildPageQuery } from "./keyset";
+import type { Job } from "./model";
+import type { JobStore } from "./store";
+import {
+  createTableSql,
+  planWriteBatches,
+  quoteSqlite,
+  targetProblems,
+  upsertFromJsonSql,
+  upsertRowSql,
+  type ExistingColumn,
+} from "./target";
+
+/** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
+export interface RunBounds {
+  maxRows: number;
+  maxBytes: number;
+  maxMs: number;
+  /** Pages shrink below `batch_size` so that one page stays near this many bytes. */
+  pageBytes: number;
+}
+
+export const DEFAULT_BOUNDS: RunBounds = {
+  maxRows: 250_000,
+  maxBytes: 256 * 1024 * 1024,
+  maxMs: 15_000,
+  pageBytes: 4 * 1024 * 1024,
+};
+
+export interface SyncContext {
+  storage: DurableObjectStorage;
+  store: JobStore;
+  source: SourceConnection;
+  dialect: SqlDialect;
+  job: Job;
+  runId: number;
+  bounds: RunBounds;
+  /** Counters the caller reads even when the run fails part-way. */
+  tally: { rows: number; pages: number };
+}
+
+export interface SyncResult {
+  cursor: Cursor | null;
+  done: boolean;
+}
+
+/**
+ * Copies pages after the job's cursor until the source has nothing more or a
+ * bound is reached. Each page's rows, the advanced cursor and the run's counters
+ * commit in one SQLite transaction; the next page is read while this one is written.
+ */
+export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
+  const { job, bounds } = ctx;
+  const { settings, columns } = job;
+  ensureTarget(ctx.storage.sql, job);
+
+  const names = columns.map((c) => c.name);
+  const trackingIndex = names.indexOf(settings.tracking_col);
+  const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
+  const tracking = columns[trackingIndex]!;
+  const key = keyIndexes.map((i) => columns[i]!);
+  const upsertJson = upsertFromJsonSql(settings.target_table, columns, settings.primary_key);
+  const upsertRow = upsertRowSql(settings.target_table, columns, settings.primary_key);
+
+  const fetchPage = (after: Cursor | null, limit: number) => {
+    const query = buildPageQuery({
+      dialect: ctx.dialect,
+      schema: schemaOf(job),
+      table: settings.table_name,
+      columns,
+      tracking,
+      key,
+      after,
+      limit,
+    });
+    return ctx.source.query(query.sql, query.params);
+  };
+
+  const started = Date.now();
+  let saved = job.progress.cursor;
+  let position = runStart(saved, {
+    trackingType: settings.tracking_type,
+    caughtUp: job.progress.caught_up,
+    lookbackSeconds: settings.lookback_seconds,
+  });
+  let passedSaved = position === saved;
+  let limit = settings.batch_size;
+  let bytes = 0;
+  let next = fetchPage(position, limit);
+
+  for (;;) {
+    const page = await next;
+    const rows = page.rows;
+    const full = rows.length >= limit;
+    const batches = planWriteBatches(rows, { keyIndexes });
+    const pageBytes = batches.bytes;
+    const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
+    bytes += pageBytes;
+
+    const more =
+      full &&
+      ctx.tally.rows + rows.length < bounds.maxRows &&
+      bytes < bounds.maxBytes &&
+      Date.now() - started < bounds.maxMs;
+    if (more) {
+      limit = pageLimit(settings.batch_size, rows.length, pageBytes, bounds.pageBytes);
+      next = fetchPage(end, limit);
+      // If writing this page fails, the read in flight is abandoned; keep it from surfacing as unhandled.
+      next.catch(() => undefined);
+    }
+
+    const save = cursorToSave(saved, end, settings.tracking_type, passedSaved);
+    ctx.storage.transactionSync(() => {
+      for (const batch of batches.list) {
+        if (batch.kind === "json") ctx.storage.sql.exec(upsertJson, batch.json);
+        else ctx.storage.sql.exec(upsertRow, ...batch.values);
+      }
+      ctx.store.saveCursor(settings.name, save.cursor, rows.length);
+      ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
+    });
+    ctx.tally.rows += rows.length;
+    ctx.tally.pages += 1;
+    saved = save.cursor;
+    passedSaved = save.passedSaved;
+    position = end;
+
+    if (!full) return { cursor: saved, done: true };
+    if (!more) return { cursor: saved, done: false };
+  }
+}
+
+/** Rows for the next page: `batchSize`, or fewer when rows are wide, so a page stays near `targetBytes`. */
+export function pageLimit(batchSize: number, rows: number, bytes: number, targetBytes: number): number {
+  if (rows === 0 || bytes <= 0) return batchSize;
+  const perRow = bytes / rows;
+  return Math.max(1, Math.min(batchSize, Math.floor(targetBytes / perRow)));
+}
+
+function schemaOf(job: Job): string | undefined {
+  return "schema" in job.settings.source ? job.settings.source.schema : undefined;
+}
+
+/** Creates the replica table on the first run; refuses an existing table that does not fit. */
+export function ensureTarget(sql: SqlStorage, job: Job): void {
+  const { target_table: table, primary_key: key } = job.settings;
+  const existing = readTableColumns(sql, table);
+  if (existing.length === 0) {
+    sql.exec(createTableSql(table, job.columns, key));
+    return;
+  }
+  const problems = targetProblems(table, existing, job.columns, key);
+  if (problems.length) throw new ValidationError(problems.join("; "));
+}
+
+export function readTableColumns(sql: SqlStorage, table: string): ExistingColumn[] {
+  return sql
+    .exec<{ name: string; type: string; pk: number }>(`SELECT name, type, pk FROM pragma_table_info(?)`, table)
+    .toArray();
+}
+
+export function truncateTarget(sql: SqlStorage, table: string): void {
+  if (readTableColumns(sql, table).length) sql.exec(`DELETE FROM ${quoteSqlite(table)}`);
+}
+
+export function dropTarget(sql: SqlStorage, table: string): void {
+  sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(table)}`);
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import type { SourceColumn } from "../../src/sources/types";
+import {
+  affinityOf,
+  createTableSql,
+  planWriteBatches,
+  rowBytes,
+  targetProblems,
+  toHex,
+  upsertFromJsonSql,
+} from "./target";
+
+const col = (name: string, sqliteType: SourceColumn["sqliteType"]): SourceColumn => ({
+  name,
+  sourceType: "x",
+  nullable: true,
+  sqliteType,
+});
+const columns = [col("id", "INTEGER"), col("body", "TEXT"), col("data", "BLOB")];
+
+describe("createTableSql", () => {
+  it("creates mapped columns with the source key as primary key, quoting names", () => {
+    expect(createTableSql('we"ird', columns, ["id"])).toBe(
+      'CREATE TABLE IF NOT EXISTS "we""ird" ("id" INTEGER, "body" TEXT, "data" BLOB, PRIMARY KEY ("id"))',
+    );
+  });
+});
+
+describe("upsertFromJsonSql", () => {
+  it("expands one JSON parameter and updates every non-key column on conflict", () => {
+    expect(upsertFromJsonSql("t", columns, ["id"])).toBe(
+      `INSERT INTO "t" ("id", "body", "data") SELECT value ->> '$[0]', value ->> '$[1]', unhex(value ->> '$[2]') ` +
+        `FROM json_each(?) WHERE true ON CONFLICT ("id") DO UPDATE SET "body" = excluded."body", "data" = excluded."data"`,
+    );
+  });
+
+  it("does nothing on conflict when every column is key", () => {
+    expect(upsertFromJsonSql("t", [col("a", "INTEGER")], ["a"])).toMatch(/ON CONFLICT \("a"\) DO NOTHING$/);
+  });
+});
+
+describe("targetProblems", () => {
+  it("accepts a table with the same columns and key", () => {
+    const existing = [
+      { name: "id", type: "INTEGER", pk: 1 },
+      { name: "body", type: "TEXT", pk: 0 },
+      { name: "data", type: "BLOB", pk: 0 },
+    ];
+    expect(targetProblems("t", existing, columns, ["id"])).toEqual([]);
+  });
+
+  it("names a missing column, a type of another affinity and another key", () => {
+    const existing = [
+      { name: "id", type: "TEXT", pk: 0 },
+      { name: "body", type: "VARCHAR(10)", pk: 1 },
+    ];
+    expect(targetProblems("t", existing, columns, ["id"])).toEqual([
+      'existing table "t": column "id" is TEXT, expected INTEGER',
+      'existing table "t": column "data" is missing',
+      'existing table "t": primary key is (body), expected (id)',
+    ]);
+  });
+});
+
+describe("affinityOf", () => {
+  it.each([
+    ["BIGINT", "INTEGER"],
+    ["varchar(3)", "TEXT"],
+    ["", "BLOB"],
+    ["DOUBLE PRECISION", "REAL"],
+    ["DECIMAL(10,2)", "NUMERIC"],
+  ])("%s has %s affinity", (declared, affinity) => {
+    expect(affinityOf(declared)).toBe(affinity);
+  });
+});
+
+describe("planWriteBatches", () => {
+  it("packs rows into JSON batches under the size limit, blobs as hex", () => {
+    const rows = Array.from({ length: 10 }, (_, i) => [i, "x".repeat(100), new Uint8Array([0, i]).buffer]);
+    const { list, bytes } = planWriteBatches(rows, { keyIndexes: [0], maxChars: 1000 });
+    expect(list.every((b) => b.kind === "json" && b.json.length <= 1000)).toBe(true);
+    expect(list.reduce((n, b) => n + (b.kind === "json" ? b.rows : 1), 0)).toBe(10);
+    expect(JSON.parse((list[0] as { json: string }).json)[1]).toEqual([1, "x".repeat(100), "0001"]);
+    expect(bytes).toBe(10 * (8 + 100 + 2));
+  });
+
+  it("binds a row too large for a batch on its own", () => {
+    const big = [1, "y".repeat(5000), null];
+    const { list } = planWriteBatches([[0, "a", null], big, [2, "b", null]], { keyIndexes: [0], maxChars: 1000 });
+    expect(list.map((b) => b.kind)).toEqual(["json", "row", "json"]);
+  });
+
+  it("refuses a row over the 2 MB limit, naming its key", () => {
+    expect(() => planWriteBatches([[42, "z".repeat(2_100_000)]], { keyIndexes: [0] })).toThrow(
+      /row with key \(42\).*2 MB/,
+    );
+  });
+});
+
+describe("rowBytes and toHex", () => {
+  it("measures UTF-8 when a value could reach the limit", () => {
+    expect(rowBytes(["é".repeat(700_000)])).toBe(1_400_000);
+    expect(toHex(new Uint8Array([0, 15, 255]).buffer)).toBe("000fff");
+  });
+});

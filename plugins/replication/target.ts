@@ -1,0 +1,176 @@
+import type { SourceColumn, SqliteType, SqliteValue } from "../../src/sources/types";
+
+/** Durable Object SQLite's limit on one string, blob or row. */
+export const MAX_VALUE_BYTES = 2_000_000;
+/** Upper bound on one JSON batch parameter, in UTF-16 units (x3 stays under the 2 MB limit). */
+export const MAX_BATCH_CHARS = 600_000;
+
+export function quoteSqlite(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `CREATE TABLE` for a replica: source columns with mapped types, the source key as PRIMARY KEY. */
+export function createTableSql(table: string, columns: readonly SourceColumn[], key: readonly string[]): string {
+  const defs = columns.map((c) => `${quoteSqlite(c.name)} ${c.sqliteType}`);
+  defs.push(`PRIMARY KEY (${key.map(quoteSqlite).join(", ")})`);
+  return `CREATE TABLE IF NOT EXISTS ${quoteSqlite(table)} (${defs.join(", ")})`;
+}
+
+export interface ExistingColumn {
+  name: string;
+  type: string;
+  /** 1-based position in the primary key, 0 when not part of it (PRAGMA table_info's `pk`). */
+  pk: number;
+}
+
+/**
+ * Problems that stop an existing table from serving as this job's replica:
+ * a missing column, a column whose type has another affinity, or another key.
+ */
+export function targetProblems(
+  table: string,
+  existing: readonly ExistingColumn[],
+  columns: readonly SourceColumn[],
+  key: readonly string[],
+): string[] {
+  const byName = new Map(existing.map((c) => [c.name.toLowerCase(), c]));
+  const problems: string[] = [];
+  for (const column of columns) {
+    const found = byName.get(column.name.toLowerCase());
+    if (!found) problems.push(`column "${column.name}" is missing`);
+    else if (affinityOf(found.type) !== affinityOf(column.sqliteType)) {
+      problems.push(`column "${column.name}" is ${found.type || "untyped"}, expected ${column.sqliteType}`);
+    }
+  }
+  const existingKey = existing
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name.toLowerCase());
+  if (existingKey.join(",") !== key.map((k) => k.toLowerCase()).join(",")) {
+    problems.push(`primary key is (${existingKey.join(", ")}), expected (${key.join(", ")})`);
+  }
+  return problems.map((p) => `existing table "${table}": ${p}`);
+}
+
+/** SQLite's affinity rules (https://sqlite.org/datatype3.html, section 3.1). */
+export function affinityOf(declared: string): SqliteType | "NUMERIC" {
+  const t = declared.toUpperCase();
+  if (t.includes("INT")) return "INTEGER";
+  if (t.includes("CHAR") || t.includes("CLOB") || t.includes("TEXT")) return "TEXT";
+  if (t === "" || t.includes("BLOB")) return "BLOB";
+  if (t.includes("REAL") || t.includes("FLOA") || t.includes("DOUB")) return "REAL";
+  return "NUMERIC";
+}
+
+/**
+ * One upsert statement with a single bound parameter: a JSON array of rows
+ * expanded by `json_each`. This keeps any page under the 100-parameter limit.
+ */
+export function upsertFromJsonSql(table: string, columns: readonly SourceColumn[], key: readonly string[]): string {
+  const names = columns.map((c) => quoteSqlite(c.name));
+  const values = columns.map((c, i) =>
+    c.sqliteType === "BLOB" ? `unhex(value ->> '$[${i}]')` : `value ->> '$[${i}]'`,
+  );
+  return `INSERT INTO ${quoteSqlite(table)} (${names.join(", ")}) SELECT ${values.join(", ")} FROM json_each(?) WHERE true ${onConflict(columns, key)}`;
+}
+
+/** The same upsert with one bound parameter per column, for a row too large for a JSON batch. */
+export function upsertRowSql(table: string, columns: readonly SourceColumn[], key: readonly string[]): string {
+  const names = columns.map((c) => quoteSqlite(c.name));
+  return `INSERT INTO ${quoteSqlite(table)} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ${onConflict(columns, key)}`;
+}
+
+function onConflict(columns: readonly SourceColumn[], key: readonly string[]): string {
+  const keySet = new Set(key);
+  const updates = columns
+    .filter((c) => !keySet.has(c.name))
+    .map((c) => `${quoteSqlite(c.name)} = excluded.${quoteSqlite(c.name)}`);
+  const target = key.map(quoteSqlite).join(", ");
+  return updates.length
+    ? `ON CONFLICT (${target}) DO UPDATE SET ${updates.join(", ")}`
+    : `ON CONFLICT (${target}) DO NOTHING`;
+}
+
+export type WriteBatch = { kind: "json"; json: string; rows: number } | { kind: "row"; values: SqliteValue[] };
+
+/**
+ * Splits a page into upsert batches: JSON batches under `maxChars`, and single
+ * rows (bound directly) for rows too large to share a batch. Throws for a row
+ * beyond the Durable Object's 2 MB row limit, naming its key.
+ */
+export function planWriteBatches(
+  rows: readonly SqliteValue[][],
+  options: { keyIndexes: readonly number[]; maxChars?: number },
+): { list: WriteBatch[]; bytes: number } {
+  const maxChars = options.maxChars ?? MAX_BATCH_CHARS;
+  const batches: WriteBatch[] = [];
+  let pending: unknown[][] = [];
+  let pendingChars = 2;
+  let bytes = 0;
+  const flush = () => {
+    if (pending.length) batches.push({ kind: "json", json: JSON.stringify(pending), rows: pending.length });
+    pending = [];
+    pendingChars = 2;
+  };
+  for (const row of rows) {
+    const size = rowBytes(row);
+    bytes += size;
+    if (size > MAX_VALUE_BYTES) {
+      const key = options.keyIndexes.map((i) => String(row[i])).join(", ");
+      throw new RowTooLargeError(`row with key (${key}) is ${size} bytes, over the Durable Object's 2 MB row limit`);
+    }
+    const encoded = row.map(toJsonCell);
+    const chars = jsonLength(encoded);
+    if (chars > maxChars) {
+      flush();
+      batches.push({ kind: "row", values: row });
+      continue;
+    }
+    if (pendingChars + chars > maxChars) flush();
+    pending.push(encoded);
+    pendingChars += chars + 1;
+  }
+  flush();
+  return { list: batches, bytes };
+}
+
+export class RowTooLargeError extends Error {}
+
+function toJsonCell(value: SqliteValue): unknown {
+  return value instanceof ArrayBuffer ? toHex(value) : value;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+export function toHex(buffer: ArrayBuffer): string {
+  const bytes = new Uint8Array(buffer);
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  return out;
+}
+
+/** Characters the row takes in a JSON batch: exact for numbers, an upper bound for strings (escapes). */
+function jsonLength(cells: readonly unknown[]): number {
+  let n = 2;
+  for (const cell of cells) {
+    if (typeof cell === "string") n += cell.length * 2 + 3;
+    else n += 24;
+  }
+  return n;
+}
+
+/** Storage bytes of a row: UTF-8 for text (measured only when it could matter), 8 per number. */
+export function rowBytes(row: readonly SqliteValue[]): number {
+  let n = 0;
+  for (const value of row) {
+    if (typeof value === "string") n += value.length * 3 > MAX_VALUE_BYTES ? utf8Length(value) : value.length;
+    else if (value instanceof ArrayBuffer) n += value.byteLength;
+    else n += 8;
+  }
+  return n;
+}
+
+const encoder = new TextEncoder();
+function utf8Length(text: string): number {
+  return encoder.encode(text).length;
+}

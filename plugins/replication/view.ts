@@ -1,0 +1,82 @@
+import { displayCursor, lagSeconds } from "./cursor";
+import type { Job, JobState } from "./model";
+import { redactedSource } from "./source-config";
+
+export interface JobView {
+  name: string;
+  source: Record<string, unknown>;
+  table_name: string;
+  target_table: string;
+  columns: Array<{ name: string; source_type: string; sqlite_type: string; nullable: boolean }>;
+  tracking_col: string;
+  tracking_type: string;
+  primary_key: string[];
+  cron_tab: string;
+  batch_size: number;
+  lookback_seconds: number;
+  active: boolean;
+  warnings: string[];
+  created_at: string;
+  status: {
+    state: JobState;
+    cursor: ReturnType<typeof displayCursor>;
+    rows_synced: number;
+    last_run_at: string | null;
+    last_success_at: string | null;
+    last_error: string | null;
+    consecutive_failures: number;
+    retry_at: string | null;
+    next_run_at: string | null;
+    lag_seconds: number | null;
+  };
+}
+
+/** A job as the API answers it: settings with secrets redacted, and its status. */
+export function jobView(job: Job, live: { running: boolean; nextRunAt: string | null; now: number }): JobView {
+  const { settings, progress } = job;
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const state: JobState = live.running
+    ? "running"
+    : !settings.active
+      ? "paused"
+      : progress.consecutive_failures > 0
+        ? "failing"
+        : "idle";
+  const lag =
+    settings.tracking_type === "timestamp" && progress.cursor
+      ? (lagSeconds(progress.cursor.tracking, live.now) ?? null)
+      : null;
+  return {
+    name: settings.name,
+    source: redactedSource(settings.source),
+    table_name: settings.table_name,
+    target_table: settings.target_table,
+    columns: job.columns.map((c) => ({
+      name: c.name,
+      source_type: c.sourceType,
+      sqlite_type: c.sqliteType,
+      nullable: c.nullable,
+    })),
+    tracking_col: settings.tracking_col,
+    tracking_type: settings.tracking_type,
+    primary_key: settings.primary_key,
+    cron_tab: settings.cron_tab,
+    batch_size: settings.batch_size,
+    lookback_seconds: settings.lookback_seconds,
+    active: settings.active,
+    warnings: job.warnings,
+    created_at: new Date(job.created_at).toISOString(),
+    status: {
+      state,
+      cursor: displayCursor(progress.cursor),
+      rows_synced: progress.rows_synced,
+      last_run_at: iso(progress.last_run_at),
+      last_success_at: iso(progress.last_success_at),
+      last_error: progress.last_error,
+      consecutive_failures: progress.consecutive_failures,
+      retry_at: iso(progress.retry_at),
+      next_run_at: settings.active ? live.nextRunAt : null,
+      lag_seconds: lag,
+    },
+  };
+}
