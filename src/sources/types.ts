@@ -38,6 +38,8 @@ export interface SourceOptions {
   connectTimeoutMs?: number;
   /** Milliseconds one statement may run. Default 30 000. */
   statementTimeoutMs?: number;
+  /** Names the session on the server (PostgreSQL `application_name`, MySQL connect attribute `program_name`), so operators can find it. */
+  applicationName?: string;
 }
 
 export interface SourceColumn {

@@ -1,0 +1,139 @@
+/**
+ * Turns any accepted `SourceConfig` (parts, URL, Hyperdrive) into one
+ * connection target, and maps the SSL mode onto each driver's option. Pure.
+ */
+import { ValidationError } from "../errors";
+import { redact } from "../redact";
+import type { Dialect, SourceConfig, SourceOptions, SslMode } from "./types";
+
+export interface ConnectionTarget {
+  dialect: Dialect;
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  /** PostgreSQL schema (default `public`) or MySQL database (default: the connection's). */
+  schema: string;
+  ssl: SslMode;
+  /** Everything that must never appear in an error message. */
+  secrets: string[];
+}
+
+export const DEFAULT_OPTIONS: Required<SourceOptions> = {
+  connectTimeoutMs: 10_000,
+  statementTimeoutMs: 30_000,
+  applicationName: "starbase-edge-replica",
+};
+
+const DEFAULT_PORT: Record<Dialect, number> = { postgresql: 5432, mysql: 3306 };
+const SCHEMES: Record<string, Dialect> = {
+  "postgres:": "postgresql",
+  "postgresql:": "postgresql",
+  "mysql:": "mysql",
+  "mariadb:": "mysql",
+};
+
+/** libpq `sslmode` and MySQL `ssl-mode` values. Weaker "maybe TLS" modes mean off; verify-ca is upgraded, never downgraded. */
+const SSL_MODES: Record<string, SslMode> = {
+  disable: "off",
+  disabled: "off",
+  allow: "off",
+  prefer: "off",
+  preferred: "off",
+  false: "off",
+  require: "require",
+  required: "require",
+  true: "require",
+  "verify-ca": "verify-full",
+  verify_ca: "verify-full",
+  "verify-full": "verify-full",
+  verify_identity: "verify-full",
+};
+
+export function resolveConfig(config: SourceConfig): ConnectionTarget {
+  if ("hyperdrive" in config) {
+    return fromUrl("postgresql", config.hyperdrive.connectionString, config.schema, undefined);
+  }
+  if ("url" in config) return fromUrl(config.dialect, config.url, config.schema, config.ssl);
+  if (!config.host || !config.user || !config.database) {
+    throw new ValidationError("source config needs host, user and database");
+  }
+  return {
+    dialect: config.dialect,
+    host: config.host,
+    port: config.port ?? DEFAULT_PORT[config.dialect],
+    user: config.user,
+    password: config.password,
+    database: config.database,
+    schema: config.schema ?? defaultSchema(config.dialect, config.database),
+    ssl: config.ssl ?? "off",
+    secrets: config.password ? [config.password] : [],
+  };
+}
+
+function defaultSchema(dialect: Dialect, database: string): string {
+  return dialect === "postgresql" ? "public" : database;
+}
+
+/** `postgres://user:pass@host:5432/db?sslmode=require&schema=app`, `mysql://...?ssl-mode=REQUIRED`. */
+export function parseConnectionUrl(url: string): Omit<ConnectionTarget, "schema" | "ssl"> & { schema?: string; ssl?: SslMode } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ValidationError(`invalid connection URL ${redact(url)}`);
+  }
+  const dialect = SCHEMES[parsed.protocol];
+  if (!dialect) throw new ValidationError(`unsupported connection URL scheme ${parsed.protocol} (use postgres:// or mysql://)`);
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  const user = decodeURIComponent(parsed.username);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (!host || !user || !database) throw new ValidationError(`connection URL ${redact(url)} needs a user, host and database`);
+  const sslParam = parsed.searchParams.get("sslmode") ?? parsed.searchParams.get("ssl-mode") ?? parsed.searchParams.get("ssl");
+  let ssl: SslMode | undefined;
+  if (sslParam !== null) {
+    ssl = SSL_MODES[sslParam.toLowerCase()];
+    if (!ssl) throw new ValidationError(`unsupported sslmode ${JSON.stringify(sslParam)}`);
+  }
+  return {
+    dialect,
+    host,
+    port: parsed.port ? Number(parsed.port) : DEFAULT_PORT[dialect],
+    user,
+    password,
+    database,
+    schema: parsed.searchParams.get("schema") ?? undefined,
+    ssl,
+    secrets: [password, parsed.password].filter((s): s is string => !!s),
+  };
+}
+
+function fromUrl(dialect: Dialect, url: string, schema: string | undefined, ssl: SslMode | undefined): ConnectionTarget {
+  const parts = parseConnectionUrl(url);
+  if (parts.dialect !== dialect) {
+    throw new ValidationError(`connection URL is for ${parts.dialect} but the source dialect is ${dialect}`);
+  }
+  return {
+    ...parts,
+    schema: schema ?? parts.schema ?? defaultSchema(dialect, parts.database),
+    ssl: ssl ?? parts.ssl ?? "off",
+  };
+}
+
+/**
+ * `pg`'s `ssl` option. In workerd the runtime's TLS (StartTLS on the socket)
+ * always verifies the certificate; `require` only relaxes verification on Node.
+ */
+export function pgSslOption(mode: SslMode, host: string): false | { rejectUnauthorized: boolean; servername?: string } {
+  if (mode === "off") return false;
+  if (mode === "require") return { rejectUnauthorized: false };
+  return { rejectUnauthorized: true, servername: host };
+}
+
+/** `mysql2`'s `ssl` option: encryption without verification, or full verification against the host name. */
+export function mysqlSslOption(mode: SslMode): undefined | { rejectUnauthorized: boolean } {
+  if (mode === "off") return undefined;
+  return { rejectUnauthorized: mode === "verify-full" };
+}

@@ -1,0 +1,168 @@
+/**
+ * MySQL/MariaDB connector on `mysql2/promise`. Driver options make every
+ * lossy value arrive as text or bytes; mysql-types.ts converts them.
+ * Statements with parameters run as server-side prepared statements, so the
+ * server, not string splicing, decides where `?` placeholders are.
+ */
+import mysql from "mysql2/promise";
+import { type ConnectionTarget, mysqlSslOption } from "./config";
+import { sourceError, withDeadline } from "./failures";
+import { mysqlSqliteTypeOf, mysqlToSqliteValue, type MysqlRawValue } from "./mysql-types";
+import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
+import type { QueryResult, SourceConnection, SourceOptions, SourceParam, TableInfo } from "./types";
+
+/** Client-side backstop beyond the server's own statement limit, for a dead network. */
+const CLIENT_GRACE_MS = 1_000;
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/** Geometry is parsed into objects by default; keep its bytes (WKB) instead. */
+const typeCast: mysql.TypeCast = (field, next) => (field.type === "GEOMETRY" ? field.buffer() : next());
+
+export async function openMysql(target: ConnectionTarget, options: Required<SourceOptions>): Promise<SourceConnection> {
+  const where = `${target.host}:${target.port}/${target.database}`;
+  let connection: mysql.Connection | undefined;
+  try {
+    const connecting = mysql.createConnection({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database,
+      ssl: mysqlSslOption(target.ssl),
+      connectTimeout: options.connectTimeoutMs,
+      connectAttributes: { program_name: options.applicationName },
+      charset: "UTF8MB4_UNICODE_CI",
+      // Workers forbid eval/new Function: use mysql2's static row parsers.
+      disableEval: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      dateStrings: true,
+      jsonStrings: true,
+      timezone: "Z",
+      multipleStatements: false,
+      typeCast,
+    });
+    connection = await withDeadline(
+      connecting,
+      options.connectTimeoutMs + CLIENT_GRACE_MS,
+      () => new Error(`connect timed out after ${options.connectTimeoutMs} ms`),
+      () => void connecting.then((late) => late.destroy(), () => undefined),
+    );
+    await connection.query(await sessionSetup(connection, options.statementTimeoutMs));
+  } catch (error) {
+    connection?.destroy();
+    throw sourceError(error, `could not connect to MySQL at ${where}`, target.secrets);
+  }
+  return new MysqlConnection(connection, target, options);
+}
+
+/** UTC session time zone (TIMESTAMP text is then UTC) and the server-side statement limit, named per server kind. */
+async function sessionSetup(connection: mysql.Connection, statementTimeoutMs: number): Promise<string> {
+  const [rows] = await connection.query<mysql.RowDataPacket[]>({ sql: "SELECT VERSION()", rowsAsArray: true });
+  const version = String((rows[0] as unknown as string[] | undefined)?.[0] ?? "");
+  const limit = version.includes("MariaDB")
+    ? `max_statement_time = ${(Math.max(1, statementTimeoutMs) / 1000).toFixed(3)}`
+    : `max_execution_time = ${Math.max(1, Math.floor(statementTimeoutMs))}`;
+  return `SET time_zone = '+00:00', SESSION ${limit}`;
+}
+
+interface Field {
+  name: string;
+  columnType?: number;
+  flags: number | string[];
+  columnLength?: number;
+}
+
+class MysqlConnection implements SourceConnection {
+  readonly dialect = "mysql" as const;
+  private closed = false;
+
+  constructor(
+    private readonly connection: mysql.Connection,
+    private readonly target: ConnectionTarget,
+    private readonly options: Required<SourceOptions>,
+  ) {}
+
+  async query(sql: string, params: readonly SourceParam[] = []): Promise<QueryResult> {
+    if (this.closed) throw sourceError(new Error("connection is closed"), "MySQL query failed", this.target.secrets);
+    const timeoutMs = this.options.statementTimeoutMs;
+    const statement = { sql, rowsAsArray: true };
+    let rows: unknown;
+    let fields: Field[] | undefined;
+    try {
+      [rows, fields] = await withDeadline(
+        params.length === 0 ? this.connection.query(statement) : this.connection.execute(statement, [...params]),
+        timeoutMs + CLIENT_GRACE_MS,
+        () => new Error(`statement timed out after ${timeoutMs} ms`),
+        () => this.destroy(),
+      );
+    } catch (error) {
+      throw sourceError(error, "MySQL query failed", this.target.secrets);
+    }
+    // Statements without a result set (INSERT, SET...) return a header, not rows.
+    if (!Array.isArray(rows) || !fields) return { columns: [], rows: [] };
+    const types = fields.map((field) => ({
+      columnType: field.columnType ?? 253,
+      flags: typeof field.flags === "number" ? field.flags : 0,
+      columnLength: field.columnLength ?? 0,
+    }));
+    return {
+      columns: fields.map((field) => field.name),
+      rows: (rows as MysqlRawValue[][]).map((row) => row.map((raw, i) => mysqlToSqliteValue(types[i]!, raw))),
+    };
+  }
+
+  async describeTable(table: string): Promise<TableInfo> {
+    const schema = this.target.schema;
+    const columns = await this.query(
+      `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE
+         FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+        ORDER BY ORDINAL_POSITION`,
+      [schema, table],
+    );
+    if (columns.rows.length === 0) throw tableNotFound(schema, table);
+    const primary = await this.indexes(table, true);
+    return {
+      schema,
+      name: table,
+      columns: columns.rows.map(([name, columnType, nullable]) => ({
+        name: String(name),
+        sourceType: String(columnType),
+        nullable: nullable === "YES",
+        sqliteType: mysqlSqliteTypeOf(String(columnType)),
+      })),
+      primaryKey: primary[0] ?? [],
+    };
+  }
+
+  async hasIndexStartingWith(table: string, columns: readonly string[]): Promise<boolean> {
+    return someIndexStartsWith(await this.indexes(table, false), columns);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // COM_QUIT politely; a server that does not answer gets the socket destroyed.
+    await withDeadline(this.connection.end(), CLOSE_TIMEOUT_MS, () => new Error("close timed out"), () =>
+      this.connection.destroy(),
+    ).catch(() => this.connection.destroy());
+  }
+
+  private destroy(): void {
+    this.closed = true;
+    this.connection.destroy();
+  }
+
+  private async indexes(table: string, primaryOnly: boolean): Promise<string[][]> {
+    const result = await this.query(
+      `SELECT INDEX_NAME, COLUMN_NAME
+         FROM information_schema.STATISTICS
+        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND (INDEX_NAME = 'PRIMARY' OR ? = 0)
+        ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
+      [this.target.schema, table, primaryOnly ? 1 : 0],
+    );
+    return groupIndexColumns(result.rows.map(([index, column]) => [String(index), column === null ? null : String(column)]));
+  }
+}

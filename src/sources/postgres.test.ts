@@ -1,0 +1,222 @@
+/**
+ * Integration tests against the real PostgreSQL 15 at 127.0.0.1:5432
+ * (user postgres, trust auth, database `test`), run inside workerd.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError, SourceUnavailableError, ValidationError } from "../errors";
+import { openSource, postgresDialect, requireColumns, withSource } from "./index";
+import { assertDurableObjectRoundTrip, bytes, eventually, uniqueSuffix } from "./test-support";
+import type { SourceConfig, SourceConnection, SqliteValue } from "./types";
+
+const suffix = uniqueSuffix();
+const table = `src_types_${suffix}`;
+const mood = `mood_${suffix}`;
+const appName = `sources-test-${suffix}`;
+const config: SourceConfig = { dialect: "postgresql", host: "127.0.0.1", port: 5432, user: "postgres", database: "test" };
+
+let admin: SourceConnection;
+
+const COLUMNS = `
+  id integer PRIMARY KEY,
+  c_int2 smallint, c_int4 integer, c_int8 bigint NOT NULL DEFAULT 0, c_numeric numeric, c_num_scale numeric(10,2),
+  c_float4 real, c_float8 double precision, c_bool boolean,
+  c_text text, c_varchar varchar(20), c_char char(5), c_uuid uuid, c_enum ${mood}, c_inet inet, c_cidr cidr, c_macaddr macaddr,
+  c_date date, c_time time(6), c_timetz timetz, c_ts timestamp(6), c_tstz timestamptz(6), c_interval interval,
+  c_json json, c_jsonb jsonb, c_int_arr integer[], c_text_arr text[], c_num_arr numeric[], c_enum_arr ${mood}[], c_bytea bytea`;
+
+const ROW_MAX = `(1, 32767, 2147483647, 9223372036854775807, 12345678901234567890.12345678901234567890, 99999999.99,
+  1.1, 1.7976931348623157e308, true,
+  'héllo 🙂 wörld', '', 'ab', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'happy', '192.168.0.1/24', '10.0.0.0/8', '08:00:2b:01:02:03',
+  '2024-02-29', '23:59:59.999999', '12:00:00+05:30', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456+05:30',
+  '1 year 2 months 3 days 04:05:06.5',
+  '{"a": [1, 2.50, {"b": null}], "big": 12345678901234567890}', '{"b": 1, "a": [true, "🙂"]}',
+  '{}', '{"a b","c\\"d",NULL,""}', '{1.10,12345678901234567890.5}', '{happy,sad}', '\\x00ff0000'::bytea)`;
+
+const ROW_MIN = `(2, -32768, -2147483648, -9223372036854775808, -0.000000000000000000000000000000000000001, -99999999.99,
+  'NaN', '-Infinity', false,
+  '', '', '', '00000000-0000-0000-0000-000000000000', 'sad', '::1', '::/0', '00:00:00:00:00:00',
+  '0044-03-15 BC', '00:00:00', '00:00:00-08', '-infinity', '2023-12-31 20:00:00.5-08:00',
+  '-1 days', 'null', '[]', '{{1,2},{3,NULL}}', '{}', '{}', '{}', '\\x'::bytea)`;
+
+const ROW_NULL = "(3" + ", NULL".repeat(2) + ", 0" + ", NULL".repeat(26) + ")";
+
+/** Every value exactly as the connector must return it. */
+const EXPECTED: SqliteValue[][] = [
+  [
+    1, 32767, 2147483647, "9223372036854775807", "12345678901234567890.12345678901234567890", "99999999.99",
+    1.1, 1.7976931348623157e308, 1,
+    "héllo 🙂 wörld", "", "ab   ", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "happy", "192.168.0.1/24", "10.0.0.0/8", "08:00:2b:01:02:03",
+    "2024-02-29", "23:59:59.999999", "12:00:00+05:30", "2024-01-02T03:04:05.123456", "2024-01-01T21:34:05.123456Z",
+    "P1Y2M3DT4H5M6.5S",
+    '{"a": [1, 2.50, {"b": null}], "big": 12345678901234567890}', '{"a": [true, "🙂"], "b": 1}',
+    "[]", '["a b","c\\"d",null,""]', '["1.10","12345678901234567890.5"]', '["happy","sad"]', bytes(0, 255, 0, 0),
+  ],
+  [
+    2, -32768, -2147483648, "-9223372036854775808", "-0.000000000000000000000000000000000000001", "-99999999.99",
+    "NaN", "-Infinity", 0,
+    "", "", "     ", "00000000-0000-0000-0000-000000000000", "sad", "::1", "::/0", "00:00:00:00:00:00",
+    "0044-03-15 BC", "00:00:00", "00:00:00-08", "-infinity", "2024-01-01T04:00:00.500000Z",
+    "P-1D", "null", "[]", "[[1,2],[3,null]]", "[]", "[]", "[]", bytes(),
+  ],
+  [3, null, null, 0, ...Array<null>(26).fill(null)],
+];
+
+beforeAll(async () => {
+  admin = await openSource(config);
+  await admin.query(`CREATE TYPE ${mood} AS ENUM ('happy', 'sad')`);
+  await admin.query(`CREATE TABLE ${table} (${COLUMNS})`);
+  await admin.query(`CREATE INDEX ON ${table} (c_int8, c_tstz)`);
+  await admin.query(`INSERT INTO ${table} VALUES ${ROW_MAX}, ${ROW_MIN}, ${ROW_NULL}`);
+});
+
+afterAll(async () => {
+  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  await admin.query(`DROP TYPE IF EXISTS ${mood}`);
+  await admin.close();
+});
+
+async function sessionsOfThisTest(): Promise<number> {
+  const result = await admin.query("SELECT count(*)::int FROM pg_stat_activity WHERE application_name = ?", [appName]);
+  return result.rows[0]![0] as number;
+}
+
+describe("PostgreSQL values", () => {
+  it("converts every type exactly", async () => {
+    const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);
+    expect(result.columns[0]).toBe("id");
+    expect(result.rows).toEqual(EXPECTED);
+  });
+
+  it("stores the converted values in Durable Object SQLite without loss", async () => {
+    const info = await admin.describeTable(table);
+    const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);
+    await assertDurableObjectRoundTrip(info.columns, result.rows);
+  });
+
+  it("binds ? parameters and keeps ? inside strings, identifiers and casts", async () => {
+    const result = await admin.query(`SELECT ?::bigint + 1, '?' AS "q?", ?::text || $$?$$, ?::boolean, ?::numeric`, [
+      "9223372036854775806",
+      "a",
+      true,
+      "0.1000000000000000000001",
+    ]);
+    expect(result.columns).toEqual(["?column?", "q?", "?column?", "bool", "numeric"]);
+    expect(result.rows).toEqual([["9223372036854775807", "?", "a?", 1, "0.1000000000000000000001"]]);
+  });
+});
+
+describe("PostgreSQL introspection", () => {
+  it("describes columns in order with format_type names, nullability and primary key", async () => {
+    const info = await admin.describeTable(table);
+    expect(info.schema).toBe("public");
+    expect(info.primaryKey).toEqual(["id"]);
+    const byName = Object.fromEntries(info.columns.map((c) => [c.name, c]));
+    expect(info.columns.map((c) => c.name).slice(0, 4)).toEqual(["id", "c_int2", "c_int4", "c_int8"]);
+    expect(byName.id).toMatchObject({ sourceType: "integer", nullable: false, sqliteType: "INTEGER" });
+    expect(byName.c_int8).toMatchObject({ sourceType: "bigint", nullable: false, sqliteType: "INTEGER" });
+    expect(byName.c_num_scale).toMatchObject({ sourceType: "numeric(10,2)", nullable: true, sqliteType: "TEXT" });
+    expect(byName.c_tstz).toMatchObject({ sourceType: "timestamp(6) with time zone", sqliteType: "TEXT" });
+    expect(byName.c_enum).toMatchObject({ sourceType: mood, sqliteType: "TEXT" });
+    expect(byName.c_float8).toMatchObject({ sqliteType: "REAL" });
+    expect(byName.c_bytea).toMatchObject({ sqliteType: "BLOB" });
+    expect(byName.c_int_arr).toMatchObject({ sourceType: "integer[]", sqliteType: "TEXT" });
+  });
+
+  it("names a missing table and missing columns", async () => {
+    await expect(admin.describeTable(`nope_${suffix}`)).rejects.toThrow(new ValidationError(`table public.nope_${suffix} not found`));
+    const info = await admin.describeTable(table);
+    expect(() => requireColumns(info, ["id", "nope", "c_int8", "zap"])).toThrow(/has no columns "nope", "zap"/);
+    expect(() => requireColumns(info, ["id", "c_tstz"])).not.toThrow();
+  });
+
+  it("finds indexes by leading columns", async () => {
+    expect(await admin.hasIndexStartingWith(table, ["id"])).toBe(true);
+    expect(await admin.hasIndexStartingWith(table, ["c_int8"])).toBe(true);
+    expect(await admin.hasIndexStartingWith(table, ["c_int8", "c_tstz"])).toBe(true);
+    expect(await admin.hasIndexStartingWith(table, ["c_tstz"])).toBe(false);
+    expect(await admin.hasIndexStartingWith(table, ["c_int8", "id"])).toBe(false);
+  });
+
+  it("bindComparable finds rows exactly by the values the connector produced", async () => {
+    const info = await admin.describeTable(table);
+    const rows = (await admin.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
+    for (const name of ["c_int8", "c_numeric", "c_tstz", "c_ts", "c_bool", "c_bytea", "c_float8", "c_enum", "c_char", "c_date"]) {
+      const index = info.columns.findIndex((c) => c.name === name);
+      const column = info.columns[index]!;
+      for (const row of rows.slice(0, 2)) {
+        const { sql, param } = postgresDialect.bindComparable(column, row[index]!);
+        const found = await admin.query(`SELECT id FROM ${table} WHERE ${postgresDialect.quoteIdentifier(name)} = ${sql}`, [param]);
+        expect(found.rows, `${name} = ${String(row[index])}`).toEqual([[row[0]]]);
+      }
+    }
+  });
+});
+
+describe("PostgreSQL errors and connection hygiene", () => {
+  const options = { applicationName: appName, statementTimeoutMs: 300, connectTimeoutMs: 2_000 };
+
+  it("closes after success", async () => {
+    const seen = await withSource(config, async (source) => {
+      const during = await sessionsOfThisTest();
+      await source.query("SELECT 1");
+      return during;
+    }, options);
+    expect(seen).toBe(1);
+    expect(await eventually(sessionsOfThisTest, 0)).toBe(0);
+  });
+
+  it("reports the server's SQL error (never an empty result) and closes", async () => {
+    const failing = withSource(config, (source) => source.query(`SELECT * FROM missing_${suffix}`), options);
+    await expect(failing).rejects.toBeInstanceOf(SourceUnavailableError);
+    await expect(failing).rejects.toThrow(`relation "missing_${suffix}" does not exist`);
+    expect(await eventually(sessionsOfThisTest, 0)).toBe(0);
+  });
+
+  it("enforces the statement timeout and closes", async () => {
+    const started = Date.now();
+    const slow = withSource(config, (source) => source.query("SELECT pg_sleep(5)"), options);
+    await expect(slow).rejects.toThrow(/statement timeout/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await eventually(sessionsOfThisTest, 0)).toBe(0);
+  });
+
+  it("rejects a placeholder/parameter count mismatch", async () => {
+    await expect(admin.query("SELECT ?, ?", [1])).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it("never shows the password: server-side failure through a URL", async () => {
+    const secret = "Sup3r-Secret!pw";
+    const url = `postgres://postgres:${encodeURIComponent(secret)}@127.0.0.1:5432/nodb_${suffix}`;
+    const error = await openSource({ dialect: "postgresql", url }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceUnavailableError);
+    const message = (error as AppError).message;
+    expect(message).toContain(`database "nodb_${suffix}" does not exist`);
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain(encodeURIComponent(secret));
+  });
+
+  it("never shows the password: unreachable server through parts and Hyperdrive", async () => {
+    const secret = "another-S3cret";
+    const parts = await openSource(
+      { dialect: "postgresql", host: "127.0.0.1", port: 1, user: "u", password: secret, database: "d" },
+      { connectTimeoutMs: 1_000 },
+    ).catch((e: unknown) => e);
+    expect(parts).toBeInstanceOf(SourceUnavailableError);
+    expect((parts as AppError).message).toMatch(/could not connect to PostgreSQL at 127\.0\.0\.1:1\/d: \S/);
+    expect((parts as AppError).message).not.toContain(secret);
+    const hyperdrive = await openSource(
+      { dialect: "postgresql", hyperdrive: { connectionString: `postgresql://u:${secret}@127.0.0.1:1/d` } },
+      { connectTimeoutMs: 1_000 },
+    ).catch((e: unknown) => e);
+    expect(hyperdrive).toBeInstanceOf(SourceUnavailableError);
+    expect((hyperdrive as AppError).message).not.toContain(secret);
+  });
+
+  it("connects through a Hyperdrive-style connection string", async () => {
+    const result = await withSource(
+      { dialect: "postgresql", hyperdrive: { connectionString: "postgresql://postgres:x@127.0.0.1:5432/test" } },
+      (source) => source.query("SELECT current_setting('TimeZone'), current_database()"),
+    );
+    expect(result.rows).toEqual([["UTC", "test"]]);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * PostgreSQL connector on `pg` (works in workerd through nodejs_compat sockets).
+ * Every value arrives as the server's text (identity type parsers) and is
+ * converted by pg-types.ts, so nothing passes through a lossy JS parse.
+ */
+import pg from "pg";
+import { ValidationError } from "../errors";
+import { type ConnectionTarget, pgSslOption } from "./config";
+import { sourceError, withDeadline } from "./failures";
+import { rewritePlaceholders } from "./pg-placeholders";
+import { builtinPgType, pgSqliteTypeOf, pgToSqliteValue, type PgValueType } from "./pg-types";
+import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
+import type { QueryResult, SourceConnection, SourceOptions, SourceParam, SqliteValue, TableInfo } from "./types";
+
+/** Identity parsers: pg hands back exactly the text the server sent. */
+const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+/** Client-side backstop beyond the server's statement_timeout, for a dead network. */
+const CLIENT_GRACE_MS = 1_000;
+
+/** The session settings the value mapping depends on (see pg-types.ts). */
+function sessionSetup(statementTimeoutMs: number): string {
+  return [
+    "SET TimeZone = 'UTC'",
+    "SET DateStyle = 'ISO, YMD'",
+    "SET IntervalStyle = 'iso_8601'",
+    "SET bytea_output = 'hex'",
+    "SET extra_float_digits = 1",
+    `SET statement_timeout = ${Math.max(1, Math.floor(statementTimeoutMs))}`,
+  ].join("; ");
+}
+
+export async function openPostgres(target: ConnectionTarget, options: Required<SourceOptions>): Promise<SourceConnection> {
+  const client = new pg.Client({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    ssl: pgSslOption(target.ssl, target.host),
+    application_name: options.applicationName,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    types: RAW_TEXT,
+  });
+  // Without a listener, a socket error after end() (pg-cloudflare reports "This
+  // socket has been closed" from its read loop) is re-thrown inside a promise
+  // callback and surfaces as an unhandled rejection. Errors that matter also
+  // reject the pending query, so this listener only has to absorb them.
+  client.on("error", () => undefined);
+  const where = `${target.host}:${target.port}/${target.database}`;
+  try {
+    await withDeadline(
+      client.connect(),
+      options.connectTimeoutMs + CLIENT_GRACE_MS,
+      () => new Error(`connect timed out after ${options.connectTimeoutMs} ms`),
+      () => void client.end().catch(() => undefined),
+    );
+    await client.query(sessionSetup(options.statementTimeoutMs));
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw sourceError(error, `could not connect to PostgreSQL at ${where}`, target.secrets);
+  }
+  return new PostgresConnection(client, target, options);
+}
+
+class PostgresConnection implements SourceConnection {
+  readonly dialect = "postgresql" as const;
+  private closed = false;
+  /** Value types of OIDs found through pg_type (enums, domains, extension types and their arrays). */
+  private readonly types = new Map<number, PgValueType>();
+
+  constructor(
+    private readonly client: pg.Client,
+    private readonly target: ConnectionTarget,
+    private readonly options: Required<SourceOptions>,
+  ) {}
+
+  async query(sql: string, params: readonly SourceParam[] = []): Promise<QueryResult> {
+    const rewritten = rewritePlaceholders(sql);
+    if (rewritten.count > 0 && rewritten.count !== params.length) {
+      throw new ValidationError(`statement has ${rewritten.count} placeholders but ${params.length} parameters were given`);
+    }
+    const result = await this.run(rewritten.sql, params);
+    const valueTypes = await this.valueTypes(result.fields.map((field) => field.dataTypeID));
+    return {
+      columns: result.fields.map((field) => field.name),
+      rows: (result.rows as unknown as Array<Array<string | null>>).map((row) =>
+        row.map((raw, i): SqliteValue => pgToSqliteValue(valueTypes[i]!, raw)),
+      ),
+    };
+  }
+
+  async describeTable(table: string): Promise<TableInfo> {
+    const schema = this.target.schema;
+    const columns = await this.query(
+      `SELECT a.attname,
+              format_type(a.atttypid, a.atttypmod),
+              NOT a.attnotnull,
+              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_type t ON t.oid = a.atttypid
+        WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        ORDER BY a.attnum`,
+      [schema, table],
+    );
+    if (columns.rows.length === 0) throw tableNotFound(schema, table);
+    const primary = await this.indexes(table, true);
+    return {
+      schema,
+      name: table,
+      columns: columns.rows.map(([name, sourceType, nullable, baseType]) => ({
+        name: String(name),
+        sourceType: String(sourceType),
+        nullable: nullable === 1,
+        sqliteType: pgSqliteTypeOf(String(baseType)),
+      })),
+      primaryKey: primary[0] ?? [],
+    };
+  }
+
+  async hasIndexStartingWith(table: string, columns: readonly string[]): Promise<boolean> {
+    return someIndexStartsWith(await this.indexes(table, false), columns);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.end().catch(() => undefined);
+  }
+
+  /** Key columns (not INCLUDE columns) of valid indexes on the table, in key order. */
+  private async indexes(table: string, primaryOnly: boolean): Promise<string[][]> {
+    const result = await this.query(
+      `SELECT ic.relname, a.attname
+         FROM pg_index i
+         JOIN pg_class t ON t.oid = i.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         JOIN pg_class ic ON ic.oid = i.indexrelid
+         CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+         LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0
+        WHERE n.nspname = ? AND t.relname = ? AND i.indisvalid AND k.ord <= i.indnkeyatts
+          AND (i.indisprimary OR NOT ?::boolean)
+        ORDER BY ic.relname, k.ord`,
+      [this.target.schema, table, primaryOnly],
+    );
+    return groupIndexColumns(result.rows.map(([index, column]) => [String(index), column === null ? null : String(column)]));
+  }
+
+  private async run(text: string, params: readonly SourceParam[]): Promise<pg.QueryResult> {
+    if (this.closed) throw sourceError(new Error("connection is closed"), "PostgreSQL query failed", this.target.secrets);
+    const timeoutMs = this.options.statementTimeoutMs;
+    try {
+      const result: pg.QueryResult | pg.QueryResult[] = await withDeadline(
+        this.client.query({ text, values: [...params], rowMode: "array", types: RAW_TEXT }),
+        timeoutMs + CLIENT_GRACE_MS,
+        () => new Error(`statement timed out after ${timeoutMs} ms`),
+        () => void this.close(),
+      );
+      // A multi-statement text without parameters yields one result per statement: keep the last.
+      return Array.isArray(result) ? result[result.length - 1]! : result;
+    } catch (error) {
+      throw sourceError(error, "PostgreSQL query failed", this.target.secrets);
+    }
+  }
+
+  /** Resolves each column OID to a value type, asking pg_type once per unknown OID. */
+  private async valueTypes(oids: readonly number[]): Promise<PgValueType[]> {
+    for (let round = 0; round < 4; round++) {
+      const unknown = [...new Set(oids.flatMap((oid) => this.missingOids(oid)))];
+      if (unknown.length === 0) break;
+      const catalog = await this.run(
+        "SELECT oid::int8, typcategory, typelem::int8, typbasetype::int8 FROM pg_type WHERE oid = ANY($1::oid[])",
+        [`{${unknown.join(",")}}`],
+      );
+      for (const [oid, category, element, base] of catalog.rows as unknown as Array<[string, string, string, string]>) {
+        this.catalog.set(Number(oid), { category, element: Number(element), base: Number(base) });
+      }
+      // OIDs the catalog does not know (dropped types) are plain text.
+      for (const oid of unknown) if (!this.catalog.has(oid)) this.catalog.set(oid, { category: "X", element: 0, base: 0 });
+    }
+    return oids.map((oid) => this.resolve(oid));
+  }
+
+  private readonly catalog = new Map<number, { category: string; element: number; base: number }>();
+
+  /** OIDs still needed from pg_type before `oid` can be resolved. */
+  private missingOids(oid: number): number[] {
+    if (builtinPgType(oid) !== undefined || this.types.has(oid)) return [];
+    const entry = this.catalog.get(oid);
+    if (!entry) return [oid];
+    if (entry.base !== 0) return this.missingOids(entry.base);
+    if (entry.category === "A" && entry.element !== 0) return this.missingOids(entry.element);
+    return [];
+  }
+
+  private resolve(oid: number): PgValueType {
+    const known = builtinPgType(oid) ?? this.types.get(oid);
+    if (known !== undefined) return known;
+    const entry = this.catalog.get(oid);
+    let type: PgValueType = oid;
+    if (entry && entry.base !== 0) type = this.resolve(entry.base);
+    else if (entry && entry.category === "A" && entry.element !== 0) type = { arrayOf: this.resolve(entry.element) };
+    this.types.set(oid, type);
+    return type;
+  }
+}

@@ -1,0 +1,35 @@
+/** Pure checks on introspected tables, shared by both connectors. */
+import { ValidationError } from "../errors";
+import type { TableInfo } from "./types";
+
+/** Throws a ValidationError naming every column of `names` the table does not have. */
+export function requireColumns(info: TableInfo, names: readonly string[]): void {
+  const present = new Set(info.columns.map((column) => column.name));
+  const missing = names.filter((name) => !present.has(name));
+  if (missing.length > 0) {
+    const list = missing.map((name) => JSON.stringify(name)).join(", ");
+    throw new ValidationError(`${info.schema}.${info.name} has no column${missing.length > 1 ? "s" : ""} ${list}`);
+  }
+}
+
+/** True when one of `indexes` (each a list of key columns in order) starts with `columns`. */
+export function someIndexStartsWith(indexes: ReadonlyArray<readonly string[]>, columns: readonly string[]): boolean {
+  if (columns.length === 0) return false;
+  return indexes.some((keys) => columns.every((column, i) => keys[i] === column));
+}
+
+/** Rows of (index name, key column) in key order -> key column lists per index. */
+export function groupIndexColumns(rows: ReadonlyArray<readonly [string, string | null]>): string[][] {
+  const byIndex = new Map<string, string[]>();
+  for (const [index, column] of rows) {
+    const keys = byIndex.get(index) ?? [];
+    // An expression key (no column name) ends the usable prefix: mark it with an impossible name.
+    keys.push(column ?? "\0expression");
+    byIndex.set(index, keys);
+  }
+  return [...byIndex.values()];
+}
+
+export function tableNotFound(schema: string, table: string): ValidationError {
+  return new ValidationError(`table ${schema}.${table} not found`);
+}
