@@ -3,7 +3,7 @@ import { MYSQL_TYPE, mysqlSqliteTypeOf, mysqlToSqliteValue, type MysqlRawValue }
 import { shortestFloat32 } from "./numbers";
 
 const UNSIGNED = 32;
-const field = (columnType: number, flags = 0, columnLength = 0) => ({ columnType, flags, columnLength });
+const field = (columnType: number, flags = 0, columnLength = 0, decimals?: number) => ({ columnType, flags, columnLength, decimals });
 
 describe("mysqlToSqliteValue", () => {
   const cases: Array<[string, ReturnType<typeof field>, MysqlRawValue, unknown]> = [
@@ -24,6 +24,10 @@ describe("mysqlToSqliteValue", () => {
     ["timestamp", field(MYSQL_TYPE.TIMESTAMP), "2024-01-02 03:04:05.000001", "2024-01-02T03:04:05.000001Z"],
     ["date", field(MYSQL_TYPE.DATE), "2024-02-29", "2024-02-29"],
     ["time negative", field(MYSQL_TYPE.TIME), "-838:59:59.000000", "-838:59:59.000000"],
+    ["time(6) binary protocol", field(MYSQL_TYPE.TIME, 0, 0, 6), "838:59:59", "838:59:59.000000"],
+    ["time(3)", field(MYSQL_TYPE.TIME, 0, 0, 3), "-01:02:03.5", "-01:02:03.500"],
+    ["time(0)", field(MYSQL_TYPE.TIME, 0, 0, 0), "10:00:00", "10:00:00"],
+    ["time expression", field(MYSQL_TYPE.TIME, 0, 0, 39), "10:00:00.5", "10:00:00.5"],
     ["varchar", field(253), "héllo 🙂", "héllo 🙂"],
     ["bit(8)", field(MYSQL_TYPE.BIT, UNSIGNED, 8), new Uint8Array([0xff]), 255],
     ["bit(64)", field(MYSQL_TYPE.BIT, UNSIGNED, 64), new Uint8Array(8).fill(0xff), "18446744073709551615"],

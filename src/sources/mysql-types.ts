@@ -39,6 +39,8 @@ export interface MysqlFieldType {
   flags: number;
   /** For BIT(n): n. */
   columnLength: number;
+  /** Fractional-second digits of TIME(n); absent or > 6 when unknown. */
+  decimals?: number;
 }
 
 export type MysqlRawValue = null | string | number | Uint8Array;
@@ -71,10 +73,22 @@ export function mysqlToSqliteValue(field: MysqlFieldType, raw: MysqlRawValue): S
       return isoLocalTimestamp(String(raw));
     case MYSQL_TYPE.TIMESTAMP:
       return isoUtcLocalDigits(String(raw));
+    case MYSQL_TYPE.TIME:
+      return timeWithDigits(String(raw), field.decimals);
     default:
       // DECIMAL, DATE, TIME, strings, ENUM, SET, JSON: the text as the server prints it.
       return String(raw);
   }
+}
+
+/**
+ * TIME as the text protocol prints it: exactly `decimals` fractional digits.
+ * (The binary protocol omits a zero fraction; this makes both agree.)
+ */
+function timeWithDigits(text: string, decimals: number | undefined): string {
+  if (decimals === undefined || decimals > 6 || !/^-?\d+:\d\d:\d\d(\.\d+)?$/.test(text)) return text;
+  const [whole, fraction = ""] = text.split(".");
+  return decimals === 0 ? whole! : `${whole}.${fraction.padEnd(decimals, "0").slice(0, decimals)}`;
 }
 
 const INTEGER_TYPES = new Set(["tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year", "bool", "boolean"]);

@@ -72,6 +72,7 @@ interface Field {
   columnType?: number;
   flags: number | string[];
   columnLength?: number;
+  decimals?: number;
 }
 
 class MysqlConnection implements SourceConnection {
@@ -106,6 +107,7 @@ class MysqlConnection implements SourceConnection {
       columnType: field.columnType ?? 253,
       flags: typeof field.flags === "number" ? field.flags : 0,
       columnLength: field.columnLength ?? 0,
+      decimals: field.decimals,
     }));
     return {
       columns: fields.map((field) => field.name),

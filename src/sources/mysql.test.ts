@@ -1,0 +1,213 @@
+/**
+ * Integration tests against the real MariaDB 10.11 at 127.0.0.1:3306
+ * (user root, empty password, database `test`), run inside workerd.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError, SourceUnavailableError, ValidationError } from "../errors";
+import { mysqlDialect, openSource, withSource } from "./index";
+import { assertDurableObjectRoundTrip, bytes, eventually, uniqueSuffix } from "./test-support";
+import type { SourceConfig, SourceConnection, SqliteValue } from "./types";
+
+const suffix = uniqueSuffix();
+const table = `src_types_${suffix}`;
+const user = `src_${suffix}`;
+const password = `Pw-${suffix}-secret`;
+const config: SourceConfig = { dialect: "mysql", host: "127.0.0.1", port: 3306, user: "root", database: "test" };
+const userConfig: SourceConfig = { ...config, user, password };
+
+let admin: SourceConnection;
+
+const COLUMNS = `
+  id INT PRIMARY KEY,
+  c_bool BOOLEAN, c_tiny TINYINT, c_utiny TINYINT UNSIGNED, c_small SMALLINT, c_medium MEDIUMINT, c_int INT, c_uint INT UNSIGNED,
+  c_big BIGINT NOT NULL DEFAULT 0, c_ubig BIGINT UNSIGNED, c_dec DECIMAL(65,30), c_dec40 DECIMAL(40,20), c_float FLOAT, c_double DOUBLE,
+  c_date DATE, c_dt DATETIME(6), c_dt0 DATETIME, c_ts TIMESTAMP(6) NULL DEFAULT NULL, c_time TIME(6), c_year YEAR,
+  c_char CHAR(5), c_varchar VARCHAR(50), c_text TEXT, c_enum ENUM('a','b'), c_set SET('x','y'), c_json JSON,
+  c_binary BINARY(4), c_varbinary VARBINARY(10), c_blob BLOB, c_bit1 BIT(1), c_bit8 BIT(8), c_bit64 BIT(64),
+  KEY by_big_dt (c_big, c_dt)`;
+
+const DEC65 = "12345678901234567890123456789012345.123456789012345678901234567890";
+const DEC40 = "12345678901234567890.12345678901234567890";
+const JSON_DOC = '{"a": [1, 2.50, {"b": null}], "big": 12345678901234567890}';
+
+const ROW_MAX = `(1, TRUE, 127, 255, 32767, 8388607, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
+  '${DEC65}', '${DEC40}', 1.1, 1.7976931348623157e308,
+  '9999-12-31', '9999-12-31 23:59:59.999999', '2024-02-29 12:00:00', '2024-01-02 03:04:05.123456', '838:59:59', 2155,
+  'ab', 'héllo 🙂', '', 'b', 'x,y', '${JSON_DOC}', X'00FF0000', X'000100', X'00', b'1', b'11111111', b'${"1".repeat(64)}')`;
+
+const ROW_MIN = `(2, FALSE, -128, 0, -32768, -8388608, -2147483648, 0, -9223372036854775808, 0,
+  '-0.000000000000000000000000000001', '-0.00000000000000000001', -1.5, -0.1,
+  '0000-00-00', '0000-00-00 00:00:00', '1000-01-01 00:00:00', '2023-12-31 20:00:00.5', '-838:59:59', 1901,
+  '', '', '🙂', 'a', '', '[]', X'00', X'', X'', b'0', b'0', b'0')`;
+
+const EXPECTED: SqliteValue[][] = [
+  [
+    1, 1, 127, 255, 32767, 8388607, 2147483647, 4294967295, "9223372036854775807", "18446744073709551615",
+    DEC65, DEC40, 1.1, 1.7976931348623157e308,
+    "9999-12-31", "9999-12-31T23:59:59.999999", "2024-02-29T12:00:00.000000", "2024-01-01T21:34:05.123456Z", "838:59:59.000000", 2155,
+    "ab", "héllo 🙂", "", "b", "x,y", JSON_DOC, bytes(0, 255, 0, 0), bytes(0, 1, 0), bytes(0), 1, 255, "18446744073709551615",
+  ],
+  [
+    2, 0, -128, 0, -32768, -8388608, -2147483648, 0, "-9223372036854775808", "0",
+    "-0.000000000000000000000000000001", "-0.00000000000000000001", -1.5, -0.1,
+    "0000-00-00", "0000-00-00T00:00:00.000000", "1000-01-01T00:00:00.000000", "2024-01-01T04:00:00.500000Z", "-838:59:59.000000", 1901,
+    "", "", "🙂", "a", "", "[]", bytes(0, 0, 0, 0), bytes(), bytes(), 0, 0, "0",
+  ],
+  [3, ...Array<null>(7).fill(null), 0, ...Array<null>(23).fill(null)],
+];
+
+beforeAll(async () => {
+  admin = await openSource(config);
+  await admin.query(`CREATE TABLE ${table} (${COLUMNS}) CHARACTER SET utf8mb4`);
+  // Zero dates need a permissive sql_mode; TIMESTAMPs are written in two non-UTC zones.
+  await admin.query("SET SESSION sql_mode = ''");
+  await admin.query("SET time_zone = '+05:30'");
+  await admin.query(`INSERT INTO ${table} VALUES ${ROW_MAX}`);
+  await admin.query("SET time_zone = '-08:00'");
+  await admin.query(`INSERT INTO ${table} VALUES ${ROW_MIN}`);
+  await admin.query("SET time_zone = '+00:00'");
+  await admin.query(`INSERT INTO ${table} (id) VALUES (3)`);
+  await admin.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
+  await admin.query(`GRANT ALL ON test.* TO '${user}'@'%'`);
+});
+
+afterAll(async () => {
+  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  await admin.query(`DROP USER IF EXISTS '${user}'@'%'`);
+  await admin.close();
+});
+
+async function sessionsOfTestUser(): Promise<number> {
+  const result = await admin.query("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = ?", [user]);
+  return Number(result.rows[0]![0]);
+}
+
+describe("MySQL values", () => {
+  it("converts every type exactly (text protocol)", async () => {
+    const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);
+    expect(result.columns.slice(0, 3)).toEqual(["id", "c_bool", "c_tiny"]);
+    expect(result.rows).toEqual(EXPECTED);
+  });
+
+  it("converts every type exactly (binary protocol, with parameters)", async () => {
+    const result = await admin.query(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0]);
+    expect(result.rows).toEqual(EXPECTED);
+  });
+
+  it("stores the converted values in Durable Object SQLite without loss", async () => {
+    const info = await admin.describeTable(table);
+    const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);
+    await assertDurableObjectRoundTrip(info.columns, result.rows);
+  });
+
+  it("lets the server place ? parameters (not inside strings)", async () => {
+    const result = await admin.query("SELECT '?', ?, CAST(? AS UNSIGNED), ?", ["a?", "18446744073709551615", null]);
+    expect(result.rows).toEqual([["?", "a?", "18446744073709551615", null]]);
+  });
+});
+
+describe("MySQL introspection", () => {
+  it("describes columns with COLUMN_TYPE, nullability and primary key", async () => {
+    const info = await admin.describeTable(table);
+    expect(info).toMatchObject({ schema: "test", name: table, primaryKey: ["id"] });
+    const byName = Object.fromEntries(info.columns.map((c) => [c.name, c]));
+    expect(info.columns[0]).toMatchObject({ name: "id", sourceType: "int(11)", nullable: false, sqliteType: "INTEGER" });
+    expect(byName.c_bool).toMatchObject({ sourceType: "tinyint(1)", nullable: true, sqliteType: "INTEGER" });
+    expect(byName.c_big).toMatchObject({ sourceType: "bigint(20)", nullable: false, sqliteType: "INTEGER" });
+    expect(byName.c_ubig).toMatchObject({ sourceType: "bigint(20) unsigned", sqliteType: "TEXT" });
+    expect(byName.c_dec).toMatchObject({ sourceType: "decimal(65,30)", sqliteType: "TEXT" });
+    expect(byName.c_json).toMatchObject({ sqliteType: "TEXT" });
+    expect(byName.c_blob).toMatchObject({ sourceType: "blob", sqliteType: "BLOB" });
+    expect(byName.c_bit64).toMatchObject({ sourceType: "bit(64)", sqliteType: "TEXT" });
+  });
+
+  it("names a missing table", async () => {
+    await expect(admin.describeTable(`nope_${suffix}`)).rejects.toThrow(new ValidationError(`table test.nope_${suffix} not found`));
+  });
+
+  it("finds indexes by leading columns", async () => {
+    expect(await admin.hasIndexStartingWith(table, ["id"])).toBe(true);
+    expect(await admin.hasIndexStartingWith(table, ["c_big", "c_dt"])).toBe(true);
+    expect(await admin.hasIndexStartingWith(table, ["c_dt"])).toBe(false);
+  });
+});
+
+describe("MySQL exact comparisons", () => {
+  it("bindComparable finds rows exactly by the values the connector produced", async () => {
+    const info = await admin.describeTable(table);
+    const rows = (await admin.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
+    const names = ["c_big", "c_ubig", "c_dec", "c_dec40", "c_float", "c_double", "c_date", "c_dt", "c_ts", "c_time",
+      "c_year", "c_varchar", "c_binary", "c_varbinary", "c_bit64", "c_bool"];
+    for (const name of names) {
+      const index = info.columns.findIndex((c) => c.name === name);
+      const column = info.columns[index]!;
+      for (const row of rows.slice(0, 2)) {
+        const value = row[index]!;
+        if (typeof value === "string" && value.startsWith("0000-00-00")) continue;
+        const { sql, param } = mysqlDialect.bindComparable(column, value);
+        const found = await admin.query(`SELECT id FROM ${table} WHERE ${mysqlDialect.quoteIdentifier(name)} = ${sql}`, [param]);
+        expect(found.rows, `${name} = ${String(value)}`).toEqual([[row[0]]]);
+      }
+    }
+  });
+
+  it("does not round big integers like a plain string parameter would, and stays indexable", async () => {
+    const column = (await admin.describeTable(table)).columns.find((c) => c.name === "c_big")!;
+    const nearMax = "9223372036854775806";
+    // The trap: compared as DOUBLE (a JS number is bound as one), 2^63-2 "equals" 2^63-1.
+    const loose = await admin.query(`SELECT id FROM ${table} WHERE c_big = CAST(? AS DOUBLE)`, [nearMax]);
+    expect(loose.rows).toEqual([[1]]);
+    const { sql, param } = mysqlDialect.bindComparable(column, nearMax);
+    expect((await admin.query(`SELECT id FROM ${table} WHERE c_big = ${sql}`, [param])).rows).toEqual([]);
+    const plan = await admin.query(`EXPLAIN SELECT id FROM ${table} WHERE c_big = ${sql}`, [param]);
+    const possibleKeys = plan.rows[0]![plan.columns.indexOf("possible_keys")];
+    expect(String(possibleKeys)).toContain("by_big_dt");
+  });
+});
+
+describe("MySQL errors and connection hygiene", () => {
+  const options = { statementTimeoutMs: 300, connectTimeoutMs: 2_000 };
+
+  it("closes after success", async () => {
+    const seen = await withSource(userConfig, async (source) => {
+      await source.query("SELECT 1");
+      return sessionsOfTestUser();
+    }, options);
+    expect(seen).toBe(1);
+    expect(await eventually(sessionsOfTestUser, 0)).toBe(0);
+  });
+
+  it("reports the server's SQL error (never an empty result) and closes", async () => {
+    const failing = withSource(userConfig, (source) => source.query(`SELECT * FROM missing_${suffix}`), options);
+    await expect(failing).rejects.toBeInstanceOf(SourceUnavailableError);
+    await expect(failing).rejects.toThrow(`Table 'test.missing_${suffix}' doesn't exist`);
+    expect(await eventually(sessionsOfTestUser, 0)).toBe(0);
+  });
+
+  it("enforces the statement timeout and closes", async () => {
+    const started = Date.now();
+    const slow = withSource(userConfig, (source) => source.query("SELECT SLEEP(5) FROM DUAL WHERE 1 = ?", [1]), options);
+    await expect(slow).rejects.toThrow(/max_statement_time|timed out/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await eventually(sessionsOfTestUser, 0)).toBe(0);
+  });
+
+  it("never shows the password on failed authentication", async () => {
+    const wrong = `Wrong-${password}`;
+    const byParts = await openSource({ ...config, user, password: wrong }).catch((e: unknown) => e);
+    expect(byParts).toBeInstanceOf(SourceUnavailableError);
+    expect((byParts as AppError).message).toContain(`Access denied for user '${user}'`);
+    expect((byParts as AppError).message).not.toContain(wrong);
+    const url = `mysql://${user}:${encodeURIComponent(wrong)}@127.0.0.1:3306/test`;
+    const byUrl = await openSource({ dialect: "mysql", url }).catch((e: unknown) => e);
+    expect((byUrl as AppError).message).toContain("Access denied");
+    expect((byUrl as AppError).message).not.toContain(wrong);
+  });
+
+  it("never shows the password when the server is unreachable", async () => {
+    const error = await openSource({ ...userConfig, port: 1 }, { connectTimeoutMs: 1_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceUnavailableError);
+    expect((error as AppError).message).toMatch(/could not connect to MySQL at 127\.0\.0\.1:1\/test: \S/);
+    expect((error as AppError).message).not.toContain(password);
+  });
+});
