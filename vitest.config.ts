@@ -14,6 +14,7 @@ export default defineConfig({
     }),
   ],
   test: {
+    globalSetup: ["./test/support/global-setup.ts"],
     include: ["src/**/*.test.ts", "plugins/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,

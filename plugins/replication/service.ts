@@ -3,7 +3,7 @@ import { parseWith } from "../../src/http/body";
 import type { DurableHost, DurablePart } from "../../src/plugin";
 import { redact } from "../../src/redact";
 import { dialectOf, withSource } from "../../src/sources";
-import type { SourceConnection } from "../../src/sources/types";
+import type { SourceConnection, SourceOptions } from "../../src/sources/types";
 import type { CronApi, CronEvent } from "../cron";
 import { validateCronExpression } from "../cron";
 import { replicationMigrations } from "./migrations";
@@ -28,6 +28,12 @@ export class ReplicationService implements DurablePart {
   readonly migrations = replicationMigrations;
   /** Overridable (tests, benchmarks) to make runs shorter or longer. */
   bounds: RunBounds = { ...DEFAULT_BOUNDS };
+  /** Connect and statement timeouts of a run's source connection. */
+  sourceOptions: SourceOptions = {
+    connectTimeoutMs: 10_000,
+    statementTimeoutMs: 30_000,
+    applicationName: "starbase-replication",
+  };
   private readonly store: JobStore;
   private readonly running = new Map<string, Promise<RunSummary>>();
 
@@ -135,7 +141,7 @@ export class ReplicationService implements DurablePart {
   /** Connects to the source for a check at create or patch time: any failure is the caller's 400. */
   private async inspect<T>(resolved: ResolvedSource, work: (source: SourceConnection) => Promise<T>): Promise<T> {
     try {
-      return await withSource(resolved.config, work, { connectTimeoutMs: 10_000, statementTimeoutMs: 15_000 });
+      return await withSource(resolved.config, work, { ...this.sourceOptions, statementTimeoutMs: 15_000 });
     } catch (error) {
       const message = redact(messageOf(error), resolved.secrets);
       if (error instanceof ValidationError) throw new ValidationError(message);

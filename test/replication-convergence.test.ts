@@ -1,0 +1,235 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { sql, uniqueName } from "./helpers";
+import {
+  createJob,
+  deleteJob,
+  expectReplicaEqualsSource,
+  getJob,
+  replicaRows,
+  runJob,
+  runUntilDone,
+  SOURCES,
+  tuneReplication,
+  type Dialect,
+} from "./support/replication";
+import { mysqlSession, pgSession } from "./support/sources";
+import { createItemsTable, dropTable, exec, insertRange, NOW } from "./support/tables";
+
+const COLUMNS = ["id", "val", "amount", "updated_at"];
+const created: Array<[Dialect, string]> = [];
+
+afterAll(async () => {
+  for (const [dialect, table] of created) {
+    await deleteJob(table);
+    await dropTable(dialect, table);
+  }
+});
+
+async function itemsJob(
+  dialect: Dialect,
+  extra: Record<string, unknown> = {},
+  options: { nullableTracking?: boolean } = {},
+) {
+  const table = uniqueName(`items_${dialect === "postgresql" ? "pg" : "my"}`);
+  created.push([dialect, table]);
+  await createItemsTable(dialect, table, options);
+  const job = await createJob({
+    name: table,
+    source: SOURCES[dialect],
+    table_name: table,
+    tracking_col: "updated_at",
+    tracking_type: "timestamp",
+    active: false,
+    ...extra,
+  });
+  return { table, job };
+}
+
+describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
+  it("neither loses nor re-reads rows that share one timestamp across page boundaries", async () => {
+    const { table } = await itemsJob(dialect, { batch_size: 50 });
+    await insertRange(dialect, table, 1, 500, "2024-05-01T10:00:00.123456Z");
+    await insertRange(dialect, table, 501, 507, "2024-05-01T10:00:01.000000Z");
+
+    const run = await runJob(table);
+    expect(run).toMatchObject({ rows: 507, pages: 11, done: true });
+    expect(run.cursor).toEqual({ tracking: expect.stringMatching(/^2024-05-01[T ]10:00:01\.000000Z?$/), key: [507] });
+    await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
+  });
+
+  it("resumes inside a run of equal timestamps when a run stops part-way", async () => {
+    const { table } = await itemsJob(dialect, { batch_size: 40 });
+    await insertRange(dialect, table, 1, 400, "2024-05-01T10:00:00.000000Z");
+    await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 90 }));
+    try {
+      const runs = await runUntilDone(table);
+      expect(runs.map((r) => r.rows)).toEqual([120, 120, 120, 40]);
+      expect((await getJob(table)).status.rows_synced).toBe(400);
+    } finally {
+      await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 250_000 }));
+    }
+    await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
+  });
+
+  it("keeps an exact id cursor beyond 2^53, and never rounds it up", async () => {
+    const table = uniqueName(`ids_${dialect === "postgresql" ? "pg" : "my"}`);
+    created.push([dialect, table]);
+    await exec(dialect, `CREATE TABLE ${table} (id bigint PRIMARY KEY, note varchar(40))`);
+    const insert = async (ids: string[]) => {
+      for (const id of ids) await exec(dialect, `INSERT INTO ${table} VALUES (${id}, 'n${id}')`);
+    };
+    await insert([
+      "-9223372036854775808",
+      "-1",
+      "9007199254740991",
+      "9007199254740992",
+      "9007199254740993",
+      "9007199254740995",
+    ]);
+    await createJob({
+      name: table,
+      source: SOURCES[dialect],
+      table_name: table,
+      tracking_col: "id",
+      tracking_type: "id",
+      batch_size: 4,
+      active: false,
+    });
+
+    const first = await runJob(table);
+    expect(first).toMatchObject({ rows: 6, pages: 2, done: true });
+    // As a double, 2^53 + 3 rounds up to 2^53 + 4: a rounded cursor would skip the row inserted next.
+    expect(first.cursor).toEqual({ tracking: "9007199254740995", key: ["9007199254740995"] });
+    await insert(["9007199254740996"]);
+    expect((await runJob(table)).rows).toBe(1);
+
+    await insert(["9223372036854775806", "9223372036854775807"]);
+    const last = await runJob(table);
+    expect(last).toMatchObject({ rows: 2, cursor: { tracking: "9223372036854775807", key: ["9223372036854775807"] } });
+    expect((await getJob(table)).status.cursor).toEqual(last.cursor);
+
+    const replica = await sql<Array<{ id: string; note: string }>>(
+      `SELECT CAST(id AS TEXT) AS id, note FROM ${table} ORDER BY ${table}.id`,
+    );
+    const all = [
+      "-9223372036854775808",
+      "-1",
+      "9007199254740991",
+      "9007199254740992",
+      "9007199254740993",
+      "9007199254740995",
+      "9007199254740996",
+      "9223372036854775806",
+      "9223372036854775807",
+    ];
+    expect(replica.body.result).toEqual(all.map((id) => ({ id, note: `n${id}` })));
+  });
+
+  it("does not replicate rows whose tracking value is NULL, and says so", async () => {
+    const { table, job } = await itemsJob(dialect, {}, { nullableTracking: true });
+    expect(job.warnings.join(" ")).toMatch(/NULL are not replicated/);
+    await insertRange(dialect, table, 1, 5, "2024-05-01T10:00:00.000000Z");
+    await exec(dialect, `INSERT INTO ${table} (id, val, amount, updated_at) VALUES (6, 'no stamp', 1, NULL)`);
+    expect((await runJob(table)).rows).toBe(5);
+    const ids = await sql<Array<{ id: number }>>(`SELECT id FROM ${table} ORDER BY id`);
+    expect(ids.body.result!.map((r) => r.id)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("picks up a transaction that stamped its rows earlier but committed later (lookback)", async () => {
+    for (const lookback of [300, 0]) {
+      const { table } = await itemsJob(dialect, { lookback_seconds: lookback });
+      await insertRange(dialect, table, 1, 3, "2024-05-01T10:00:00.000000Z");
+      expect((await runJob(table)).done).toBe(true);
+
+      const late = await openWriter(dialect);
+      const early = await openWriter(dialect);
+      try {
+        await late.query("BEGIN");
+        await late.query(`INSERT INTO ${table} VALUES (100, 'late', 1, ${NOW[dialect]})`);
+        await new Promise((r) => setTimeout(r, 5));
+        await early.query(`INSERT INTO ${table} VALUES (200, 'early', 2, ${NOW[dialect]})`);
+        expect((await runJob(table)).rows).toBeGreaterThanOrEqual(1);
+        await late.query("COMMIT");
+      } finally {
+        await late.close();
+        await early.close();
+      }
+      await runJob(table);
+      const ids = (await replicaRows(table, ["id"], "id")).map((r) => r[0]);
+      if (lookback > 0) {
+        expect(ids).toEqual([1, 2, 3, 100, 200]);
+        await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
+      } else {
+        // Without a lookback window the late commit is lost: this is why the window exists.
+        expect(ids).toEqual([1, 2, 3, 200]);
+      }
+    }
+  });
+
+  it("converges to the source after concurrent writers stop, whatever order their commits arrived in", async () => {
+    const { table } = await itemsJob(dialect, { batch_size: 37 });
+    await insertRange(dialect, table, 1, 300, "2024-05-01T10:00:00.000000Z");
+    const stop = Date.now() + 2_500;
+    let nextId = 1_000;
+    const writer = async (seed: number) => {
+      const session = await openWriter(dialect);
+      try {
+        for (let i = 0; Date.now() < stop; i++) {
+          const pick = (seed * 7919 + i * 104729) % 300;
+          switch (i % 4) {
+            case 0: // insert a new row
+              await session.query(`INSERT INTO ${table} VALUES (${nextId++}, 'new', ${i}, ${NOW[dialect]})`);
+              break;
+            case 1: // update one row
+              await session.query(
+                `UPDATE ${table} SET val = 'upd${seed}-${i}', updated_at = ${NOW[dialect]} WHERE id = ${pick + 1}`,
+              );
+              break;
+            case 2: // a burst sharing one timestamp
+              await session.query(
+                `UPDATE ${table} SET amount = amount + 1, updated_at = ${NOW[dialect]} WHERE id BETWEEN ${pick} AND ${pick + 60}`,
+              );
+              break;
+            default: // a transaction that stamps early and commits late
+              await session.query("BEGIN");
+              await session.query(
+                `UPDATE ${table} SET val = 'slow${seed}-${i}', updated_at = ${NOW[dialect]} WHERE id IN (${pick + 1}, ${((pick + 150) % 300) + 1})`,
+              );
+              await new Promise((r) => setTimeout(r, 40));
+              await session.query("COMMIT");
+          }
+        }
+      } finally {
+        await session.close();
+      }
+    };
+    const runner = async () => {
+      let runs = 0;
+      while (Date.now() < stop) {
+        await runJob(table);
+        runs++;
+      }
+      return runs;
+    };
+    const [, , , runs] = await Promise.all([writer(1), writer(2), writer(3), runner()]);
+    expect(runs).toBeGreaterThan(3);
+
+    const final = await runJob(table);
+    expect(final.done).toBe(true);
+    await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
+  });
+});
+
+interface Writer {
+  query(sql: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function openWriter(dialect: Dialect): Promise<Writer> {
+  if (dialect === "postgresql") {
+    const client = await pgSession();
+    return { query: (q) => client.query(q), close: () => client.end().catch(() => undefined) };
+  }
+  const conn = await mysqlSession();
+  return { query: (q) => conn.query(q), close: () => conn.end().catch(() => undefined) };
+}

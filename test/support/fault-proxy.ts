@@ -1,0 +1,112 @@
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer, type Server, type Socket, connect } from "node:net";
+
+/**
+ * A TCP proxy in front of a real database server, controlled over HTTP by
+ * tests running inside workerd. It produces real network faults (refused,
+ * reset, stalled connections) without touching the shared servers.
+ *
+ *   POST /<name>/down      reset every open connection and refuse new ones
+ *   POST /<name>/stall     keep connections open but stop forwarding (the source stops answering)
+ *   POST /<name>/cut?after=N  forward N more bytes from the server, then reset
+ *   POST /<name>/up        back to normal
+ */
+type Mode = { kind: "up" } | { kind: "down" } | { kind: "stall" } | { kind: "cut"; after: number };
+
+interface Proxy {
+  server: Server;
+  sockets: Set<Socket>;
+  mode: Mode;
+  port: number;
+}
+
+export interface FaultProxies {
+  ports: Record<string, number>;
+  controlPort: number;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxies(targets: Record<string, number>): Promise<FaultProxies> {
+  const proxies = new Map<string, Proxy>();
+  for (const [name, targetPort] of Object.entries(targets)) proxies.set(name, await startProxy(targetPort));
+
+  const control: HttpServer = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const [, name, action] = url.pathname.split("/");
+    const proxy = name ? proxies.get(name) : undefined;
+    if (!proxy || req.method !== "POST") {
+      res.writeHead(404).end();
+      return;
+    }
+    if (action === "down") {
+      proxy.mode = { kind: "down" };
+      for (const socket of proxy.sockets) socket.resetAndDestroy();
+    } else if (action === "stall") proxy.mode = { kind: "stall" };
+    else if (action === "cut") proxy.mode = { kind: "cut", after: Number(url.searchParams.get("after") ?? 0) };
+    else if (action === "up") proxy.mode = { kind: "up" };
+    else {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ mode: proxy.mode.kind }));
+  });
+  await new Promise<void>((resolve) => control.listen(0, "127.0.0.1", resolve));
+
+  return {
+    ports: Object.fromEntries([...proxies].map(([name, p]) => [name, p.port])),
+    controlPort: (control.address() as { port: number }).port,
+    async close() {
+      for (const proxy of proxies.values()) {
+        for (const socket of proxy.sockets) socket.destroy();
+        proxy.server.close();
+      }
+      control.close();
+    },
+  };
+}
+
+async function startProxy(targetPort: number): Promise<Proxy> {
+  const proxy: Proxy = { server: undefined as unknown as Server, sockets: new Set(), mode: { kind: "up" }, port: 0 };
+  proxy.server = createServer((client) => {
+    if (proxy.mode.kind === "down") {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(targetPort, "127.0.0.1");
+    const track = (s: Socket) => {
+      proxy.sockets.add(s);
+      s.on("close", () => proxy.sockets.delete(s));
+      s.on("error", () => undefined);
+    };
+    track(client);
+    track(upstream);
+    const closeBoth = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("close", closeBoth);
+    upstream.on("close", closeBoth);
+    client.on("data", (chunk) => {
+      if (proxy.mode.kind !== "stall") upstream.write(chunk);
+    });
+    upstream.on("data", (chunk) => {
+      const mode = proxy.mode;
+      if (mode.kind === "stall") return;
+      if (mode.kind === "cut") {
+        if (chunk.length >= mode.after) {
+          client.write(chunk.subarray(0, mode.after), () => {
+            client.resetAndDestroy();
+            upstream.destroy();
+          });
+          proxy.mode = { kind: "down" };
+          return;
+        }
+        mode.after -= chunk.length;
+      }
+      client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
+  proxy.port = (proxy.server.address() as { port: number }).port;
+  return proxy;
+}
