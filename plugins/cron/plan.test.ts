@@ -55,6 +55,13 @@ describe("planDispatch", () => {
     ]);
     expect(claims[0]?.nextRunAt).toBeGreaterThan(NOW);
   });
+
+  it("marks a task whose stored expression no longer parses as broken instead of throwing", () => {
+    const claims = planDispatch([task("bad", NOW, 1, "99 * * * *"), task("good", NOW)], NOW, new Set());
+    expect(claims[0]).toMatchObject({ start: false, nextRunAt: null, broken: expect.stringContaining("task paused") });
+    expect(claims[1]).toMatchObject({ start: true });
+    expect(claims[1]?.broken).toBeUndefined();
+  });
 });
 
 describe("scheduleOnUpsert", () => {

@@ -38,20 +38,31 @@ export interface Claim<T> {
   nextRunAt: number | null;
   /** False when the previous run is still going: the task is not started again and waits for its next tick. */
   start: boolean;
+  /** Set when the stored expression no longer yields a next run: the task is paused with this error, not run. */
+  broken?: string;
 }
 
-/** What an alarm at `now` does with each due task. */
+/** What an alarm at `now` does with each due task. One broken task never stops the others. */
 export function planDispatch<T extends Schedule>(
   tasks: readonly T[],
   now: number,
   running: ReadonlySet<string>,
 ): Claim<T>[] {
-  return dueTasks(tasks, now).map((task) => ({
-    task,
-    scheduledAt: task.next_run_at!,
-    nextRunAt: nextRun(task.cron_tab, now),
-    start: !running.has(task.name),
-  }));
+  return dueTasks(tasks, now).map((task) => {
+    const scheduledAt = task.next_run_at!;
+    try {
+      return { task, scheduledAt, nextRunAt: nextRun(task.cron_tab, now), start: !running.has(task.name) };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        task,
+        scheduledAt,
+        nextRunAt: null,
+        start: false,
+        broken: `cannot compute the next run: ${reason}; task paused`,
+      };
+    }
+  });
 }
 
 /**
@@ -71,6 +82,9 @@ export function scheduleOnUpsert(
 }
 
 /** The next run once a run has finished: now when a follow-up was requested meanwhile. */
-export function nextRunAfterRun(task: Pick<CronTaskRow, "enabled" | "follow_up" | "next_run_at">, now: number): number | null {
+export function nextRunAfterRun(
+  task: Pick<CronTaskRow, "enabled" | "follow_up" | "next_run_at">,
+  now: number,
+): number | null {
   return task.enabled === 1 && task.follow_up === 1 ? now : task.next_run_at;
 }

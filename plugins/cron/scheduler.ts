@@ -109,9 +109,10 @@ export class CronScheduler implements CronApi {
   private claimDue(now: number): Claim<CronTaskRow>[] {
     const claims = this.host.storage.transactionSync(() => {
       const plan = planDispatch(this.store.list(), now, this.running);
-      for (const { task, nextRunAt, start } of plan) {
+      for (const { task, nextRunAt, start, broken } of plan) {
+        if (broken !== undefined) this.store.pauseWithError(task.name, broken, now);
         // A run that starts now answers any pending follow-up; a skipped one keeps it.
-        this.store.setSchedule(task.name, { enabled: 1, next_run_at: nextRunAt }, now, start ? 0 : task.follow_up);
+        else this.store.setSchedule(task.name, { enabled: 1, next_run_at: nextRunAt }, now, start ? 0 : task.follow_up);
       }
       return plan;
     });

@@ -65,6 +65,15 @@ export class CronStore {
     );
   }
 
+  pauseWithError(name: string, error: string, now: number): void {
+    this.sql.exec(
+      `UPDATE ${TABLE} SET enabled = 0, next_run_at = NULL, follow_up = 0, last_error = ?, updated_at = ? WHERE name = ?`,
+      error,
+      now,
+      name,
+    );
+  }
+
   setFollowUp(name: string, now: number): void {
     this.sql.exec(`UPDATE ${TABLE} SET follow_up = 1, updated_at = ? WHERE name = ?`, now, name);
   }
