@@ -47,9 +47,20 @@ export async function openMysql(target: ConnectionTarget, options: Required<Sour
       connecting,
       options.connectTimeoutMs + CLIENT_GRACE_MS,
       () => new Error(`connect timed out after ${options.connectTimeoutMs} ms`),
-      () => void connecting.then((late) => late.destroy(), () => undefined),
+      () =>
+        void connecting.then(
+          (late) => late.destroy(),
+          () => undefined,
+        ),
     );
-    await connection.query(await sessionSetup(connection, options.statementTimeoutMs));
+    const opened = connection;
+    // The session set-up is part of connecting: a network that dies right after the handshake must not hang us.
+    await withDeadline(
+      (async () => void (await opened.query(await sessionSetup(opened, options.statementTimeoutMs))))(),
+      options.connectTimeoutMs + CLIENT_GRACE_MS,
+      () => new Error(`connect timed out after ${options.connectTimeoutMs} ms`),
+      () => opened.destroy(),
+    );
   } catch (error) {
     connection?.destroy();
     throw sourceError(error, `could not connect to MySQL at ${where}`, target.secrets);
@@ -147,8 +158,11 @@ class MysqlConnection implements SourceConnection {
     if (this.closed) return;
     this.closed = true;
     // COM_QUIT politely; a server that does not answer gets the socket destroyed.
-    await withDeadline(this.connection.end(), CLOSE_TIMEOUT_MS, () => new Error("close timed out"), () =>
-      this.connection.destroy(),
+    await withDeadline(
+      this.connection.end(),
+      CLOSE_TIMEOUT_MS,
+      () => new Error("close timed out"),
+      () => this.connection.destroy(),
     ).catch(() => this.connection.destroy());
   }
 
@@ -165,6 +179,8 @@ class MysqlConnection implements SourceConnection {
         ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
       [this.target.schema, table, primaryOnly ? 1 : 0],
     );
-    return groupIndexColumns(result.rows.map(([index, column]) => [String(index), column === null ? null : String(column)]));
+    return groupIndexColumns(
+      result.rows.map(([index, column]) => [String(index), column === null ? null : String(column)]),
+    );
   }
 }

@@ -30,7 +30,10 @@ function sessionSetup(statementTimeoutMs: number): string {
   ].join("; ");
 }
 
-export async function openPostgres(target: ConnectionTarget, options: Required<SourceOptions>): Promise<SourceConnection> {
+export async function openPostgres(
+  target: ConnectionTarget,
+  options: Required<SourceOptions>,
+): Promise<SourceConnection> {
   const client = new pg.Client({
     host: target.host,
     port: target.port,
@@ -49,13 +52,17 @@ export async function openPostgres(target: ConnectionTarget, options: Required<S
   client.on("error", () => undefined);
   const where = `${target.host}:${target.port}/${target.database}`;
   try {
+    // The session set-up is part of connecting: a network that dies right after the handshake must not hang us.
+    const connectAndSetUp = async () => {
+      await client.connect();
+      await client.query(sessionSetup(options.statementTimeoutMs));
+    };
     await withDeadline(
-      client.connect(),
+      connectAndSetUp(),
       options.connectTimeoutMs + CLIENT_GRACE_MS,
       () => new Error(`connect timed out after ${options.connectTimeoutMs} ms`),
       () => void client.end().catch(() => undefined),
     );
-    await client.query(sessionSetup(options.statementTimeoutMs));
   } catch (error) {
     await client.end().catch(() => undefined);
     throw sourceError(error, `could not connect to PostgreSQL at ${where}`, target.secrets);
@@ -78,7 +85,9 @@ class PostgresConnection implements SourceConnection {
   async query(sql: string, params: readonly SourceParam[] = []): Promise<QueryResult> {
     const rewritten = rewritePlaceholders(sql);
     if (rewritten.count > 0 && rewritten.count !== params.length) {
-      throw new ValidationError(`statement has ${rewritten.count} placeholders but ${params.length} parameters were given`);
+      throw new ValidationError(
+        `statement has ${rewritten.count} placeholders but ${params.length} parameters were given`,
+      );
     }
     const result = await this.run(rewritten.sql, params);
     const valueTypes = await this.valueTypes(result.fields.map((field) => field.dataTypeID));
@@ -146,11 +155,14 @@ class PostgresConnection implements SourceConnection {
         ORDER BY ic.relname, k.ord`,
       [this.target.schema, table, primaryOnly],
     );
-    return groupIndexColumns(result.rows.map(([index, column]) => [String(index), column === null ? null : String(column)]));
+    return groupIndexColumns(
+      result.rows.map(([index, column]) => [String(index), column === null ? null : String(column)]),
+    );
   }
 
   private async run(text: string, params: readonly SourceParam[]): Promise<pg.QueryResult> {
-    if (this.closed) throw sourceError(new Error("connection is closed"), "PostgreSQL query failed", this.target.secrets);
+    if (this.closed)
+      throw sourceError(new Error("connection is closed"), "PostgreSQL query failed", this.target.secrets);
     const timeoutMs = this.options.statementTimeoutMs;
     try {
       const result: pg.QueryResult | pg.QueryResult[] = await withDeadline(
@@ -179,7 +191,8 @@ class PostgresConnection implements SourceConnection {
         this.catalog.set(Number(oid), { category, element: Number(element), base: Number(base) });
       }
       // OIDs the catalog does not know (dropped types) are plain text.
-      for (const oid of unknown) if (!this.catalog.has(oid)) this.catalog.set(oid, { category: "X", element: 0, base: 0 });
+      for (const oid of unknown)
+        if (!this.catalog.has(oid)) this.catalog.set(oid, { category: "X", element: 0, base: 0 });
     }
     return oids.map((oid) => this.resolve(oid));
   }
