@@ -55,6 +55,8 @@ export class ReplicationService implements DurablePart {
   }
 
   onStart(): void {
+    // No run survives a restart: whatever it committed stays, the rest is read again by the next run.
+    this.store.closeInterruptedRuns(Date.now());
     this.cron().onEvent((event) => this.onTick(event), { prefix: TASK_PREFIX });
   }
 
@@ -236,17 +238,20 @@ export class ReplicationService implements DurablePart {
     try {
       resolved = resolveSource(job.settings.source, this.host.env);
       const dialect = dialectOf(job.settings.source.dialect);
-      const result = await withSource(resolved.config, (source) =>
-        syncJob({
-          storage: this.host.storage,
-          store: this.store,
-          source,
-          dialect,
-          job,
-          runId,
-          bounds: this.bounds,
-          tally,
-        }),
+      const result = await withSource(
+        resolved.config,
+        (source) =>
+          syncJob({
+            storage: this.host.storage,
+            store: this.store,
+            source,
+            dialect,
+            job,
+            runId,
+            bounds: this.bounds,
+            tally,
+          }),
+        this.sourceOptions,
       );
       const ended = Date.now();
       this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended });
@@ -294,7 +299,12 @@ export class ReplicationService implements DurablePart {
       return;
     }
     if (!job.settings.active || this.running.has(name)) return;
-    if (job.progress.retry_at !== null && Date.now() < job.progress.retry_at) return;
+    if (job.progress.retry_at !== null && Date.now() < job.progress.retry_at) {
+      // Skipping is not success: keep the cron task showing why the job is not running.
+      throw new Error(
+        `backing off until ${new Date(job.progress.retry_at).toISOString()}: ${job.progress.last_error ?? "previous run failed"}`,
+      );
+    }
     await this.runJob(name, "cron");
   }
 }

@@ -142,6 +142,14 @@ export class JobStore {
     );
   }
 
+  /** Closes runs left open by an object that stopped mid-run (eviction, deploy); returns how many. */
+  closeInterruptedRuns(now: number): number {
+    return this.sql.exec(
+      `UPDATE ${RUNS_TABLE} SET ended_at = ?, error = 'interrupted: the Durable Object restarted during this run' WHERE ended_at IS NULL`,
+      now,
+    ).rowsWritten;
+  }
+
   runs(job: string, limit = 20): RunRecord[] {
     return this.sql
       .exec<{

@@ -8,10 +8,11 @@ import { createServer, type Server, type Socket, connect } from "node:net";
  *
  *   POST /<name>/down      reset every open connection and refuse new ones
  *   POST /<name>/stall     keep connections open but stop forwarding (the source stops answering)
+ *   POST /<name>/stall?after=N  forward N more bytes from the server, then stop forwarding
  *   POST /<name>/cut?after=N  forward N more bytes from the server, then reset
  *   POST /<name>/up        back to normal
  */
-type Mode = { kind: "up" } | { kind: "down" } | { kind: "stall" } | { kind: "cut"; after: number };
+type Mode = { kind: "up" } | { kind: "down" } | { kind: "stall" } | { kind: "cut" | "stall-after"; after: number };
 
 interface Proxy {
   server: Server;
@@ -41,8 +42,10 @@ export async function startFaultProxies(targets: Record<string, number>): Promis
     if (action === "down") {
       proxy.mode = { kind: "down" };
       for (const socket of proxy.sockets) socket.resetAndDestroy();
-    } else if (action === "stall") proxy.mode = { kind: "stall" };
-    else if (action === "cut") proxy.mode = { kind: "cut", after: Number(url.searchParams.get("after") ?? 0) };
+    } else if (action === "stall") {
+      const after = url.searchParams.get("after");
+      proxy.mode = after === null ? { kind: "stall" } : { kind: "stall-after", after: Number(after) };
+    } else if (action === "cut") proxy.mode = { kind: "cut", after: Number(url.searchParams.get("after") ?? 0) };
     else if (action === "up") proxy.mode = { kind: "up" };
     else {
       res.writeHead(404).end();
@@ -92,13 +95,15 @@ async function startProxy(targetPort: number): Promise<Proxy> {
     upstream.on("data", (chunk) => {
       const mode = proxy.mode;
       if (mode.kind === "stall") return;
-      if (mode.kind === "cut") {
+      if (mode.kind === "cut" || mode.kind === "stall-after") {
         if (chunk.length >= mode.after) {
+          const cut = mode.kind === "cut";
           client.write(chunk.subarray(0, mode.after), () => {
+            if (!cut) return;
             client.resetAndDestroy();
             upstream.destroy();
           });
-          proxy.mode = { kind: "down" };
+          proxy.mode = cut ? { kind: "down" } : { kind: "stall" };
           return;
         }
         mode.after -= chunk.length;

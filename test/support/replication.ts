@@ -20,7 +20,10 @@ export function proxiedSource(dialect: Dialect) {
   return { ...SOURCES[dialect], port: dialect === "postgresql" ? ports.pg : ports.mysql };
 }
 
-export async function proxy(dialect: Dialect, action: "up" | "down" | "stall" | `cut?after=${number}`): Promise<void> {
+export async function proxy(
+  dialect: Dialect,
+  action: "up" | "down" | "stall" | `cut?after=${number}` | `stall?after=${number}`,
+): Promise<void> {
   const name = dialect === "postgresql" ? "pg" : "mysql";
   const res = await fetch(`http://127.0.0.1:${inject("faultProxy").control}/${name}/${action}`, { method: "POST" });
   expect(res.status).toBe(200);
