@@ -9,6 +9,7 @@ export default defineConfig({
         bindings: {
           ADMIN_AUTHORIZATION_TOKEN: "test-admin-token",
           CLIENT_AUTHORIZATION_TOKEN: "test-client-token",
+          REPLICATION_TEST_PG_URL: "postgresql://postgres:Pg-binding-pw-77@127.0.0.1:5432/test",
         },
       },
     }),

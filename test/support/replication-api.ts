@@ -1,0 +1,97 @@
+/** Small helpers for the replication REST API tests: what a rejected request must not leave behind. */
+import { expect } from "vitest";
+import type { CronTask } from "../../plugins/cron/types";
+import type { JobView, RunSummary } from "../../plugins/replication";
+import { api, sql, uniqueName } from "../helpers";
+
+/** Never fires during a test run (once a year, on 1 January). */
+export const CRON = "0 0 1 1 *";
+
+export function without(body: Record<string, unknown>, key: string): Record<string, unknown> {
+  const copy = { ...body };
+  delete copy[key];
+  return copy;
+}
+
+export async function getJob(name: string): Promise<JobView> {
+  const res = await api<JobView>("GET", `/replication/jobs/${name}`);
+  expect(res.body.error).toBeUndefined();
+  expect(res.status).toBe(200);
+  return res.body.result!;
+}
+
+/** The cron task of a replication job, if there is one. */
+export async function cronTask(job: string): Promise<CronTask | undefined> {
+  const res = await api<CronTask[]>("GET", "/cron/tasks");
+  expect(res.status).toBe(200);
+  return res.body.result!.find((task) => task.name === `replication:${job}`);
+}
+
+export async function sqliteTableExists(table: string): Promise<boolean> {
+  const res = await sql<Array<{ name: string }>>("SELECT name FROM sqlite_master WHERE name = ?", [table]);
+  expect(res.status).toBe(200);
+  return res.body.result!.length > 0;
+}
+
+export async function replicaCount(table: string): Promise<number> {
+  const res = await sql<Array<{ n: number }>>(`SELECT count(*) AS n FROM "${table}"`);
+  expect(res.body.error).toBeUndefined();
+  return res.body.result![0]!.n;
+}
+
+/** After a rejected create: no job, no cron task, no target table under the names the body gave. */
+export async function expectNothingStored(body: Record<string, unknown> | undefined): Promise<void> {
+  const name = body?.name;
+  const list = await api<JobView[]>("GET", "/replication/jobs");
+  expect(list.status).toBe(200);
+  expect(list.body.result!.filter((job) => job.name === name)).toEqual([]);
+  if (typeof name === "string") {
+    if (/^[A-Za-z0-9_]{1,64}$/.test(name)) expect((await api("GET", `/replication/jobs/${name}`)).status).toBe(404);
+    expect(await cronTask(name)).toBeUndefined();
+  }
+  const target = body?.target_table;
+  if (typeof target === "string") expect(await sqliteTableExists(target)).toBe(false);
+}
+
+/** Creates jobs (expecting 201) and remembers them, so that afterAll can delete them and their replicas. */
+export class JobTracker {
+  readonly names: string[] = [];
+
+  async create(body: Record<string, unknown>): Promise<JobView> {
+    const res = await api<JobView>("POST", "/replication/jobs", { body });
+    expect(res.body.error).toBeUndefined();
+    expect(res.status).toBe(201);
+    this.names.push(body.name as string);
+    return res.body.result!;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const name of this.names) await api("DELETE", `/replication/jobs/${name}?drop_table=true`);
+  }
+}
+
+/** A manual run that must succeed. */
+export async function runJob(name: string): Promise<RunSummary> {
+  const res = await api<RunSummary>("POST", `/replication/jobs/${name}/run`);
+  expect(res.body.error).toBeUndefined();
+  expect(res.status).toBe(200);
+  return res.body.result!;
+}
+
+/** A valid create body (timestamp tracking on `updated_at`, the yearly CRON); `over` replaces fields. */
+export function jobBody(
+  prefix: string,
+  source: Record<string, unknown>,
+  table: string,
+  over: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name: uniqueName(prefix),
+    source: { ...source },
+    table_name: table,
+    tracking_col: "updated_at",
+    tracking_type: "timestamp",
+    cron_tab: CRON,
+    ...over,
+  };
+}
