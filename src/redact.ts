@@ -1,8 +1,27 @@
-/** Replaces every occurrence of each secret (and URL-embedded passwords) with `***`. */
+/**
+ * Keeping secrets out of answers, logs and stored errors. A connection URL's
+ * password may contain unencoded `@`: the credentials end at the last `@` before
+ * the path, as URL parsers read them.
+ */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^\s/?#]*)@(?=[^@\s/?#]*(?:[/?#\s]|$))/gi;
+
+/** Replaces every occurrence of each secret, and every password inside a URL, with `***`. */
 export function redact(text: string, secrets: ReadonlyArray<string | undefined | null> = []): string {
-  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi, "$1***@");
+  let out = text.replace(URL_CREDENTIALS, "$1***@");
   for (const secret of secrets) {
     if (secret && secret.length >= 3) out = out.split(secret).join("***");
   }
   return out;
+}
+
+/** The password part of a connection URL, as written and percent-decoded (both must be hidden). */
+export function urlPasswords(url: string): string[] {
+  const match = new RegExp(URL_CREDENTIALS.source, "i").exec(url);
+  const raw = match?.[2];
+  if (!raw) return [];
+  try {
+    return [raw, decodeURIComponent(raw)];
+  } catch {
+    return [raw];
+  }
 }

@@ -13,6 +13,8 @@ export interface JobColumnsRequest {
 export interface JobColumnsPlan {
   columns: SourceColumn[];
   primaryKey: string[];
+  /** The tracking column's name as the source spells it. */
+  trackingCol: string;
   warnings: string[];
 }
 
@@ -59,7 +61,7 @@ export function planJobColumns(info: TableInfo, request: JobColumnsRequest): Job
       `tracking_col "${tracking.name}" is nullable: rows whose ${tracking.name} is NULL are not replicated`,
     );
   }
-  return { columns, primaryKey, warnings };
+  return { columns, primaryKey, trackingCol: tracking.name, warnings };
 }
 
 function checkTrackingType(column: SourceColumn, type: TrackingType, table: string): void {
@@ -70,6 +72,19 @@ function checkTrackingType(column: SourceColumn, type: TrackingType, table: stri
       `tracking_col "${column.name}" of ${table} is ${column.sourceType}; tracking_type "${type}" needs ${expected}`,
     );
   }
+}
+
+/**
+ * Problems that stop a job's replica from taking rows from a changed source:
+ * a replicated column now mapping to another SQLite type.
+ */
+export function columnTypeChanges(before: readonly SourceColumn[], after: readonly SourceColumn[]): string[] {
+  return before.flatMap((old, i) => {
+    const now = after[i];
+    return now && now.sqliteType !== old.sqliteType
+      ? [`column "${old.name}" is now ${now.sourceType} (${now.sqliteType}), was ${old.sourceType} (${old.sqliteType})`]
+      : [];
+  });
 }
 
 export function missingIndexWarning(table: string, tracking: string, key: readonly string[]): string {

@@ -8,7 +8,13 @@ import type { CronApi, CronEvent } from "../cron";
 import { validateCronExpression } from "../cron";
 import { replicationMigrations } from "./migrations";
 import { type Job, type JobSettings, type RunSummary, backoffMs, INITIAL_PROGRESS } from "./model";
-import { missingIndexWarning, planJobColumns } from "./plan-job";
+import {
+  columnTypeChanges,
+  type JobColumnsPlan,
+  type JobColumnsRequest,
+  missingIndexWarning,
+  planJobColumns,
+} from "./plan-job";
 import { createJobBody, DEFAULT_BATCH_SIZE, DEFAULT_LOOKBACK_SECONDS, jobName, patchJobBody } from "./schema";
 import { resolveSource, type ResolvedSource } from "./source-config";
 import { JobStore } from "./store";
@@ -82,8 +88,6 @@ export class ReplicationService implements DurablePart {
 
   async createJob(input: unknown): Promise<JobView> {
     const body = parseWith(createJobBody, input);
-    if (this.store.get(body.name)) throw new ConflictError(`a replication job named ${body.name} already exists`);
-    validateCronExpression(body.cron_tab);
     const settings: JobSettings = {
       name: body.name,
       source: body.source,
@@ -92,7 +96,7 @@ export class ReplicationService implements DurablePart {
       tracking_col: body.tracking_col,
       tracking_type: body.tracking_type,
       primary_key: [],
-      cron_tab: body.cron_tab,
+      cron_tab: validateCronExpression(body.cron_tab),
       batch_size: body.batch_size ?? DEFAULT_BATCH_SIZE,
       lookback_seconds: body.lookback_seconds ?? DEFAULT_LOOKBACK_SECONDS,
       active: body.active ?? true,
@@ -100,28 +104,19 @@ export class ReplicationService implements DurablePart {
     if (/^(tmp_|sqlite_|_cf_)/i.test(settings.target_table)) {
       throw new ValidationError(`target_table ${settings.target_table} is reserved: give target_table another name`);
     }
-    const resolved = resolveSource(settings.source, this.host.env);
-    const plan = await this.inspect(resolved, async (source) => {
-      const info = await source.describeTable(settings.table_name);
-      const planned = planJobColumns(info, body);
-      const indexed = await source.hasIndexStartingWith(settings.table_name, [
-        planned.columns.find((c) => c.name.toLowerCase() === body.tracking_col.toLowerCase())!.name,
-      ]);
-      if (!indexed)
-        planned.warnings.push(missingIndexWarning(settings.table_name, body.tracking_col, planned.primaryKey));
-      return planned;
-    });
+    this.refuseClash(settings);
+    const plan = await this.inspect(resolveSource(settings.source, this.host.env), (source) =>
+      checkSourceTable(source, body),
+    );
     settings.primary_key = plan.primaryKey;
-    settings.tracking_col = plan.columns.find(
-      (c) => c.name.toLowerCase() === settings.tracking_col.toLowerCase(),
-    )!.name;
+    settings.tracking_col = plan.trackingCol;
     const existing = readTableColumns(this.host.sql, settings.target_table);
     if (existing.length) {
       const problems = targetProblems(settings.target_table, existing, plan.columns, plan.primaryKey);
       if (problems.length) throw new ValidationError(problems.join("; "));
     }
-    // Re-check after the await: another request may have created the same name meanwhile.
-    if (this.store.get(body.name)) throw new ConflictError(`a replication job named ${body.name} already exists`);
+    // Again after the await: another request may have taken the name or the table meanwhile.
+    this.refuseClash(settings);
     const job: Job = {
       settings,
       columns: plan.columns,
@@ -140,6 +135,21 @@ export class ReplicationService implements DurablePart {
     return this.view(job);
   }
 
+  /** Job names are unique, and so are target tables (SQLite names ignore case): two jobs must never share a replica. */
+  private refuseClash(settings: JobSettings): void {
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    for (const other of this.store.list()) {
+      if (same(other.settings.name, settings.name)) {
+        throw new ConflictError(`a replication job named ${other.settings.name} already exists`);
+      }
+      if (same(other.settings.target_table, settings.target_table)) {
+        throw new ConflictError(
+          `table ${settings.target_table} is already the replica of job ${other.settings.name}: choose another target_table`,
+        );
+      }
+    }
+  }
+
   /** Connects to the source for a check at create or patch time: any failure is the caller's 400. */
   private async inspect<T>(resolved: ResolvedSource, work: (source: SourceConnection) => Promise<T>): Promise<T> {
     try {
@@ -155,21 +165,24 @@ export class ReplicationService implements DurablePart {
     const { name, changes } = input as { name: unknown; changes: unknown };
     const job = this.require(name);
     const body = parseWith(patchJobBody, changes);
-    if (body.cron_tab !== undefined) validateCronExpression(body.cron_tab);
     const settings: JobSettings = { ...job.settings };
+    if (body.cron_tab !== undefined) settings.cron_tab = validateCronExpression(body.cron_tab);
     if (body.source !== undefined) {
       if (body.source.dialect !== settings.source.dialect) {
         throw new ValidationError(
           `source.dialect cannot change (${settings.source.dialect}); create a new job instead`,
         );
       }
-      const resolved = resolveSource(body.source, this.host.env);
-      await this.inspect(resolved, (source) => source.describeTable(settings.table_name));
+      // The new source must still serve every replicated column, the key and the tracking column, with the same types.
+      const plan = await this.inspect(resolveSource(body.source, this.host.env), (source) =>
+        checkSourceTable(source, { ...settings, columns: job.columns.map((c) => c.name) }),
+      );
+      const changed = columnTypeChanges(job.columns, plan.columns);
+      if (changed.length) throw new ValidationError(`the new source does not fit this job: ${changed.join("; ")}`);
       settings.source = body.source;
     }
     if (body.batch_size !== undefined) settings.batch_size = body.batch_size;
     if (body.lookback_seconds !== undefined) settings.lookback_seconds = body.lookback_seconds;
-    if (body.cron_tab !== undefined) settings.cron_tab = body.cron_tab;
     if (body.active !== undefined) settings.active = body.active;
     this.store.saveSettings(settings);
     const task = taskName(settings.name);
@@ -307,6 +320,16 @@ export class ReplicationService implements DurablePart {
     }
     await this.runJob(name, "cron");
   }
+}
+
+/** Reads the source table and plans the job's columns; warns when no index serves the cursor. */
+async function checkSourceTable(source: SourceConnection, request: JobColumnsRequest): Promise<JobColumnsPlan> {
+  const info = await source.describeTable(request.table_name);
+  const plan = planJobColumns(info, request);
+  if (!(await source.hasIndexStartingWith(request.table_name, [plan.trackingCol]))) {
+    plan.warnings.push(missingIndexWarning(request.table_name, plan.trackingCol, plan.primaryKey));
+  }
+  return plan;
 }
 
 function messageOf(error: unknown): string {

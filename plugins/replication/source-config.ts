@@ -1,5 +1,6 @@
 import { lookupBinding, type Env } from "../../src/env";
 import { ValidationError } from "../../src/errors";
+import { redact, urlPasswords } from "../../src/redact";
 import type { SourceConfig } from "../../src/sources/types";
 import type { SourceSettings } from "./schema";
 
@@ -22,21 +23,24 @@ export function resolveSource(settings: SourceSettings, env: Env): ResolvedSourc
         hyperdrive: { connectionString: binding.connectionString },
         schema: settings.schema,
       },
-      secrets: [binding.connectionString, passwordOfUrl(binding.connectionString)],
+      secrets: [binding.connectionString, ...urlPasswords(binding.connectionString)],
     };
   }
   if ("secret" in settings) {
+    if (/_AUTHORIZATION_TOKEN$/.test(settings.secret)) {
+      throw new ValidationError(`source.secret: ${settings.secret} is an auth token, not a connection URL`);
+    }
     const url = lookupBinding(env, settings.secret);
     if (typeof url !== "string" || url.length === 0) {
       throw new ValidationError(`source.secret: the worker secret ${settings.secret} is not set`);
     }
     return {
       config: { dialect: settings.dialect, url, schema: settings.schema, ssl: settings.ssl },
-      secrets: [url, passwordOfUrl(url)],
+      secrets: [url, ...urlPasswords(url)],
     };
   }
   if ("url" in settings) {
-    return { config: { ...settings }, secrets: [passwordOfUrl(settings.url)] };
+    return { config: { ...settings }, secrets: urlPasswords(settings.url) };
   }
   return { config: { ...settings }, secrets: settings.password ? [settings.password] : [] };
 }
@@ -44,20 +48,6 @@ export function resolveSource(settings: SourceSettings, env: Env): ResolvedSourc
 /** The settings as an answer shows them: passwords and URL credentials replaced by `***`. */
 export function redactedSource(settings: SourceSettings): Record<string, unknown> {
   if ("password" in settings) return { ...settings, password: settings.password ? "***" : "" };
-  if ("url" in settings) return { ...settings, url: redactUrl(settings.url) };
+  if ("url" in settings) return { ...settings, url: redact(settings.url) };
   return { ...settings };
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, "$1***@");
-}
-
-function passwordOfUrl(url: string): string {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]*)@/i.exec(url);
-  if (!match?.[1]) return "";
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return match[1];
-  }
 }

@@ -85,10 +85,13 @@ export function jobBody(
   table: string,
   over: Record<string, unknown> = {},
 ): Record<string, unknown> {
+  const name = uniqueName(prefix);
   return {
-    name: uniqueName(prefix),
+    name,
     source: { ...source },
     table_name: table,
+    // Every job needs a replica of its own: two jobs may not share a target table.
+    target_table: name,
     tracking_col: "updated_at",
     tracking_type: "timestamp",
     cron_tab: CRON,
