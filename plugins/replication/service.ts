@@ -138,17 +138,17 @@ export class ReplicationService implements DurablePart {
   /** Job names are unique, and so are target tables (SQLite names ignore case): two jobs must never share a replica. */
   private refuseClash(settings: JobSettings): void {
     const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-    for (const other of this.store.list()) {
-      if (same(other.settings.name, settings.name)) {
-        throw new ConflictError(`a replication job named ${other.settings.name} already exists`);
-      }
-      if (same(other.settings.target_table, settings.target_table)) {
-        throw new ConflictError(
-          `table ${settings.target_table} is already the replica of job ${other.settings.name}: choose another target_table`,
-        );
-      }
+    const jobs = this.store.list();
+    const named = jobs.find((other) => same(other.settings.name, settings.name));
+    if (named) throw new ConflictError(`a replication job named ${named.settings.name} already exists`);
+    const sharing = jobs.find((other) => same(other.settings.target_table, settings.target_table));
+    if (sharing) {
+      throw new ConflictError(
+        `table ${settings.target_table} is already the replica of job ${sharing.settings.name}: choose another target_table`,
+      );
     }
   }
+
 
   /** Connects to the source for a check at create or patch time: any failure is the caller's 400. */
   private async inspect<T>(resolved: ResolvedSource, work: (source: SourceConnection) => Promise<T>): Promise<T> {
