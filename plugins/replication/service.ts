@@ -1,4 +1,4 @@
-import { AppError, ConflictError, NotFoundError, SourceUnavailableError, ValidationError } from "../../src/errors";
+import { AppError, ConflictError, NotFoundError, ValidationError } from "../../src/errors";
 import { parseWith } from "../../src/http/body";
 import type { DurableHost, DurablePart } from "../../src/plugin";
 import { redact } from "../../src/redact";
@@ -149,7 +149,6 @@ export class ReplicationService implements DurablePart {
     }
   }
 
-
   /** Connects to the source for a check at create or patch time: any failure is the caller's 400. */
   private async inspect<T>(resolved: ResolvedSource, work: (source: SourceConnection) => Promise<T>): Promise<T> {
     try {
@@ -298,8 +297,8 @@ export class ReplicationService implements DurablePart {
         retry_at: ended + backoffMs(failures),
       });
       console.error(`replication job ${name} failed: ${message}`);
-      if (error instanceof AppError && error.kind !== "internal") throw new AppError(error.kind, message);
-      throw new SourceUnavailableError(message);
+      // The connectors raise SourceUnavailableError; anything else unexpected is ours, not the source's.
+      throw new AppError(error instanceof AppError ? error.kind : "internal", message);
     }
   }
 

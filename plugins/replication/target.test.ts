@@ -90,6 +90,13 @@ describe("planWriteBatches", () => {
     expect(list.map((b) => b.kind)).toEqual(["json", "row", "json"]);
   });
 
+  it("refuses a large row with more columns than one statement may bind", () => {
+    const wide = [7, "w".repeat(5000), ...new Array(100).fill(null)];
+    expect(() => planWriteBatches([wide], { keyIndexes: [0], maxChars: 1000 })).toThrow(
+      /row with key \(7\).*more than 100 columns/,
+    );
+  });
+
   it("refuses a row over the 2 MB limit, naming its key", () => {
     expect(() => planWriteBatches([[42, "z".repeat(2_100_000)]], { keyIndexes: [0] })).toThrow(
       /row with key \(42\).*2 MB/,

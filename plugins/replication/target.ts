@@ -1,4 +1,8 @@
+import { ValidationError } from "../../src/errors";
 import type { SourceColumn, SqliteType, SqliteValue } from "../../src/sources/types";
+
+/** Durable Object SQLite refuses more bound parameters than this in one statement. */
+const MAX_BOUND_PARAMETERS = 100;
 
 /** Durable Object SQLite's limit on one string, blob or row. */
 export const MAX_VALUE_BYTES = 2_000_000;
@@ -116,12 +120,18 @@ export function planWriteBatches(
     const size = rowBytes(row);
     bytes += size;
     if (size > MAX_VALUE_BYTES) {
-      const key = options.keyIndexes.map((i) => String(row[i])).join(", ");
-      throw new RowTooLargeError(`row with key (${key}) is ${size} bytes, over the Durable Object's 2 MB row limit`);
+      throw new RowTooLargeError(
+        `row with key (${keyOf(row, options.keyIndexes)}) is ${size} bytes, over the Durable Object's 2 MB row limit`,
+      );
     }
     const encoded = row.map(toJsonCell);
     const chars = jsonLength(encoded);
     if (chars > maxChars) {
+      if (row.length > MAX_BOUND_PARAMETERS) {
+        throw new RowTooLargeError(
+          `row with key (${keyOf(row, options.keyIndexes)}) is too large for a batch and has more than ${MAX_BOUND_PARAMETERS} columns to bind one by one`,
+        );
+      }
       flush();
       batches.push({ kind: "row", values: row });
       continue;
@@ -134,7 +144,12 @@ export function planWriteBatches(
   return { list: batches, bytes };
 }
 
-export class RowTooLargeError extends Error {}
+/** A source row the Durable Object cannot store; the run fails naming it rather than skipping it. */
+export class RowTooLargeError extends ValidationError {}
+
+function keyOf(row: readonly SqliteValue[], keyIndexes: readonly number[]): string {
+  return keyIndexes.map((i) => String(row[i])).join(", ");
+}
 
 function toJsonCell(value: SqliteValue): unknown {
   return value instanceof ArrayBuffer ? toHex(value) : value;

@@ -4,7 +4,9 @@ import { mysqlSslOption, parseConnectionUrl, pgSslOption, resolveConfig } from "
 
 describe("parseConnectionUrl", () => {
   it("reads every part, percent-decoded", () => {
-    expect(parseConnectionUrl("postgres://us%40er:p%3Ass@db.example:6543/my%20db?sslmode=verify-full&schema=app")).toEqual({
+    expect(
+      parseConnectionUrl("postgres://us%40er:p%3Ass@db.example:6543/my%20db?sslmode=verify-full&schema=app"),
+    ).toEqual({
       dialect: "postgresql",
       host: "db.example",
       port: 6543,
@@ -31,22 +33,19 @@ describe("parseConnectionUrl", () => {
     expect(parseConnectionUrl(url)).toMatchObject({ dialect, port, ssl });
   });
 
-  it.each([
-    "not a url",
-    "http://u:pw123@h/d",
-    "postgres://h/d",
-    "postgres://u@h/",
-    "postgres://u@h/d?sslmode=bogus",
-  ])("rejects %s without echoing a password", (url) => {
-    let error: unknown;
-    try {
-      parseConnectionUrl(url);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).not.toContain("pw123");
-  });
+  it.each(["not a url", "http://u:pw123@h/d", "postgres://h/d", "postgres://u@h/", "postgres://u@h/d?sslmode=bogus"])(
+    "rejects %s without echoing a password",
+    (url) => {
+      let error: unknown;
+      try {
+        parseConnectionUrl(url);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).not.toContain("pw123");
+    },
+  );
 });
 
 describe("resolveConfig", () => {
@@ -65,7 +64,9 @@ describe("resolveConfig", () => {
   });
 
   it("lets explicit settings win over the URL and checks the dialect", () => {
-    expect(resolveConfig({ dialect: "postgresql", url: "postgres://u@h/d?sslmode=require", ssl: "off", schema: "s" })).toMatchObject({
+    expect(
+      resolveConfig({ dialect: "postgresql", url: "postgres://u@h/d?sslmode=require", ssl: "off", schema: "s" }),
+    ).toMatchObject({
       ssl: "off",
       schema: "s",
     });

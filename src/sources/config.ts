@@ -77,7 +77,9 @@ function defaultSchema(dialect: Dialect, database: string): string {
 }
 
 /** `postgres://user:pass@host:5432/db?sslmode=require&schema=app`, `mysql://...?ssl-mode=REQUIRED`. */
-export function parseConnectionUrl(url: string): Omit<ConnectionTarget, "schema" | "ssl"> & { schema?: string; ssl?: SslMode } {
+export function parseConnectionUrl(
+  url: string,
+): Omit<ConnectionTarget, "schema" | "ssl"> & { schema?: string; ssl?: SslMode } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -85,13 +87,16 @@ export function parseConnectionUrl(url: string): Omit<ConnectionTarget, "schema"
     throw new ValidationError(`invalid connection URL ${redact(url)}`);
   }
   const dialect = SCHEMES[parsed.protocol];
-  if (!dialect) throw new ValidationError(`unsupported connection URL scheme ${parsed.protocol} (use postgres:// or mysql://)`);
+  if (!dialect)
+    throw new ValidationError(`unsupported connection URL scheme ${parsed.protocol} (use postgres:// or mysql://)`);
   const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
   const user = decodeURIComponent(parsed.username);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (!host || !user || !database) throw new ValidationError(`connection URL ${redact(url)} needs a user, host and database`);
-  const sslParam = parsed.searchParams.get("sslmode") ?? parsed.searchParams.get("ssl-mode") ?? parsed.searchParams.get("ssl");
+  if (!host || !user || !database)
+    throw new ValidationError(`connection URL ${redact(url)} needs a user, host and database`);
+  const sslParam =
+    parsed.searchParams.get("sslmode") ?? parsed.searchParams.get("ssl-mode") ?? parsed.searchParams.get("ssl");
   let ssl: SslMode | undefined;
   if (sslParam !== null) {
     ssl = SSL_MODES[sslParam.toLowerCase()];
@@ -110,7 +115,12 @@ export function parseConnectionUrl(url: string): Omit<ConnectionTarget, "schema"
   };
 }
 
-function fromUrl(dialect: Dialect, url: string, schema: string | undefined, ssl: SslMode | undefined): ConnectionTarget {
+function fromUrl(
+  dialect: Dialect,
+  url: string,
+  schema: string | undefined,
+  ssl: SslMode | undefined,
+): ConnectionTarget {
   const parts = parseConnectionUrl(url);
   if (parts.dialect !== dialect) {
     throw new ValidationError(`connection URL is for ${parts.dialect} but the source dialect is ${dialect}`);

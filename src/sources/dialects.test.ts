@@ -33,7 +33,12 @@ describe("quoting", () => {
 describe("postgres bindComparable", () => {
   it.each<[string, SqliteValue, string, unknown]>([
     ["bigint", "9223372036854775807", "?::bigint", "9223372036854775807"],
-    ["timestamp(6) with time zone", "2024-01-01T00:00:00.000001Z", "?::timestamp(6) with time zone", "2024-01-01T00:00:00.000001Z"],
+    [
+      "timestamp(6) with time zone",
+      "2024-01-01T00:00:00.000001Z",
+      "?::timestamp(6) with time zone",
+      "2024-01-01T00:00:00.000001Z",
+    ],
     ["numeric(10,2)", "1.50", "?::numeric(10,2)", "1.50"],
     ["boolean", 1, "?::boolean", 1],
     ["bytea", new Uint8Array([0, 255]).buffer, "?::bytea", "\\x00ff"],

@@ -16,7 +16,11 @@ function hex(buffer: ArrayBuffer): string {
 
 /** Base type name without modifiers: `numeric(10,2)` -> `numeric`, `bigint(20) unsigned` -> `bigint`. */
 function baseTypeName(sourceType: string): string {
-  return sourceType.toLowerCase().replace(/\(.*?\)/g, "").replace(/\s+/g, " ").trim();
+  return sourceType
+    .toLowerCase()
+    .replace(/\(.*?\)/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 export const postgresDialect: SqlDialect = {
@@ -44,7 +48,18 @@ export const postgresDialect: SqlDialect = {
   },
 };
 
-const MYSQL_INTEGERS = new Set(["tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year", "bool", "boolean", "bit"]);
+const MYSQL_INTEGERS = new Set([
+  "tinyint",
+  "smallint",
+  "mediumint",
+  "int",
+  "integer",
+  "bigint",
+  "year",
+  "bool",
+  "boolean",
+  "bit",
+]);
 
 export const mysqlDialect: SqlDialect = {
   name: "mysql",

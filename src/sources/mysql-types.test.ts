@@ -3,7 +3,12 @@ import { MYSQL_TYPE, mysqlSqliteTypeOf, mysqlToSqliteValue, type MysqlRawValue }
 import { shortestFloat32 } from "./numbers";
 
 const UNSIGNED = 32;
-const field = (columnType: number, flags = 0, columnLength = 0, decimals?: number) => ({ columnType, flags, columnLength, decimals });
+const field = (columnType: number, flags = 0, columnLength = 0, decimals?: number) => ({
+  columnType,
+  flags,
+  columnLength,
+  decimals,
+});
 
 describe("mysqlToSqliteValue", () => {
   const cases: Array<[string, ReturnType<typeof field>, MysqlRawValue, unknown]> = [
@@ -16,7 +21,12 @@ describe("mysqlToSqliteValue", () => {
     ["bigint min", field(MYSQL_TYPE.LONGLONG), "-9223372036854775808", "-9223372036854775808"],
     ["bigint unsigned small", field(MYSQL_TYPE.LONGLONG, UNSIGNED), "5", "5"],
     ["bigint unsigned max", field(MYSQL_TYPE.LONGLONG, UNSIGNED), "18446744073709551615", "18446744073709551615"],
-    ["decimal", field(MYSQL_TYPE.NEWDECIMAL), "-12345678901234567890.123456789012345678", "-12345678901234567890.123456789012345678"],
+    [
+      "decimal",
+      field(MYSQL_TYPE.NEWDECIMAL),
+      "-12345678901234567890.123456789012345678",
+      "-12345678901234567890.123456789012345678",
+    ],
     ["float", field(MYSQL_TYPE.FLOAT), 1.100000023841858, 1.1],
     ["double", field(MYSQL_TYPE.DOUBLE), 0.1, 0.1],
     ["datetime", field(MYSQL_TYPE.DATETIME), "2024-01-02 03:04:05.12", "2024-01-02T03:04:05.120000"],

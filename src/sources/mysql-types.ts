@@ -91,11 +91,33 @@ function timeWithDigits(text: string, decimals: number | undefined): string {
   return decimals === 0 ? whole! : `${whole}.${fraction.padEnd(decimals, "0").slice(0, decimals)}`;
 }
 
-const INTEGER_TYPES = new Set(["tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year", "bool", "boolean"]);
+const INTEGER_TYPES = new Set([
+  "tinyint",
+  "smallint",
+  "mediumint",
+  "int",
+  "integer",
+  "bigint",
+  "year",
+  "bool",
+  "boolean",
+]);
 const REAL_TYPES = new Set(["float", "double", "real", "double precision"]);
 const BLOB_TYPES = new Set([
-  "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point", "linestring",
-  "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection",
+  "binary",
+  "varbinary",
+  "tinyblob",
+  "blob",
+  "mediumblob",
+  "longblob",
+  "geometry",
+  "point",
+  "linestring",
+  "polygon",
+  "multipoint",
+  "multilinestring",
+  "multipolygon",
+  "geometrycollection",
 ]);
 
 /** SQLite column type for an information_schema COLUMN_TYPE (`bigint(20) unsigned`, `bit(8)`, `decimal(10,2)`). */

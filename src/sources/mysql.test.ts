@@ -42,16 +42,72 @@ const ROW_MIN = `(2, FALSE, -128, 0, -32768, -8388608, -2147483648, 0, -92233720
 
 const EXPECTED: SqliteValue[][] = [
   [
-    1, 1, 127, 255, 32767, 8388607, 2147483647, 4294967295, "9223372036854775807", "18446744073709551615",
-    DEC65, DEC40, 1.1, 1.7976931348623157e308,
-    "9999-12-31", "9999-12-31T23:59:59.999999", "2024-02-29T12:00:00.000000", "2024-01-01T21:34:05.123456Z", "838:59:59.000000", 2155,
-    "ab", "héllo 🙂", "", "b", "x,y", JSON_DOC, bytes(0, 255, 0, 0), bytes(0, 1, 0), bytes(0), 1, 255, "18446744073709551615",
+    1,
+    1,
+    127,
+    255,
+    32767,
+    8388607,
+    2147483647,
+    4294967295,
+    "9223372036854775807",
+    "18446744073709551615",
+    DEC65,
+    DEC40,
+    1.1,
+    1.7976931348623157e308,
+    "9999-12-31",
+    "9999-12-31T23:59:59.999999",
+    "2024-02-29T12:00:00.000000",
+    "2024-01-01T21:34:05.123456Z",
+    "838:59:59.000000",
+    2155,
+    "ab",
+    "héllo 🙂",
+    "",
+    "b",
+    "x,y",
+    JSON_DOC,
+    bytes(0, 255, 0, 0),
+    bytes(0, 1, 0),
+    bytes(0),
+    1,
+    255,
+    "18446744073709551615",
   ],
   [
-    2, 0, -128, 0, -32768, -8388608, -2147483648, 0, "-9223372036854775808", "0",
-    "-0.000000000000000000000000000001", "-0.00000000000000000001", -1.5, -0.1,
-    "0000-00-00", "0000-00-00T00:00:00.000000", "1000-01-01T00:00:00.000000", "2024-01-01T04:00:00.500000Z", "-838:59:59.000000", 1901,
-    "", "", "🙂", "a", "", "[]", bytes(0, 0, 0, 0), bytes(), bytes(), 0, 0, "0",
+    2,
+    0,
+    -128,
+    0,
+    -32768,
+    -8388608,
+    -2147483648,
+    0,
+    "-9223372036854775808",
+    "0",
+    "-0.000000000000000000000000000001",
+    "-0.00000000000000000001",
+    -1.5,
+    -0.1,
+    "0000-00-00",
+    "0000-00-00T00:00:00.000000",
+    "1000-01-01T00:00:00.000000",
+    "2024-01-01T04:00:00.500000Z",
+    "-838:59:59.000000",
+    1901,
+    "",
+    "",
+    "🙂",
+    "a",
+    "",
+    "[]",
+    bytes(0, 0, 0, 0),
+    bytes(),
+    bytes(),
+    0,
+    0,
+    "0",
   ],
   [3, ...Array<null>(7).fill(null), 0, ...Array<null>(23).fill(null)],
 ];
@@ -111,7 +167,12 @@ describe("MySQL introspection", () => {
     const info = await admin.describeTable(table);
     expect(info).toMatchObject({ schema: "test", name: table, primaryKey: ["id"] });
     const byName = Object.fromEntries(info.columns.map((c) => [c.name, c]));
-    expect(info.columns[0]).toMatchObject({ name: "id", sourceType: "int(11)", nullable: false, sqliteType: "INTEGER" });
+    expect(info.columns[0]).toMatchObject({
+      name: "id",
+      sourceType: "int(11)",
+      nullable: false,
+      sqliteType: "INTEGER",
+    });
     expect(byName.c_bool).toMatchObject({ sourceType: "tinyint(1)", nullable: true, sqliteType: "INTEGER" });
     expect(byName.c_big).toMatchObject({ sourceType: "bigint(20)", nullable: false, sqliteType: "INTEGER" });
     expect(byName.c_ubig).toMatchObject({ sourceType: "bigint(20) unsigned", sqliteType: "TEXT" });
@@ -122,7 +183,9 @@ describe("MySQL introspection", () => {
   });
 
   it("names a missing table", async () => {
-    await expect(admin.describeTable(`nope_${suffix}`)).rejects.toThrow(new ValidationError(`table test.nope_${suffix} not found`));
+    await expect(admin.describeTable(`nope_${suffix}`)).rejects.toThrow(
+      new ValidationError(`table test.nope_${suffix} not found`),
+    );
   });
 
   it("finds indexes by leading columns", async () => {
@@ -136,8 +199,24 @@ describe("MySQL exact comparisons", () => {
   it("bindComparable finds rows exactly by the values the connector produced", async () => {
     const info = await admin.describeTable(table);
     const rows = (await admin.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
-    const names = ["c_big", "c_ubig", "c_dec", "c_dec40", "c_float", "c_double", "c_date", "c_dt", "c_ts", "c_time",
-      "c_year", "c_varchar", "c_binary", "c_varbinary", "c_bit64", "c_bool"];
+    const names = [
+      "c_big",
+      "c_ubig",
+      "c_dec",
+      "c_dec40",
+      "c_float",
+      "c_double",
+      "c_date",
+      "c_dt",
+      "c_ts",
+      "c_time",
+      "c_year",
+      "c_varchar",
+      "c_binary",
+      "c_varbinary",
+      "c_bit64",
+      "c_bool",
+    ];
     for (const name of names) {
       const index = info.columns.findIndex((c) => c.name === name);
       const column = info.columns[index]!;
@@ -145,7 +224,10 @@ describe("MySQL exact comparisons", () => {
         const value = row[index]!;
         if (typeof value === "string" && value.startsWith("0000-00-00")) continue;
         const { sql, param } = mysqlDialect.bindComparable(column, value);
-        const found = await admin.query(`SELECT id FROM ${table} WHERE ${mysqlDialect.quoteIdentifier(name)} = ${sql}`, [param]);
+        const found = await admin.query(
+          `SELECT id FROM ${table} WHERE ${mysqlDialect.quoteIdentifier(name)} = ${sql}`,
+          [param],
+        );
         expect(found.rows, `${name} = ${String(value)}`).toEqual([[row[0]]]);
       }
     }
@@ -169,10 +251,14 @@ describe("MySQL errors and connection hygiene", () => {
   const options = { statementTimeoutMs: 300, connectTimeoutMs: 2_000 };
 
   it("closes after success", async () => {
-    const seen = await withSource(userConfig, async (source) => {
-      await source.query("SELECT 1");
-      return sessionsOfTestUser();
-    }, options);
+    const seen = await withSource(
+      userConfig,
+      async (source) => {
+        await source.query("SELECT 1");
+        return sessionsOfTestUser();
+      },
+      options,
+    );
     expect(seen).toBe(1);
     expect(await eventually(sessionsOfTestUser, 0)).toBe(0);
   });
@@ -186,7 +272,11 @@ describe("MySQL errors and connection hygiene", () => {
 
   it("enforces the statement timeout and closes", async () => {
     const started = Date.now();
-    const slow = withSource(userConfig, (source) => source.query("SELECT SLEEP(5) FROM DUAL WHERE 1 = ?", [1]), options);
+    const slow = withSource(
+      userConfig,
+      (source) => source.query("SELECT SLEEP(5) FROM DUAL WHERE 1 = ?", [1]),
+      options,
+    );
     await expect(slow).rejects.toThrow(/max_statement_time|timed out/);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(await eventually(sessionsOfTestUser, 0)).toBe(0);

@@ -1,6 +1,7 @@
 /** Exact integer and number helpers shared by the value mappers. Pure. */
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const SHORT_INTEGER = /^-?\d{1,15}$/;
 
 /**
  * A decimal integer text -> a JS number when it is exactly representable
@@ -8,6 +9,8 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * that text as an exact 64-bit integer; a JS number would round).
  */
 export function exactInteger(text: string): number | string {
+  // Up to 15 digits is always below 2^53: skip the BigInt round trip (most values).
+  if (SHORT_INTEGER.test(text)) return Number(text) || 0;
   const value = BigInt(text);
   return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value.toString();
 }

@@ -32,16 +32,42 @@ export type PgValueType = number | { arrayOf: PgValueType };
 
 /** Array OIDs of built-in types -> element OID. Other arrays are found through pg_type. */
 const BUILTIN_ARRAYS: Record<number, number> = {
-  1000: 16, 1001: 17, 1002: 18, 1003: 19, 1005: 21, 1007: 23, 1009: 25, 1014: 1042, 1015: 1043,
-  1016: 20, 1021: 700, 1022: 701, 1028: 26, 199: 114, 143: 142, 791: 790, 1040: 829, 1041: 869,
-  651: 650, 1182: 1082, 1183: 1083, 1115: 1114, 1185: 1184, 1187: 1186, 1270: 1266, 1231: 1700,
-  2951: 2950, 3807: 3802, 1561: 1560, 1563: 1562,
+  1000: 16,
+  1001: 17,
+  1002: 18,
+  1003: 19,
+  1005: 21,
+  1007: 23,
+  1009: 25,
+  1014: 1042,
+  1015: 1043,
+  1016: 20,
+  1021: 700,
+  1022: 701,
+  1028: 26,
+  199: 114,
+  143: 142,
+  791: 790,
+  1040: 829,
+  1041: 869,
+  651: 650,
+  1182: 1082,
+  1183: 1083,
+  1115: 1114,
+  1185: 1184,
+  1187: 1186,
+  1270: 1266,
+  1231: 1700,
+  2951: 2950,
+  3807: 3802,
+  1561: 1560,
+  1563: 1562,
 };
 
 /** Built-in scalar OIDs whose text form is the stored form (or handled above): no catalog lookup needed. */
 const BUILTIN_SCALARS = new Set<number>([
-  16, 17, 18, 19, 20, 21, 23, 25, 26, 114, 142, 650, 700, 701, 774, 790, 829, 869, 1042, 1043, 1082, 1083,
-  1114, 1184, 1186, 1266, 1560, 1562, 1700, 2950, 3802,
+  16, 17, 18, 19, 20, 21, 23, 25, 26, 114, 142, 650, 700, 701, 774, 790, 829, 869, 1042, 1043, 1082, 1083, 1114, 1184,
+  1186, 1266, 1560, 1562, 1700, 2950, 3802,
 ]);
 
 /** The value type of a built-in OID, or undefined when the catalog must be asked (enum, domain, extension). */
@@ -86,7 +112,10 @@ export function pgToSqliteValue(type: PgValueType, raw: string | null): SqliteVa
 export function pgSqliteTypeOf(sourceType: string): SqliteType {
   const name = sourceType.trim().toLowerCase();
   if (name.endsWith("]")) return "TEXT";
-  const base = name.replace(/\(.*?\)/g, "").replace(/\s+/g, " ").trim();
+  const base = name
+    .replace(/\(.*?\)/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
   switch (base) {
     case "smallint":
     case "integer":
@@ -113,7 +142,7 @@ export function decodeBytea(raw: string): ArrayBuffer {
     return bytes.buffer;
   }
   const bytes: number[] = [];
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     if (raw[i] === "\\" && raw[i + 1] === "\\") {
       bytes.push(0x5c);
       i += 2;

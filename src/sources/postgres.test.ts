@@ -12,7 +12,13 @@ const suffix = uniqueSuffix();
 const table = `src_types_${suffix}`;
 const mood = `mood_${suffix}`;
 const appName = `sources-test-${suffix}`;
-const config: SourceConfig = { dialect: "postgresql", host: "127.0.0.1", port: 5432, user: "postgres", database: "test" };
+const config: SourceConfig = {
+  dialect: "postgresql",
+  host: "127.0.0.1",
+  port: 5432,
+  user: "postgres",
+  database: "test",
+};
 
 let admin: SourceConnection;
 
@@ -43,20 +49,68 @@ const ROW_NULL = "(3" + ", NULL".repeat(2) + ", 0" + ", NULL".repeat(26) + ")";
 /** Every value exactly as the connector must return it. */
 const EXPECTED: SqliteValue[][] = [
   [
-    1, 32767, 2147483647, "9223372036854775807", "12345678901234567890.12345678901234567890", "99999999.99",
-    1.1, 1.7976931348623157e308, 1,
-    "héllo 🙂 wörld", "", "ab   ", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "happy", "192.168.0.1/24", "10.0.0.0/8", "08:00:2b:01:02:03",
-    "2024-02-29", "23:59:59.999999", "12:00:00+05:30", "2024-01-02T03:04:05.123456", "2024-01-01T21:34:05.123456Z",
+    1,
+    32767,
+    2147483647,
+    "9223372036854775807",
+    "12345678901234567890.12345678901234567890",
+    "99999999.99",
+    1.1,
+    1.7976931348623157e308,
+    1,
+    "héllo 🙂 wörld",
+    "",
+    "ab   ",
+    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    "happy",
+    "192.168.0.1/24",
+    "10.0.0.0/8",
+    "08:00:2b:01:02:03",
+    "2024-02-29",
+    "23:59:59.999999",
+    "12:00:00+05:30",
+    "2024-01-02T03:04:05.123456",
+    "2024-01-01T21:34:05.123456Z",
     "P1Y2M3DT4H5M6.5S",
-    '{"a": [1, 2.50, {"b": null}], "big": 12345678901234567890}', '{"a": [true, "🙂"], "b": 1}',
-    "[]", '["a b","c\\"d",null,""]', '["1.10","12345678901234567890.5"]', '["happy","sad"]', bytes(0, 255, 0, 0),
+    '{"a": [1, 2.50, {"b": null}], "big": 12345678901234567890}',
+    '{"a": [true, "🙂"], "b": 1}',
+    "[]",
+    '["a b","c\\"d",null,""]',
+    '["1.10","12345678901234567890.5"]',
+    '["happy","sad"]',
+    bytes(0, 255, 0, 0),
   ],
   [
-    2, -32768, -2147483648, "-9223372036854775808", "-0.000000000000000000000000000000000000001", "-99999999.99",
-    "NaN", "-Infinity", 0,
-    "", "", "     ", "00000000-0000-0000-0000-000000000000", "sad", "::1", "::/0", "00:00:00:00:00:00",
-    "0044-03-15 BC", "00:00:00", "00:00:00-08", "-infinity", "2024-01-01T04:00:00.500000Z",
-    "P-1D", "null", "[]", "[[1,2],[3,null]]", "[]", "[]", "[]", bytes(),
+    2,
+    -32768,
+    -2147483648,
+    "-9223372036854775808",
+    "-0.000000000000000000000000000000000000001",
+    "-99999999.99",
+    "NaN",
+    "-Infinity",
+    0,
+    "",
+    "",
+    "     ",
+    "00000000-0000-0000-0000-000000000000",
+    "sad",
+    "::1",
+    "::/0",
+    "00:00:00:00:00:00",
+    "0044-03-15 BC",
+    "00:00:00",
+    "00:00:00-08",
+    "-infinity",
+    "2024-01-01T04:00:00.500000Z",
+    "P-1D",
+    "null",
+    "[]",
+    "[[1,2],[3,null]]",
+    "[]",
+    "[]",
+    "[]",
+    bytes(),
   ],
   [3, null, null, 0, ...Array<null>(26).fill(null)],
 ];
@@ -123,7 +177,9 @@ describe("PostgreSQL introspection", () => {
   });
 
   it("names a missing table and missing columns", async () => {
-    await expect(admin.describeTable(`nope_${suffix}`)).rejects.toThrow(new ValidationError(`table public.nope_${suffix} not found`));
+    await expect(admin.describeTable(`nope_${suffix}`)).rejects.toThrow(
+      new ValidationError(`table public.nope_${suffix} not found`),
+    );
     const info = await admin.describeTable(table);
     expect(() => requireColumns(info, ["id", "nope", "c_int8", "zap"])).toThrow(/has no columns "nope", "zap"/);
     expect(() => requireColumns(info, ["id", "c_tstz"])).not.toThrow();
@@ -140,12 +196,26 @@ describe("PostgreSQL introspection", () => {
   it("bindComparable finds rows exactly by the values the connector produced", async () => {
     const info = await admin.describeTable(table);
     const rows = (await admin.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
-    for (const name of ["c_int8", "c_numeric", "c_tstz", "c_ts", "c_bool", "c_bytea", "c_float8", "c_enum", "c_char", "c_date"]) {
+    for (const name of [
+      "c_int8",
+      "c_numeric",
+      "c_tstz",
+      "c_ts",
+      "c_bool",
+      "c_bytea",
+      "c_float8",
+      "c_enum",
+      "c_char",
+      "c_date",
+    ]) {
       const index = info.columns.findIndex((c) => c.name === name);
       const column = info.columns[index]!;
       for (const row of rows.slice(0, 2)) {
         const { sql, param } = postgresDialect.bindComparable(column, row[index]!);
-        const found = await admin.query(`SELECT id FROM ${table} WHERE ${postgresDialect.quoteIdentifier(name)} = ${sql}`, [param]);
+        const found = await admin.query(
+          `SELECT id FROM ${table} WHERE ${postgresDialect.quoteIdentifier(name)} = ${sql}`,
+          [param],
+        );
         expect(found.rows, `${name} = ${String(row[index])}`).toEqual([[row[0]]]);
       }
     }
@@ -156,11 +226,15 @@ describe("PostgreSQL errors and connection hygiene", () => {
   const options = { applicationName: appName, statementTimeoutMs: 300, connectTimeoutMs: 2_000 };
 
   it("closes after success", async () => {
-    const seen = await withSource(config, async (source) => {
-      const during = await sessionsOfThisTest();
-      await source.query("SELECT 1");
-      return during;
-    }, options);
+    const seen = await withSource(
+      config,
+      async (source) => {
+        const during = await sessionsOfThisTest();
+        await source.query("SELECT 1");
+        return during;
+      },
+      options,
+    );
     expect(seen).toBe(1);
     expect(await eventually(sessionsOfThisTest, 0)).toBe(0);
   });

@@ -15,6 +15,11 @@ import type { QueryResult, SourceConnection, SourceOptions, SourceParam, SqliteV
 /** Identity parsers: pg hands back exactly the text the server sent. */
 const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
+/** Built-in types whose printed text is stored unchanged (pgToSqliteValue's default case): no per-value call. */
+const TEXT_AS_IS = new Set<number>([
+  18, 19, 25, 114, 142, 650, 774, 790, 829, 869, 1042, 1043, 1082, 1083, 1186, 1266, 1560, 1562, 1700, 2950, 3802,
+]);
+
 /** Client-side backstop beyond the server's statement_timeout, for a dead network. */
 const CLIENT_GRACE_MS = 1_000;
 
@@ -91,12 +96,14 @@ class PostgresConnection implements SourceConnection {
     }
     const result = await this.run(rewritten.sql, params);
     const valueTypes = await this.valueTypes(result.fields.map((field) => field.dataTypeID));
-    return {
-      columns: result.fields.map((field) => field.name),
-      rows: (result.rows as unknown as Array<Array<string | null>>).map((row) =>
-        row.map((raw, i): SqliteValue => pgToSqliteValue(valueTypes[i]!, raw)),
-      ),
-    };
+    // Rows are fresh arrays from the driver: convert them in place, one column type at a time.
+    const rows = result.rows as unknown as Array<Array<string | null | SqliteValue>>;
+    for (let i = 0; i < valueTypes.length; i++) {
+      const type = valueTypes[i]!;
+      if (typeof type === "number" && TEXT_AS_IS.has(type)) continue;
+      for (const row of rows) row[i] = pgToSqliteValue(type, row[i] as string | null);
+    }
+    return { columns: result.fields.map((field) => field.name), rows: rows as SqliteValue[][] };
   }
 
   async describeTable(table: string): Promise<TableInfo> {

@@ -8,14 +8,18 @@ import { expect } from "vitest";
 import type { SourceColumn, SqliteValue } from "./types";
 
 function hexOf(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
+  return [...new Uint8Array(buffer)]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .toUpperCase();
 }
 
 /** What `typeof()` must report for a value stored in a column of the given type. */
 function expectedStorageClass(value: SqliteValue, column: SourceColumn): string {
   if (value === null) return "null";
   if (value instanceof ArrayBuffer) return "blob";
-  if (typeof value === "number") return column.sqliteType === "REAL" ? "real" : Number.isInteger(value) ? "integer" : "real";
+  if (typeof value === "number")
+    return column.sqliteType === "REAL" ? "real" : Number.isInteger(value) ? "integer" : "real";
   if (column.sqliteType === "INTEGER" && /^-?\d+$/.test(value)) return "integer";
   return "text";
 }
@@ -26,7 +30,10 @@ function expectedStorageClass(value: SqliteValue, column: SourceColumn): string 
  * by `typeof()`, integers by `CAST(... AS TEXT)` (the JS read path rounds
  * beyond 2^53), blobs by `hex()`, everything else by value.
  */
-export async function assertDurableObjectRoundTrip(columns: readonly SourceColumn[], rows: readonly SqliteValue[][]): Promise<void> {
+export async function assertDurableObjectRoundTrip(
+  columns: readonly SourceColumn[],
+  rows: readonly SqliteValue[][],
+): Promise<void> {
   const stub = env.DATABASE_DURABLE_OBJECT.get(env.DATABASE_DURABLE_OBJECT.idFromName(crypto.randomUUID()));
   await runInDurableObject(stub, async (_instance, state) => {
     const sql = state.storage.sql;

@@ -12,12 +12,28 @@ const TIMESTAMP = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6})
 const TIMESTAMP_WITH_OFFSET =
   /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?|Z)$/;
 
+/**
+ * Fast paths for what a UTC session prints almost always (4-digit year, `+00`):
+ * plain slicing, no captures. Anything else takes the general path below.
+ */
+const PLAIN_LOCAL = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,6})?$/;
+const PLAIN_UTC = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,6})?\+00$/;
+const ZEROS = ["", "0", "00", "000", "0000", "00000", "000000"];
+
+/** `text` matched PLAIN_*: date, `T`, time, 6 fractional digits (from `text` up to `end`), then `zone`. */
+function plainIso(text: string, end: number, zone: string): string {
+  const digits = end > 20 ? end - 20 : 0;
+  const fractionText = digits ? text.slice(20, end) : "";
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.${fractionText}${ZEROS[6 - digits]}${zone}`;
+}
+
 function fraction(digits: string | undefined): string {
   return (digits ?? "").padEnd(6, "0");
 }
 
 /** `2024-01-02 03:04:05.5` -> `2024-01-02T03:04:05.500000`; other text unchanged. */
 export function isoLocalTimestamp(text: string): string {
+  if (PLAIN_LOCAL.test(text)) return plainIso(text, text.length, "");
   const m = TIMESTAMP.exec(text);
   if (!m) return text;
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${fraction(m[7])}`;
@@ -28,6 +44,7 @@ export function isoLocalTimestamp(text: string): string {
  * instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. Other text (BC, infinity) unchanged.
  */
 export function isoUtcTimestamp(text: string): string {
+  if (PLAIN_UTC.test(text)) return plainIso(text, text.length - 3, "Z");
   const m = TIMESTAMP_WITH_OFFSET.exec(text);
   if (!m) return text;
   const [, y, mo, d, h, mi, s, frac, sign, oh, om, os] = m;
