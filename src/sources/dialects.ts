@@ -5,6 +5,7 @@
 import { ValidationError } from "../errors";
 import { mysqlDateTimeLiteral } from "./timestamps";
 import type { Dialect, SourceColumn, SourceParam, SqlDialect, SqliteValue } from "./types";
+import { MYSQL_INTEGER_TYPES } from "./mysql-types";
 
 function checkIdentifier(name: string): void {
   if (name.length === 0 || name.includes("\0")) throw new ValidationError(`invalid identifier ${JSON.stringify(name)}`);
@@ -48,18 +49,8 @@ export const postgresDialect: SqlDialect = {
   },
 };
 
-const MYSQL_INTEGERS = new Set([
-  "tinyint",
-  "smallint",
-  "mediumint",
-  "int",
-  "integer",
-  "bigint",
-  "year",
-  "bool",
-  "boolean",
-  "bit",
-]);
+// BIT compares as an unsigned integer too.
+const MYSQL_INTEGERS: ReadonlySet<string> = new Set([...MYSQL_INTEGER_TYPES, "bit"]);
 
 export const mysqlDialect: SqlDialect = {
   name: "mysql",

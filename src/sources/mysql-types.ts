@@ -91,7 +91,8 @@ function timeWithDigits(text: string, decimals: number | undefined): string {
   return decimals === 0 ? whole! : `${whole}.${fraction.padEnd(decimals, "0").slice(0, decimals)}`;
 }
 
-const INTEGER_TYPES = new Set([
+/** MySQL integer type names (as in COLUMN_TYPE, lower-cased, without width or attributes). */
+export const MYSQL_INTEGER_TYPES: ReadonlySet<string> = new Set([
   "tinyint",
   "smallint",
   "mediumint",
@@ -126,7 +127,7 @@ export function mysqlSqliteTypeOf(columnType: string): SqliteType {
   const base = /^[a-z ]+?(?=\(|\s+(?:unsigned|signed|zerofill)|$)/.exec(text)?.[0].trim() ?? text;
   if (base === "bigint" && /\bunsigned\b/.test(text)) return "TEXT";
   if (base === "bit") return bitWidth(text) >= 64 ? "TEXT" : "INTEGER";
-  if (INTEGER_TYPES.has(base)) return "INTEGER";
+  if (MYSQL_INTEGER_TYPES.has(base)) return "INTEGER";
   if (REAL_TYPES.has(base)) return "REAL";
   if (BLOB_TYPES.has(base)) return "BLOB";
   return "TEXT";
