@@ -1,0 +1,187 @@
+// Runs a worker in workerd through `wrangler dev`, talks to it over HTTP, and samples its memory.
+import { execFileSync, spawn } from "node:child_process";
+import { createWriteStream, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * Bundles the worker of `config` once into `outDir` and writes a copy of the
+ * config that points at the bundle. `wrangler dev --no-bundle` on that copy
+ * does not reload when someone edits src/ or plugins/ during a run.
+ */
+export function bundleWorker({ cwd, config, outDir, log }) {
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outDir, "--config", config], {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+  const entry = readdirSync(outDir).find((f) => f.endsWith(".js"));
+  const text = readFileSync(join(cwd, config), "utf8").replace(/^main\s*=.*$/m, `main = "${entry}"`);
+  const copy = join(outDir, "wrangler.toml");
+  writeFileSync(copy, text);
+  void log;
+  return copy;
+}
+
+/**
+ * Starts `wrangler dev` for `config` with a fresh `persistTo` dir. Tokens are
+ * passed with --var so no .dev.vars is needed. Resolves once the worker answers.
+ */
+export async function startWorker({ cwd, config, port, persistTo, vars = {}, log, noBundle = false }) {
+  const args = [
+    "wrangler",
+    "dev",
+    "--config",
+    config,
+    ...(noBundle ? ["--no-bundle"] : []),
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    process.env.BENCH_LOG_LEVEL ?? "warn",
+  ];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child = spawn("npx", args, {
+    cwd,
+    detached: true, // own process group: stop() ends wrangler and its workerd together
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+  const out = createWriteStream(log, { flags: "a" });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  let exited = null;
+  child.on("exit", (code) => (exited = code ?? -1));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`wrangler dev exited (${exited}); see ${log}`);
+    if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within 60 s; see ${log}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2000) });
+      break;
+    } catch {
+      await sleep(200);
+    }
+  }
+  return {
+    url,
+    pid: child.pid,
+    workerdPids: () => descendants(child.pid).filter((pid) => comm(pid) === "workerd"),
+    async stop() {
+      if (exited !== null) return;
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+      for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+      if (exited === null) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      }
+      out.end();
+    },
+  };
+}
+
+function comm(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Every process whose parent chain leads to `root`. */
+function descendants(root) {
+  const parent = new Map();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parent.set(Number(name), ppid);
+    } catch {}
+  }
+  const found = [];
+  for (const pid of parent.keys()) {
+    for (let p = parent.get(pid); p && p > 1; p = parent.get(p)) {
+      if (p === root) {
+        found.push(pid);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** VmRSS and VmHWM of a process, in MiB. */
+export function memoryOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+    return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+  } catch {
+    return { rss: 0, hwm: 0 };
+  }
+}
+
+/** Samples the summed RSS of `pids()` every `everyMs` until stopped. */
+export function sampleMemory(pids, everyMs = 100) {
+  const list = pids();
+  const before = list.reduce((s, pid) => s + memoryOf(pid).rss, 0);
+  let peak = before;
+  let samples = 0;
+  const timer = setInterval(() => {
+    const rss = list.reduce((s, pid) => s + memoryOf(pid).rss, 0);
+    samples++;
+    if (rss > peak) peak = rss;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const after = list.reduce((s, pid) => s + memoryOf(pid).rss, 0);
+      const hwm = list.reduce((s, pid) => s + memoryOf(pid).hwm, 0);
+      return {
+        rss_before_mib: round1(before),
+        rss_peak_mib: round1(Math.max(peak, after)),
+        rss_after_mib: round1(after),
+        vm_hwm_mib: round1(hwm),
+        samples,
+        processes: list.length,
+      };
+    },
+  };
+}
+
+const round1 = (x) => Math.round(x * 10) / 10;
+
+/** JSON over HTTP; throws on a non-2xx answer with its body. */
+export async function call(base, method, path, { token, body, timeoutMs = 600_000 } = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text.slice(0, 500)}`);
+  return json;
+}
+
+export function joinPath(...parts) {
+  return join(...parts);
+}
