@@ -145,7 +145,7 @@ describe("MySQL values", () => {
     expect(result.rows).toEqual(EXPECTED);
   });
 
-  it("converts every type exactly (binary protocol, with parameters)", async () => {
+  it("converts every type exactly with bound parameters", async () => {
     const result = await admin.query(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0]);
     expect(result.rows).toEqual(EXPECTED);
   });
@@ -156,9 +156,29 @@ describe("MySQL values", () => {
     await assertDurableObjectRoundTrip(info.columns, result.rows);
   });
 
-  it("lets the server place ? parameters (not inside strings)", async () => {
-    const result = await admin.query("SELECT '?', ?, CAST(? AS UNSIGNED), ?", ["a?", "18446744073709551615", null]);
+  it("binds ? parameters outside strings, identifiers and comments", async () => {
+    const result = await admin.query("SELECT '?', ?, CAST(? AS UNSIGNED), ? /* ? */", [
+      "a?",
+      "18446744073709551615",
+      null,
+    ]);
     expect(result.rows).toEqual([["?", "a?", "18446744073709551615", null]]);
+  });
+
+  it("binds hostile strings as data", async () => {
+    const hostile = [
+      "O'Brien",
+      'say "hi"',
+      "back\\slash\\",
+      "nul\0byte",
+      "\u0000\n\r\t\u001a",
+      "' OR 1=1 -- ",
+      "😀 ünïcode",
+    ];
+    for (const value of hostile) {
+      const result = await admin.query("SELECT ? AS v, CHAR_LENGTH(?) AS n", [value, value]);
+      expect(result.rows).toEqual([[value, [...value].length]]);
+    }
   });
 });
 

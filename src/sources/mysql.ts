@@ -7,6 +7,7 @@
 import mysql from "mysql2/promise";
 import { type ConnectionTarget, mysqlSslOption } from "./config";
 import { sourceError, withDeadline } from "./failures";
+import { bindMysqlParams } from "./mysql-placeholders";
 import { mysqlSqliteTypeOf, mysqlToSqliteValue, type MysqlRawValue } from "./mysql-types";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
 import type { QueryResult, SourceConnection, SourceOptions, SourceParam, TableInfo } from "./types";
@@ -16,7 +17,9 @@ const CLIENT_GRACE_MS = 1_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 
 /** Geometry is parsed into objects by default; keep its bytes (WKB) instead. */
-const typeCast: mysql.TypeCast = (field, next) => (field.type === "GEOMETRY" ? field.buffer() : next());
+/** Keeps GEOMETRY values as their WKB bytes; a per-value callback, so used only for results that have one. */
+const keepGeometryBytes: mysql.TypeCast = (field, next) => (field.type === "GEOMETRY" ? field.buffer() : next());
+const GEOMETRY = 255;
 
 export async function openMysql(target: ConnectionTarget, options: Required<SourceOptions>): Promise<SourceConnection> {
   const where = `${target.host}:${target.port}/${target.database}`;
@@ -41,7 +44,6 @@ export async function openMysql(target: ConnectionTarget, options: Required<Sour
       jsonStrings: true,
       timezone: "Z",
       multipleStatements: false,
-      typeCast,
     });
     connection = await withDeadline(
       connecting,
@@ -75,7 +77,8 @@ async function sessionSetup(connection: mysql.Connection, statementTimeoutMs: nu
   const limit = version.includes("MariaDB")
     ? `max_statement_time = ${(Math.max(1, statementTimeoutMs) / 1000).toFixed(3)}`
     : `max_execution_time = ${Math.max(1, Math.floor(statementTimeoutMs))}`;
-  return `SET time_zone = '+00:00', SESSION ${limit}`;
+  // Bound literals use backslash escapes, which NO_BACKSLASH_ESCAPES would turn into plain text.
+  return `SET time_zone = '+00:00', SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', ''), SESSION ${limit}`;
 }
 
 interface Field {
@@ -89,6 +92,8 @@ interface Field {
 class MysqlConnection implements SourceConnection {
   readonly dialect = "mysql" as const;
   private closed = false;
+  /** Statements (with placeholders) whose results hold GEOMETRY columns. */
+  private readonly geometryStatements = new Set<string>();
 
   constructor(
     private readonly connection: mysql.Connection,
@@ -99,16 +104,25 @@ class MysqlConnection implements SourceConnection {
   async query(sql: string, params: readonly SourceParam[] = []): Promise<QueryResult> {
     if (this.closed) throw sourceError(new Error("connection is closed"), "MySQL query failed", this.target.secrets);
     const timeoutMs = this.options.statementTimeoutMs;
-    const statement = { sql, rowsAsArray: true };
-    let rows: unknown;
-    let fields: Field[] | undefined;
-    try {
-      [rows, fields] = await withDeadline(
-        params.length === 0 ? this.connection.query(statement) : this.connection.execute(statement, [...params]),
+    // The text protocol with bound literals reads ~1.4x faster than prepared statements in workerd.
+    const text = params.length === 0 ? sql : bindMysqlParams(sql, params);
+    const run = (typeCast?: mysql.TypeCast) =>
+      withDeadline(
+        this.connection.query(typeCast ? { sql: text, rowsAsArray: true, typeCast } : { sql: text, rowsAsArray: true }),
         timeoutMs + CLIENT_GRACE_MS,
         () => new Error(`statement timed out after ${timeoutMs} ms`),
         () => this.destroy(),
       );
+    let rows: unknown;
+    let fields: Field[] | undefined;
+    try {
+      const geometry = this.geometryStatements.has(sql);
+      [rows, fields] = await run(geometry ? keepGeometryBytes : undefined);
+      if (!geometry && fields?.some((field) => field.columnType === GEOMETRY)) {
+        // The driver decoded GEOMETRY into objects, losing bytes: read again keeping them, and remember.
+        this.geometryStatements.add(sql);
+        [rows, fields] = await run(keepGeometryBytes);
+      }
     } catch (error) {
       throw sourceError(error, "MySQL query failed", this.target.secrets);
     }
