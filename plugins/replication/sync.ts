@@ -76,7 +76,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       after,
       limit,
     });
-    return ctx.source.query(query.sql, query.params);
+    return ctx.source.query(query.sql, query.params, { bulk: true });
   };
 
   const started = Date.now();

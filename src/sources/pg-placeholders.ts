@@ -17,7 +17,7 @@ export interface RewrittenSql {
 const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 
-export function rewritePlaceholders(sql: string): RewrittenSql {
+export function rewritePlaceholders(sql: string, placeholder: (n: number) => string = (n) => `$${n}`): RewrittenSql {
   let out = "";
   let count = 0;
   let i = 0;
@@ -28,7 +28,7 @@ export function rewritePlaceholders(sql: string): RewrittenSql {
     let end: number;
     if (ch === "?") {
       count += 1;
-      out += `$${count}`;
+      out += placeholder(count);
       i += 1;
       continue;
     } else if (ch === "'") {

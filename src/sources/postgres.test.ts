@@ -141,6 +141,28 @@ describe("PostgreSQL values", () => {
     expect(result.rows).toEqual(EXPECTED);
   });
 
+  it("gives the same values through COPY (bulk reads), parameters bound as literals", async () => {
+    const sql = `SELECT * FROM ${table} WHERE id >= ? AND 'it''s ?' <> ? ORDER BY id`;
+    const first = await admin.query(sql, [0, "O'Brien \\ ?"], { bulk: true });
+    expect(first.columns[0]).toBe("id");
+    expect(first.rows).toEqual(EXPECTED);
+    // The second read of the same statement reuses the learned column types.
+    expect((await admin.query(sql, [0, "x"], { bulk: true })).rows).toEqual(EXPECTED);
+    expect((await admin.query(sql, [Number.MAX_SAFE_INTEGER, "x"], { bulk: true })).rows).toEqual([]);
+  });
+
+  it("reports an SQL error in a bulk read, and the connection stays usable", async () => {
+    const conn = await openSource(config);
+    try {
+      await expect(conn.query("SELECT 1/0 FROM (SELECT ?::int AS x) s", [1], { bulk: true })).rejects.toThrow(
+        /division by zero/,
+      );
+      expect((await conn.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it("stores the converted values in Durable Object SQLite without loss", async () => {
     const info = await admin.describeTable(table);
     const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);

@@ -10,7 +10,16 @@ import { sourceError, withDeadline } from "./failures";
 import { rewritePlaceholders } from "./pg-placeholders";
 import { builtinPgType, pgSqliteTypeOf, pgToSqliteValue, type PgValueType } from "./pg-types";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
-import type { QueryResult, SourceConnection, SourceOptions, SourceParam, SqliteValue, TableInfo } from "./types";
+import { parseCopyLine, pgLiteral } from "./pg-copy";
+import type {
+  QueryOptions,
+  QueryResult,
+  SourceConnection,
+  SourceOptions,
+  SourceParam,
+  SqliteValue,
+  TableInfo,
+} from "./types";
 
 /** Identity parsers: pg hands back exactly the text the server sent. */
 const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -31,6 +40,8 @@ function sessionSetup(statementTimeoutMs: number): string {
     "SET IntervalStyle = 'iso_8601'",
     "SET bytea_output = 'hex'",
     "SET extra_float_digits = 1",
+    // Literals in COPY statements quote with doubled quotes only (see pg-copy.ts).
+    "SET standard_conforming_strings = on",
     `SET statement_timeout = ${Math.max(1, Math.floor(statementTimeoutMs))}`,
   ].join("; ");
 }
@@ -78,6 +89,8 @@ export async function openPostgres(
 class PostgresConnection implements SourceConnection {
   readonly dialect = "postgresql" as const;
   private closed = false;
+  /** Column names and value types of statements read with COPY, by statement text. */
+  private readonly bulkShapes = new Map<string, { columns: string[]; types: PgValueType[] }>();
   /** Value types of OIDs found through pg_type (enums, domains, extension types and their arrays). */
   private readonly types = new Map<number, PgValueType>();
 
@@ -87,23 +100,65 @@ class PostgresConnection implements SourceConnection {
     private readonly options: Required<SourceOptions>,
   ) {}
 
-  async query(sql: string, params: readonly SourceParam[] = []): Promise<QueryResult> {
+  async query(sql: string, params: readonly SourceParam[] = [], options: QueryOptions = {}): Promise<QueryResult> {
     const rewritten = rewritePlaceholders(sql);
     if (rewritten.count > 0 && rewritten.count !== params.length) {
       throw new ValidationError(
         `statement has ${rewritten.count} placeholders but ${params.length} parameters were given`,
       );
     }
+    if (options.bulk) return this.bulkQuery(sql, rewritten.sql, params);
     const result = await this.run(rewritten.sql, params);
     const valueTypes = await this.valueTypes(result.fields.map((field) => field.dataTypeID));
-    // Rows are fresh arrays from the driver: convert them in place, one column type at a time.
-    const rows = result.rows as unknown as Array<Array<string | null | SqliteValue>>;
-    for (let i = 0; i < valueTypes.length; i++) {
-      const type = valueTypes[i]!;
-      if (typeof type === "number" && TEXT_AS_IS.has(type)) continue;
-      for (const row of rows) row[i] = pgToSqliteValue(type, row[i] as string | null);
+    const rows = convertRows(result.rows as unknown as Array<Array<string | null>>, valueTypes);
+    return { columns: result.fields.map((field) => field.name), rows };
+  }
+
+  /**
+   * The same result through `COPY (query) TO STDOUT`. COPY sends no column types,
+   * so they are learned once per statement from an empty result of it.
+   */
+  private async bulkQuery(sql: string, numbered: string, params: readonly SourceParam[]): Promise<QueryResult> {
+    let shape = this.bulkShapes.get(sql);
+    if (!shape) {
+      const empty = await this.run(`SELECT * FROM (${numbered}) AS page LIMIT 0`, params);
+      const types = await this.valueTypes(empty.fields.map((field) => field.dataTypeID));
+      shape = { columns: empty.fields.map((field) => field.name), types };
+      this.bulkShapes.set(sql, shape);
     }
-    return { columns: result.fields.map((field) => field.name), rows: rows as SqliteValue[][] };
+    const literal = rewritePlaceholders(sql, (n) => pgLiteral(params[n - 1])).sql;
+    const lines = await this.copyOut(`COPY (${literal}) TO STDOUT`);
+    return { columns: shape.columns, rows: convertRows(lines.map(parseCopyLine), shape.types) };
+  }
+
+  private async copyOut(copySql: string): Promise<string[]> {
+    if (this.closed)
+      throw sourceError(new Error("connection is closed"), "PostgreSQL query failed", this.target.secrets);
+    const reading = new Promise<string[]>((resolve, reject) => {
+      const lines: string[] = [];
+      const decoder = new TextDecoder();
+      let failed = false;
+      // pg hands COPY data to the active query: this object plays that part for one statement.
+      const copy = {
+        submit: (connection: { query(text: string): void }) => connection.query(copySql),
+        handleCopyData: (message: { chunk: Uint8Array }) => void lines.push(decoder.decode(message.chunk)),
+        handleCommandComplete: () => undefined,
+        handleEmptyQuery: () => undefined,
+        handleError: (error: unknown) => {
+          failed = true;
+          reject(error);
+        },
+        handleReadyForQuery: () => {
+          if (!failed) resolve(lines);
+        },
+      };
+      this.client.query(copy as unknown as pg.Submittable);
+    });
+    try {
+      return await this.deadline(reading);
+    } catch (error) {
+      throw sourceError(error, "PostgreSQL query failed", this.target.secrets);
+    }
   }
 
   async describeTable(table: string): Promise<TableInfo> {
@@ -167,16 +222,23 @@ class PostgresConnection implements SourceConnection {
     );
   }
 
+  /** Bounds a statement by the client-side backstop; on expiry the connection is torn down. */
+  private deadline<T>(work: Promise<T>): Promise<T> {
+    const timeoutMs = this.options.statementTimeoutMs;
+    return withDeadline(
+      work,
+      timeoutMs + CLIENT_GRACE_MS,
+      () => new Error(`statement timed out after ${timeoutMs} ms`),
+      () => void this.close(),
+    );
+  }
+
   private async run(text: string, params: readonly SourceParam[]): Promise<pg.QueryResult> {
     if (this.closed)
       throw sourceError(new Error("connection is closed"), "PostgreSQL query failed", this.target.secrets);
-    const timeoutMs = this.options.statementTimeoutMs;
     try {
-      const result: pg.QueryResult | pg.QueryResult[] = await withDeadline(
+      const result: pg.QueryResult | pg.QueryResult[] = await this.deadline(
         this.client.query({ text, values: [...params], rowMode: "array", types: RAW_TEXT }),
-        timeoutMs + CLIENT_GRACE_MS,
-        () => new Error(`statement timed out after ${timeoutMs} ms`),
-        () => void this.close(),
       );
       // A multi-statement text without parameters yields one result per statement: keep the last.
       return Array.isArray(result) ? result[result.length - 1]! : result;
@@ -226,4 +288,14 @@ class PostgresConnection implements SourceConnection {
     this.types.set(oid, type);
     return type;
   }
+}
+
+/** Converts rows in place, one column type at a time; columns stored as printed are left alone. */
+function convertRows(rows: Array<Array<string | null | SqliteValue>>, types: readonly PgValueType[]): SqliteValue[][] {
+  for (let i = 0; i < types.length; i++) {
+    const type = types[i]!;
+    if (typeof type === "number" && TEXT_AS_IS.has(type)) continue;
+    for (const row of rows) row[i] = pgToSqliteValue(type, row[i] as string | null);
+  }
+  return rows as SqliteValue[][];
 }

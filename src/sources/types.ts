@@ -66,10 +66,19 @@ export interface QueryResult {
   rows: SqliteValue[][];
 }
 
+export interface QueryOptions {
+  /**
+   * The statement is a SELECT returning many rows, run again and again with other
+   * parameters (a replication page): the connector may use a faster transfer
+   * (PostgreSQL: COPY). Values are the same either way.
+   */
+  bulk?: boolean;
+}
+
 export interface SourceConnection {
   readonly dialect: Dialect;
   /** Runs one statement; `?` placeholders are bound to `params` in order. */
-  query(sql: string, params?: readonly SourceParam[]): Promise<QueryResult>;
+  query(sql: string, params?: readonly SourceParam[], options?: QueryOptions): Promise<QueryResult>;
   /** Columns, types, nullability and primary key; NotFound-style ValidationError naming a missing table. */
   describeTable(table: string): Promise<TableInfo>;
   /** True when some index on `table` starts with `columns` in that order. */

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { parseCopyLine, pgLiteral } from "./pg-copy";
+
+describe("parseCopyLine", () => {
+  it.each([
+    ["1\tabc\t\\N\n", ["1", "abc", null]],
+    ["\t\n", ["", ""]],
+    ["a\\tb\\nc\\\\d\\re\n", ["a\tb\nc\\d\re"]],
+    ["\\\\N\n", ["\\N"]],
+    ["\\x41\\101\\b\\f\\v\n", ["AA\b\f\v"]],
+    ["😀 ünï\tx\n", ["😀 ünï", "x"]],
+    ['{"a": "b\\\\\\\\c"}\n', ['{"a": "b\\\\c"}']],
+    ["\\\\x00ff\n", ["\\x00ff"]],
+  ])("%j", (line, fields) => {
+    expect(parseCopyLine(line)).toEqual(fields);
+  });
+});
+
+describe("pgLiteral", () => {
+  it.each([
+    [null, "NULL"],
+    [true, "TRUE"],
+    [42.5, "42.5"],
+    ["9223372036854775807", "'9223372036854775807'"],
+    ["O'Brien \\ x", "'O''Brien \\ x'"],
+  ])("%j -> %s", (value, literal) => {
+    expect(pgLiteral(value)).toBe(literal);
+  });
+
+  it("refuses values PostgreSQL text cannot hold", () => {
+    expect(() => pgLiteral(Number.POSITIVE_INFINITY)).toThrow(/cannot bind Infinity/);
+    expect(() => pgLiteral("a\0b")).toThrow(/NUL/);
+  });
+});
