@@ -15,6 +15,7 @@ import {
   JobTracker,
   replicaCount,
   runJob,
+  waitForFirstRun,
   without,
 } from "./support/replication-api";
 
@@ -80,12 +81,10 @@ describe("MySQL: create and run", () => {
     expect(job.warnings).toEqual([]);
     expect(await cronTask(job.name)).toMatchObject({ enabled: true, cron_tab: CRON });
 
-    const first = await run(job.name);
-    expect(first).toMatchObject({
-      rows: 15,
-      done: true,
-      cursor: { tracking: "2024-05-01T00:00:15.250000", key: [15] },
-    });
+    // An active job copies on its own as soon as it is created.
+    const first = (await waitForFirstRun(job.name)).status;
+    expect(first).toMatchObject({ rows_synced: 15, last_error: null });
+    expect(first.cursor).toEqual({ tracking: "2024-05-01T00:00:15.250000", key: [15] });
     expect(await run(job.name)).toMatchObject({ rows: 0, done: true });
     const client = await sql<Array<Record<string, unknown>>>(
       `SELECT id, note, seq, updated_at FROM ${target} ORDER BY id LIMIT 1`,
@@ -96,13 +95,16 @@ describe("MySQL: create and run", () => {
     expect(client.body.result).toEqual([{ id: 1, note: "note 1", seq: 10, updated_at: "2024-05-01T00:00:01.250000" }]);
     expect((await getJob(job.name)).status).toMatchObject({ rows_synced: 15, state: "idle", last_error: null });
     const runs = (await api<RunRecord[]>("GET", `/replication/jobs/${job.name}/runs`)).body.result!;
-    expect(runs.map((r) => r.rows)).toEqual([0, 15]);
+    expect(runs.map((r) => [r.trigger, r.rows, r.done, r.pages])).toEqual([
+      ["manual", 0, true, 1],
+      ["cron", 15, true, 4],
+    ]);
   });
 
   it("tracks an integer column with tracking_type id", async () => {
     const target = uniqueName("rapi_my_id");
     const job = await create(
-      myBody({ target_table: target, tracking_col: "seq", tracking_type: "id", columns: ["id", "seq"] }),
+      myBody({ target_table: target, tracking_col: "seq", tracking_type: "id", columns: ["id", "seq"], active: false }),
     );
     expect(job.warnings.join("\n")).toMatch(/no index .* starts with seq/);
     expect(await run(job.name)).toMatchObject({ rows: 15, cursor: { tracking: 150, key: [15] } });
@@ -112,7 +114,8 @@ describe("MySQL: create and run", () => {
   it("pause, resume, reset and delete work the same as for PostgreSQL", async () => {
     const target = uniqueName("rapi_my_life");
     const job = await create(myBody({ target_table: target }));
-    await run(job.name);
+    await waitForFirstRun(job.name);
+    expect(await replicaCount(target)).toBe(15);
     expect((await api("POST", `/replication/jobs/${job.name}/pause`)).status).toBe(200);
     expect((await cronTask(job.name))!.enabled).toBe(false);
     expect((await api("POST", `/replication/jobs/${job.name}/resume`)).status).toBe(200);
@@ -162,7 +165,7 @@ describe("MySQL: create rejects with 400 and stores nothing", () => {
 
 describe("MySQL: passwords", () => {
   it("shows a real password as *** in the create answer, the job, the list and never elsewhere", async () => {
-    const job = await create(myBody({ source: { ...MY_SOURCE, user, password } }));
+    const job = await create(myBody({ source: { ...MY_SOURCE, user, password }, active: false }));
     expect(job.source).toEqual({ ...MY_SOURCE, user, password: "***" });
     const list = (await api<JobView[]>("GET", "/replication/jobs")).body.result!;
     expect(list.find((j) => j.name === job.name)!.source).toMatchObject({ password: "***" });
@@ -173,7 +176,7 @@ describe("MySQL: passwords", () => {
 
   it("redacts the password of a url source", async () => {
     const url = `mysql://${user}:${password}@127.0.0.1:3306/test`;
-    const job = await create(myBody({ source: { dialect: "mysql", url } }));
+    const job = await create(myBody({ source: { dialect: "mysql", url }, active: false }));
     expect(job.source).toEqual({ dialect: "mysql", url: `mysql://${user}:***@127.0.0.1:3306/test` });
     expect(await run(job.name)).toMatchObject({ rows: 15 });
     expect(await everythingAbout(job.name)).not.toContain(password);
@@ -201,12 +204,16 @@ describe("MySQL: passwords", () => {
     try {
       await mysqlExec(`GRANT SELECT ON test.${table} TO ?@'%'`, [own]);
       const target = uniqueName("rapi_my_pw");
-      const job = await create(myBody({ target_table: target, source: { ...MY_SOURCE, user: own, password: oldPw } }));
+      const job = await create(
+        myBody({ target_table: target, source: { ...MY_SOURCE, user: own, password: oldPw }, active: false }),
+      );
       await mysqlExec(`ALTER USER ?@'%' IDENTIFIED BY ?`, [own, newPw]);
 
       const failed = await api("POST", `/replication/jobs/${job.name}/run`);
       expect(failed.status).toBe(502);
       expect(failed.body.error).toMatch(/Access denied/);
+      // Resuming puts the job back on its schedule without running it, and shows it failing.
+      expect((await api("POST", `/replication/jobs/${job.name}/resume`)).status).toBe(200);
       const status = (await getJob(job.name)).status;
       expect(status).toMatchObject({ state: "failing", last_error: failed.body.error, consecutive_failures: 1 });
       const runs = (await api<RunRecord[]>("GET", `/replication/jobs/${job.name}/runs`)).body.result!;

@@ -80,9 +80,11 @@ afterEach(async () => {
 
 describe.each<Dialect>(["postgresql", "mysql"])("%s faults", (dialect) => {
   it("fails cleanly while the source is down, backs off, and converges once it is back", async () => {
-    const table = await proxiedJob(dialect, 300, { active: true });
+    const table = await proxiedJob(dialect, 300);
     await proxy(dialect, "down");
     const error = await failingRun(table);
+    // Resuming puts the job back on its yearly schedule without running it: it shows as failing.
+    expect((await api("POST", `/replication/jobs/${table}/resume`)).status).toBe(200);
     const failed = await getJob(table);
     expect(failed.status).toMatchObject({
       state: "failing",
@@ -188,10 +190,10 @@ describe("restarts", () => {
 
 describe("scheduled runs", () => {
   it("completes a 200,000-row backfill on its own through cron follow-up runs", async () => {
-    const table = await proxiedJob("postgresql", 200_000, { batch_size: 5000, cron_tab: "0 0 1 1 *", active: true });
     await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 25_000 }));
-    // Kick off the first run through cron itself: ask for a run now, as a backlog would.
-    await api("PATCH", `/replication/jobs/${table}`, { body: { cron_tab: "* * * * * *" } });
+    // Creating an active job asks cron for a run at once; each run that stops at its bounds asks for
+    // a follow-up. The yearly schedule never fires: those runs alone must copy the whole table.
+    const table = await proxiedJob("postgresql", 200_000, { batch_size: 5000, cron_tab: "0 0 1 1 *", active: true });
     const reachedEnd = (j: Awaited<ReturnType<typeof getJob>>) => Number(j.status.cursor?.key?.[0]) === 200_000;
     let job = await getJob(table);
     for (let i = 0; i < 600 && !reachedEnd(job); i++) {
@@ -200,7 +202,7 @@ describe("scheduled runs", () => {
     }
     await api("POST", `/replication/jobs/${table}/pause`);
     expect(reachedEnd(job)).toBe(true);
-    // Each tick after the first complete copy re-reads the lookback window, so rows_synced only grows.
+    // A run re-reads the lookback window before its cursor, so rows_synced only grows.
     expect(job.status.rows_synced).toBeGreaterThanOrEqual(200_000);
     const runs = await api<Array<{ trigger: string; rows: number }>>("GET", `/replication/jobs/${table}/runs`);
     expect(runs.body.result!.filter((r) => r.trigger === "cron" && r.rows > 0).length).toBeGreaterThanOrEqual(8);
@@ -213,8 +215,11 @@ describe("scheduled runs", () => {
 
   it("keeps running healthy jobs while another one fails, and backs the failing one off", async () => {
     const healthy = await proxiedJob("mysql", 500, { cron_tab: "* * * * * *", active: true });
-    const failing = await proxiedJob("postgresql", 500, { cron_tab: "* * * * * *", active: true });
+    // Created paused (its source must answer the create's check), and only resumed once that source is down:
+    // an active job would start copying at once, before the failure.
+    const failing = await proxiedJob("postgresql", 500, { cron_tab: "* * * * * *" });
     await proxy("postgresql", "down");
+    expect((await api("POST", `/replication/jobs/${failing}/resume`)).status).toBe(200);
     let h = await getJob(healthy);
     for (let i = 0; i < 50 && h.status.rows_synced < 500; i++) {
       await new Promise((r) => setTimeout(r, 100));

@@ -65,8 +65,37 @@ export class JobTracker {
     return res.body.result!;
   }
 
+  /** Deletes every job and its replica; a job still in a run (409) is retried until the run ends. */
   async cleanup(): Promise<void> {
-    for (const name of this.names) await api("DELETE", `/replication/jobs/${name}?drop_table=true`);
+    for (const name of this.names) {
+      const deadline = Date.now() + 10_000;
+      while ((await api("DELETE", `/replication/jobs/${name}?drop_table=true`)).status === 409) {
+        if (Date.now() > deadline) throw new Error(`job ${name} still running after 10 s: cannot delete it`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+}
+
+/**
+ * An active job asks cron for a run as soon as it is created. Waits (polling, up to 10 s)
+ * until that first run has ended and nothing more is due: it has a last run, is not running,
+ * and its next run is not already owed (a run that stopped at its bounds asks for a follow-up).
+ */
+export async function waitForFirstRun(name: string, timeoutMs = 10_000): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await getJob(name);
+    const { state, last_run_at, next_run_at } = job.status;
+    const due = next_run_at !== null && Date.parse(next_run_at) <= Date.now();
+    if (last_run_at !== null && state !== "running" && !due) return job;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `job ${name}: first run not settled after ${timeoutMs} ms ` +
+          `(state ${state}, last_run_at ${last_run_at}, next_run_at ${next_run_at})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
