@@ -127,7 +127,9 @@ export class ReplicationService implements DurablePart {
     this.store.insert(job);
     try {
       this.cron().addEvent(settings.cron_tab, taskName(settings.name), { job: settings.name });
-      if (!settings.active) this.cron().pause(taskName(settings.name));
+      // A new job starts copying now rather than at its first tick, which may be an hour away.
+      if (settings.active) this.cron().requestRun(taskName(settings.name));
+      else this.cron().pause(taskName(settings.name));
     } catch (error) {
       this.store.delete(settings.name);
       throw error;
