@@ -394,11 +394,18 @@ function markdown(r) {
     );
   }
   const mem = (d) => (r.memory[d] ? `${fmt(r.memory[d].rss_peak_mib)} MiB` : "—");
+  const anon = (d) => (r.memory[d]?.anon_peak_mib ? `${fmt(r.memory[d].anon_peak_mib)} MiB` : "—");
   lines.push(
     `| workerd peak RSS, ${r.config.small_rows.toLocaleString("en-US")}-row backfill (PG) | ${mem("postgresql_small")} | | |`,
   );
   lines.push(
     `| workerd peak RSS, ${r.config.rows.toLocaleString("en-US")}-row backfill | ${mem("postgresql")} | ${mem("mysql")} | flat |`,
+  );
+  lines.push(
+    `| workerd peak anonymous memory (RSS less database file pages), ${r.config.small_rows.toLocaleString("en-US")}-row backfill (PG) | ${anon("postgresql_small")} | | |`,
+  );
+  lines.push(
+    `| workerd peak anonymous memory, ${r.config.rows.toLocaleString("en-US")}-row backfill | ${anon("postgresql")} | ${anon("mysql")} | flat |`,
   );
   if (r.no_index)
     lines.push(

@@ -119,27 +119,36 @@ function descendants(root) {
   return found;
 }
 
-/** VmRSS and VmHWM of a process, in MiB. */
+/**
+ * VmRSS, VmHWM and RssAnon of a process, in MiB. RssAnon is memory the process
+ * allocated (JS heaps, SQLite's own caches); RSS also counts file pages of the
+ * database being written, which the kernel may reclaim.
+ */
 export function memoryOf(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
-    return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+    return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024, anon: kb("RssAnon") / 1024 };
   } catch {
-    return { rss: 0, hwm: 0 };
+    return { rss: 0, hwm: 0, anon: 0 };
   }
 }
 
 /** Samples the summed RSS of `pids()` every `everyMs` until stopped. */
 export function sampleMemory(pids, everyMs = 100) {
   const list = pids();
-  const before = list.reduce((s, pid) => s + memoryOf(pid).rss, 0);
+  const sum = (key) => list.reduce((s, pid) => s + memoryOf(pid)[key], 0);
+  const before = sum("rss");
+  const anonBefore = sum("anon");
   let peak = before;
+  let anonPeak = anonBefore;
   let samples = 0;
   const timer = setInterval(() => {
-    const rss = list.reduce((s, pid) => s + memoryOf(pid).rss, 0);
+    const rss = sum("rss");
+    const anon = sum("anon");
     samples++;
     if (rss > peak) peak = rss;
+    if (anon > anonPeak) anonPeak = anon;
   }, everyMs);
   return {
     stop() {
@@ -150,6 +159,8 @@ export function sampleMemory(pids, everyMs = 100) {
         rss_before_mib: round1(before),
         rss_peak_mib: round1(Math.max(peak, after)),
         rss_after_mib: round1(after),
+        anon_before_mib: round1(anonBefore),
+        anon_peak_mib: round1(Math.max(anonPeak, sum("anon"))),
         vm_hwm_mib: round1(hwm),
         samples,
         processes: list.length,
