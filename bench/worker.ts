@@ -143,7 +143,7 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
           after,
           limit: input.batch,
         });
-        const page = await source.query(query.sql, query.params);
+        const page = await source.query(query.sql, query.params, { bulk: true }); // as the plugin reads pages
         rows += page.rows.length;
         pages += 1;
         after = advanceCursor(after, page.rows, 1, [0]);
