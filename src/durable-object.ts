@@ -7,8 +7,8 @@ import { executeQuery } from "./query/execute";
 import type { QueryRequest, StatementResult } from "./query/types";
 
 export interface DatabaseStatus {
+  /** Plugins with a part inside this object. */
   plugins: string[];
-  migrations: number;
 }
 
 /**
@@ -18,7 +18,6 @@ export interface DatabaseStatus {
  */
 export abstract class StarbaseDurableObject extends DurableObject<Env> {
   private readonly parts = new Map<string, DurablePart>();
-  private migrationCount = 0;
 
   protected abstract plugins(): readonly StarbasePlugin[];
 
@@ -35,7 +34,6 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
   private async start(): Promise<void> {
     const migrations: Migration[] = [...this.parts.values()].flatMap((p) => p.migrations ?? []);
     applyMigrations(this.ctx.storage, migrations);
-    this.migrationCount = migrations.length;
     for (const part of this.parts.values()) await part.onStart?.();
   }
 
@@ -45,7 +43,6 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
       storage: this.ctx.storage,
       env: this.env,
       part: <T extends DurablePart>(name: string) => this.durablePart<T>(name),
-      waitUntil: (promise) => this.ctx.waitUntil(promise),
     };
   }
 
@@ -61,7 +58,7 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
   }
 
   async status(): Promise<Outcome<DatabaseStatus>> {
-    return capture(() => ({ plugins: [...this.parts.keys()], migrations: this.migrationCount }));
+    return capture(() => ({ plugins: [...this.parts.keys()] }));
   }
 
   /** Calls `rpc[method]` of a plugin's durable part with `input`. */

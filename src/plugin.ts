@@ -47,8 +47,6 @@ export interface DurableHost {
   readonly env: Env;
   /** The durable part of another plugin, e.g. `host.part<CronApi>("cron")`. Throws if absent. */
   part<T extends DurablePart>(pluginName: string): T;
-  /** Keeps the object alive for background work that outlives the current event. */
-  waitUntil(promise: Promise<unknown>): void;
 }
 
 /**

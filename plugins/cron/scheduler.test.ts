@@ -375,7 +375,6 @@ describe("the alarm chain", () => {
         part: () => {
           throw new Error("unused");
         },
-        waitUntil: () => {},
       });
       const failure = await scheduler.onAlarm().then(
         () => null,

@@ -1,11 +1,7 @@
 import { ValidationError } from "../../src/errors";
+import { MAX_BOUND_PARAMETERS, MAX_VALUE_BYTES } from "../../src/limits";
 import type { SourceColumn, SqliteType, SqliteValue } from "../../src/sources/types";
 
-/** Durable Object SQLite refuses more bound parameters than this in one statement. */
-const MAX_BOUND_PARAMETERS = 100;
-
-/** Durable Object SQLite's limit on one string, blob or row. */
-export const MAX_VALUE_BYTES = 2_000_000;
 /** Upper bound on one JSON batch parameter, in UTF-16 units (x3 stays under the 2 MB limit). */
 export const MAX_BATCH_CHARS = 600_000;
 

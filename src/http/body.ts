@@ -2,12 +2,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { ValidationError } from "../errors";
 
-/** Reads a JSON body and validates it; every problem is a 400 naming the field. */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  return parseWith(schema, await readJsonBody(c));
-}
-
-/** Reads a JSON body without validating its shape. */
+/** Reads a JSON body (400 for another content type or malformed JSON); callers validate its shape with `parseWith`. */
 export async function readJsonBody(c: Context): Promise<unknown> {
   const type = c.req.header("Content-Type") ?? "";
   if (!/^application\/json\b/i.test(type)) {

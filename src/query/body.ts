@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { parseWith } from "../http/body";
-
-/** Durable Object SQLite refuses more bound parameters than this in one statement. */
-export const MAX_BOUND_PARAMETERS = 100;
+import { MAX_BOUND_PARAMETERS } from "../limits";
 
 const param = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   error: "each param must be a string, number, boolean or null",
