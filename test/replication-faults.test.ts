@@ -142,6 +142,27 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s faults", (dialect) => {
   });
 });
 
+describe("concurrent changes", () => {
+  it("keeps a pause made while a PATCH was still checking its new source", async () => {
+    const table = await proxiedJob("postgresql", 10);
+    expect((await api("POST", `/replication/jobs/${table}/resume`)).status).toBe(200);
+    await proxy("postgresql", "hold");
+    const patching = api("PATCH", `/replication/jobs/${table}`, {
+      body: { source: proxiedSource("postgresql"), batch_size: 7 },
+    });
+    // The PATCH now waits on its connection to the held source; the pause lands meanwhile.
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await api("POST", `/replication/jobs/${table}/pause`)).status).toBe(200);
+    await proxy("postgresql", "up");
+    expect((await patching).status).toBe(200);
+    const job = await getJob(table);
+    expect(job).toMatchObject({ active: false, batch_size: 7 });
+    expect(job.status.state).toBe("paused");
+    const tasks = await api<Array<{ name: string; enabled: boolean }>>("GET", "/cron/tasks");
+    expect(tasks.body.result!.find((t) => t.name === `replication:${table}`)?.enabled).toBe(false);
+  });
+});
+
 describe("restarts", () => {
   it("resumes from the last committed page after the object restarts between runs", async () => {
     const table = await proxiedJob("postgresql", 5000, { batch_size: 250 });

@@ -15,7 +15,14 @@ import {
   missingIndexWarning,
   planJobColumns,
 } from "./plan-job";
-import { createJobBody, DEFAULT_BATCH_SIZE, DEFAULT_LOOKBACK_SECONDS, jobName, patchJobBody } from "./schema";
+import {
+  createJobBody,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_LOOKBACK_SECONDS,
+  jobName,
+  patchJobBody,
+  type SourceSettings,
+} from "./schema";
 import { resolveSource, type ResolvedSource } from "./source-config";
 import { JobStore } from "./store";
 import { DEFAULT_BOUNDS, dropTarget, readTableColumns, type RunBounds, syncJob, truncateTarget } from "./sync";
@@ -41,7 +48,8 @@ export class ReplicationService implements DurablePart {
     applicationName: "starbase-replication",
   };
   private readonly store: JobStore;
-  private readonly running = new Map<string, Promise<RunSummary>>();
+  /** Jobs with a run in progress in this object. */
+  private readonly running = new Set<string>();
 
   readonly rpc = {
     createJob: (input: unknown) => this.createJob(input),
@@ -164,41 +172,52 @@ export class ReplicationService implements DurablePart {
 
   async patchJob(input: unknown): Promise<JobView> {
     const { name, changes } = input as { name: unknown; changes: unknown };
-    const job = this.require(name);
     const body = parseWith(patchJobBody, changes);
-    const settings: JobSettings = { ...job.settings };
-    if (body.cron_tab !== undefined) settings.cron_tab = validateCronExpression(body.cron_tab);
-    if (body.source !== undefined) {
-      if (body.source.dialect !== settings.source.dialect) {
-        throw new ValidationError(
-          `source.dialect cannot change (${settings.source.dialect}); create a new job instead`,
-        );
-      }
-      // The new source must still serve every replicated column, the key and the tracking column, with the same types.
-      const plan = await this.inspect(resolveSource(body.source, this.host.env), (source) =>
-        checkSourceTable(source, { ...settings, columns: job.columns.map((c) => c.name) }),
-      );
-      const changed = columnTypeChanges(job.columns, plan.columns);
-      if (changed.length) throw new ValidationError(`the new source does not fit this job: ${changed.join("; ")}`);
-      settings.source = body.source;
-    }
-    if (body.batch_size !== undefined) settings.batch_size = body.batch_size;
-    if (body.lookback_seconds !== undefined) settings.lookback_seconds = body.lookback_seconds;
-    if (body.active !== undefined) settings.active = body.active;
+    const cronTab = body.cron_tab === undefined ? undefined : validateCronExpression(body.cron_tab);
+    if (body.source !== undefined) await this.checkNewSource(this.require(name), body.source);
+    // Applied to the job as it is now: a pause or another change may have landed during the check.
+    const job = this.require(name);
+    const settings: JobSettings = {
+      ...job.settings,
+      ...(cronTab === undefined ? {} : { cron_tab: cronTab }),
+      ...(body.source === undefined ? {} : { source: body.source }),
+      ...(body.batch_size === undefined ? {} : { batch_size: body.batch_size }),
+      ...(body.lookback_seconds === undefined ? {} : { lookback_seconds: body.lookback_seconds }),
+      ...(body.active === undefined ? {} : { active: body.active }),
+    };
     this.store.saveSettings(settings);
-    const task = taskName(settings.name);
-    if (body.cron_tab !== undefined) this.cron().addEvent(settings.cron_tab, task, { job: settings.name });
-    if (settings.active) this.cron().resume(task);
-    else this.cron().pause(task);
+    this.schedule(settings, cronTab);
     return this.view(this.require(settings.name));
+  }
+
+  /** The new source must still serve every replicated column, the key and the tracking column, with the same types. */
+  private async checkNewSource(job: Job, source: SourceSettings): Promise<void> {
+    if (source.dialect !== job.settings.source.dialect) {
+      throw new ValidationError(
+        `source.dialect cannot change (${job.settings.source.dialect}); create a new job instead`,
+      );
+    }
+    const plan = await this.inspect(resolveSource(source, this.host.env), (connection) =>
+      checkSourceTable(connection, { ...job.settings, columns: job.columns.map((c) => c.name) }),
+    );
+    const changed = columnTypeChanges(job.columns, plan.columns);
+    if (changed.length) throw new ValidationError(`the new source does not fit this job: ${changed.join("; ")}`);
   }
 
   private setActive(input: unknown, active: boolean): JobView {
     const job = this.require(input);
-    this.store.saveSettings({ ...job.settings, active });
-    if (active) this.cron().resume(taskName(job.settings.name));
-    else this.cron().pause(taskName(job.settings.name));
-    return this.view(this.require(job.settings.name));
+    const settings = { ...job.settings, active };
+    this.store.saveSettings(settings);
+    this.schedule(settings);
+    return this.view(this.require(settings.name));
+  }
+
+  /** Brings the job's cron task in line with its settings: a new expression, enabled or paused. */
+  private schedule(settings: JobSettings, newCronTab?: string): void {
+    const task = taskName(settings.name);
+    if (newCronTab !== undefined) this.cron().addEvent(newCronTab, task, { job: settings.name });
+    if (settings.active) this.cron().resume(task);
+    else this.cron().pause(task);
   }
 
   private resetJob(input: unknown): JobView {
@@ -234,10 +253,9 @@ export class ReplicationService implements DurablePart {
     this.refuseWhileRunning(name, "run");
     const job = this.store.get(name);
     if (!job) throw new NotFoundError(`no replication job named ${name}`);
-    const run = this.execute(job, trigger);
-    this.running.set(name, run);
+    this.running.add(name);
     try {
-      return await run;
+      return await this.execute(job, trigger);
     } finally {
       this.running.delete(name);
     }

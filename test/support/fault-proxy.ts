@@ -10,9 +10,16 @@ import { createServer, type Server, type Socket, connect } from "node:net";
  *   POST /<name>/stall     keep connections open but stop forwarding (the source stops answering)
  *   POST /<name>/stall?after=N  forward N more bytes from the server, then stop forwarding
  *   POST /<name>/cut?after=N  forward N more bytes from the server, then reset
+ *   POST /<name>/hold      stop reading from every connection, new ones included; bytes wait in TCP buffers
+ *                          until `up` (a slow network: nothing is lost)
  *   POST /<name>/up        back to normal
  */
-type Mode = { kind: "up" } | { kind: "down" } | { kind: "stall" } | { kind: "cut" | "stall-after"; after: number };
+type Mode =
+  | { kind: "up" }
+  | { kind: "down" }
+  | { kind: "stall" }
+  | { kind: "hold" }
+  | { kind: "cut" | "stall-after"; after: number };
 
 interface Proxy {
   server: Server;
@@ -46,8 +53,13 @@ export async function startFaultProxies(targets: Record<string, number>): Promis
       const after = url.searchParams.get("after");
       proxy.mode = after === null ? { kind: "stall" } : { kind: "stall-after", after: Number(after) };
     } else if (action === "cut") proxy.mode = { kind: "cut", after: Number(url.searchParams.get("after") ?? 0) };
-    else if (action === "up") proxy.mode = { kind: "up" };
-    else {
+    else if (action === "hold") {
+      proxy.mode = { kind: "hold" };
+      for (const socket of proxy.sockets) socket.pause();
+    } else if (action === "up") {
+      proxy.mode = { kind: "up" };
+      for (const socket of proxy.sockets) socket.resume();
+    } else {
       res.writeHead(404).end();
       return;
     }
@@ -83,6 +95,10 @@ async function startProxy(targetPort: number): Promise<Proxy> {
     };
     track(client);
     track(upstream);
+    if (proxy.mode.kind === "hold") {
+      client.pause();
+      upstream.pause();
+    }
     const closeBoth = () => {
       client.destroy();
       upstream.destroy();

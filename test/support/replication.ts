@@ -22,7 +22,7 @@ export function proxiedSource(dialect: Dialect) {
 
 export async function proxy(
   dialect: Dialect,
-  action: "up" | "down" | "stall" | `cut?after=${number}` | `stall?after=${number}`,
+  action: "up" | "down" | "stall" | "hold" | `cut?after=${number}` | `stall?after=${number}`,
 ): Promise<void> {
   const name = dialect === "postgresql" ? "pg" : "mysql";
   const res = await fetch(`http://127.0.0.1:${inject("faultProxy").control}/${name}/${action}`, { method: "POST" });
