@@ -67,3 +67,10 @@ function strictlyAfter(
   const equal = `${q(column)} = ${bind(column, value ?? null)}`;
   return `(${greater} OR (${equal} AND ${strictlyAfter(restColumns, restValues, q, bind)}))`;
 }
+
+/** Rows for the next page: `batchSize`, or fewer when rows are wide, so a page stays near `targetBytes`. */
+export function pageLimit(batchSize: number, rows: number, bytes: number, targetBytes: number): number {
+  if (rows === 0 || bytes <= 0) return batchSize;
+  const perRow = bytes / rows;
+  return Math.max(1, Math.min(batchSize, Math.floor(targetBytes / perRow)));
+}

@@ -1,7 +1,7 @@
 import { ValidationError } from "../../src/errors";
 import type { SourceConnection, SqlDialect } from "../../src/sources/types";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
-import { buildPageQuery } from "./keyset";
+import { buildPageQuery, pageLimit } from "./keyset";
 import type { Job } from "./model";
 import type { JobStore } from "./store";
 import {
@@ -130,13 +130,6 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     if (!full) return { cursor: saved, done: true };
     if (!more) return { cursor: saved, done: false };
   }
-}
-
-/** Rows for the next page: `batchSize`, or fewer when rows are wide, so a page stays near `targetBytes`. */
-export function pageLimit(batchSize: number, rows: number, bytes: number, targetBytes: number): number {
-  if (rows === 0 || bytes <= 0) return batchSize;
-  const perRow = bytes / rows;
-  return Math.max(1, Math.min(batchSize, Math.floor(targetBytes / perRow)));
 }
 
 function schemaOf(job: Job): string | undefined {

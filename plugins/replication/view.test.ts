@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { backoffMs, INITIAL_PROGRESS, type Job } from "./model";
+import { jobView } from "./view";
+
+const job: Job = {
+  settings: {
+    name: "orders",
+    source: { dialect: "postgresql", host: "h", user: "u", password: "secret-pw", database: "d" },
+    table_name: "orders",
+    target_table: "orders",
+    tracking_col: "updated_at",
+    tracking_type: "timestamp",
+    primary_key: ["id"],
+    cron_tab: "* * * * *",
+    batch_size: 1000,
+    lookback_seconds: 300,
+    active: true,
+  },
+  columns: [{ name: "id", sourceType: "bigint", nullable: false, sqliteType: "INTEGER" }],
+  warnings: [],
+  progress: { ...INITIAL_PROGRESS },
+  created_at: Date.parse("2024-01-01T00:00:00Z"),
+};
+const live = { running: false, nextRunAt: "2024-01-01T00:01:00.000Z", now: Date.parse("2024-01-01T00:10:00Z") };
+
+describe("jobView", () => {
+  it("answers settings, status and no secret", () => {
+    const view = jobView(
+      { ...job, progress: { ...job.progress, cursor: { tracking: "2024-01-01T00:09:00.000000Z", key: [5] } } },
+      live,
+    );
+    expect(view.source).toMatchObject({ password: "***" });
+    expect(JSON.stringify(view)).not.toContain("secret-pw");
+    expect(view.status).toMatchObject({
+      state: "idle",
+      cursor: { tracking: "2024-01-01T00:09:00.000000Z", key: [5] },
+      lag_seconds: 60,
+      next_run_at: live.nextRunAt,
+    });
+    expect(Object.keys(view.status).sort()).toEqual(
+      [
+        "consecutive_failures",
+        "cursor",
+        "lag_seconds",
+        "last_error",
+        "last_run_at",
+        "last_success_at",
+        "next_run_at",
+        "retry_at",
+        "rows_synced",
+        "state",
+      ].sort(),
+    );
+  });
+
+  it.each([
+    [{ running: true }, {}, "running"],
+    [{}, { active: false }, "paused"],
+    [{}, {}, "idle"],
+  ])("state with %j and settings %j is %s", (liveChange, settingsChange, state) => {
+    const view = jobView({ ...job, settings: { ...job.settings, ...settingsChange } }, { ...live, ...liveChange });
+    expect(view.status.state).toBe(state);
+  });
+
+  it("is failing after a failed run, and paused wins over failing", () => {
+    const failed = { ...job, progress: { ...job.progress, consecutive_failures: 2 } };
+    expect(jobView(failed, live).status.state).toBe("failing");
+    expect(jobView({ ...failed, settings: { ...failed.settings, active: false } }, live).status).toMatchObject({
+      state: "paused",
+      next_run_at: null,
+    });
+  });
+});
+
+describe("backoffMs", () => {
+  it("doubles from 10 s and stops at 30 minutes", () => {
+    expect([0, 1, 2, 3, 8, 9, 50].map(backoffMs)).toEqual([0, 10_000, 20_000, 40_000, 1_280_000, 1_800_000, 1_800_000]);
+  });
+});
