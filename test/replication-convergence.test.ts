@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { sql, uniqueName } from "./helpers";
+import { api, sql, uniqueName } from "./helpers";
 import {
   createJob,
   deleteJob,
@@ -164,6 +164,64 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
         expect(ids).toEqual([1, 2, 3, 200]);
       }
     }
+  });
+
+  it("copies values too large to share a batch exactly, and fails naming a row over the 2 MB limit", async () => {
+    const table = uniqueName(`big_${dialect === "postgresql" ? "pg" : "my"}`);
+    created.push([dialect, table]);
+    const pg = dialect === "postgresql";
+    await exec(
+      dialect,
+      pg
+        ? `CREATE TABLE ${table} (id bigint PRIMARY KEY, body text, data bytea, updated_at timestamptz(6) NOT NULL)`
+        : `CREATE TABLE ${table} (id bigint PRIMARY KEY, body longtext, data longblob, updated_at datetime(6) NOT NULL)`,
+    );
+    const text = (n: number, ch: string) => (pg ? `repeat('${ch}', ${n})` : `REPEAT('${ch}', ${n})`);
+    const bytes = (pairs: number) =>
+      pg ? `decode(repeat('00ff', ${pairs}), 'hex')` : `UNHEX(REPEAT('00FF', ${pairs}))`;
+    const at = (s: number) => `'2024-05-01 10:00:0${s}'`;
+    // Row 2's text and row 3's bytes are each too large to share a JSON batch (bytes double as hex), not the row limit.
+    await exec(
+      dialect,
+      `INSERT INTO ${table} VALUES (1, 'small', NULL, ${at(1)}), (2, ${text(1_200_000, "x")}, NULL, ${at(2)}),
+      (3, 'blob', ${bytes(750_000)}, ${at(3)}), (4, 'small', NULL, ${at(4)})`,
+    );
+    await createJob({
+      name: table,
+      source: SOURCES[dialect],
+      table_name: table,
+      tracking_col: "updated_at",
+      tracking_type: "timestamp",
+      active: false,
+    });
+
+    expect(await runJob(table)).toMatchObject({ rows: 4, done: true });
+    const sizes = await sql<Array<{ id: number; body: number; data: number | null }>>(
+      `SELECT id, length(body) AS body, length(data) AS data FROM ${table} ORDER BY id`,
+    );
+    expect(sizes.body.result).toEqual([
+      { id: 1, body: 5, data: null },
+      { id: 2, body: 1_200_000, data: null },
+      { id: 3, body: 4, data: 1_500_000 },
+      { id: 4, body: 5, data: null },
+    ]);
+    await expectReplicaEqualsSource(dialect, table, table, ["id", "body", "data", "updated_at"], "id");
+
+    // A row over the 2 MB row limit fails the run naming its key; the rows before it stay, the cursor does not pass it.
+    await exec(dialect, `INSERT INTO ${table} VALUES (5, ${text(2_100_000, "y")}, NULL, ${at(5)})`);
+    const failed = await api("POST", `/replication/jobs/${table}/run`);
+    expect(failed.status).toBe(400);
+    expect(failed.body.error).toMatch(
+      /row with key \(5\) is 2100\d{3} bytes, over the Durable Object's 2 MB row limit/,
+    );
+    const job = await getJob(table);
+    expect(job.status.last_error).toBe(failed.body.error);
+    expect(Number(job.status.cursor!.key![0])).toBeLessThan(5);
+    expect((await replicaRows(table, ["id"], "id")).map((r) => r[0])).toEqual([1, 2, 3, 4]);
+
+    await exec(dialect, `UPDATE ${table} SET body = 'fits now' WHERE id = 5`);
+    expect((await runJob(table)).done).toBe(true);
+    await expectReplicaEqualsSource(dialect, table, table, ["id", "body", "data", "updated_at"], "id");
   });
 
   it("converges to the source after concurrent writers stop, whatever order their commits arrived in", async () => {
