@@ -10,7 +10,6 @@ import type { SourceConfig, SourceConnection, SourceOptions } from "./types";
 export type * from "./types";
 export { dialectOf, mysqlDialect, postgresDialect } from "./dialects";
 export { mysqlSslOption, parseConnectionUrl, pgSslOption, resolveConfig, type ConnectionTarget } from "./config";
-export { requireColumns } from "./table-info";
 export { mysqlSqliteTypeOf, mysqlToSqliteValue } from "./mysql-types";
 export { pgSqliteTypeOf, pgToSqliteValue } from "./pg-types";
 export { rewritePlaceholders } from "./pg-placeholders";

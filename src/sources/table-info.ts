@@ -1,16 +1,5 @@
 /** Pure checks on introspected tables, shared by both connectors. */
 import { ValidationError } from "../errors";
-import type { TableInfo } from "./types";
-
-/** Throws a ValidationError naming every column of `names` the table does not have. */
-export function requireColumns(info: TableInfo, names: readonly string[]): void {
-  const present = new Set(info.columns.map((column) => column.name));
-  const missing = names.filter((name) => !present.has(name));
-  if (missing.length > 0) {
-    const list = missing.map((name) => JSON.stringify(name)).join(", ");
-    throw new ValidationError(`${info.schema}.${info.name} has no column${missing.length > 1 ? "s" : ""} ${list}`);
-  }
-}
 
 /** True when one of `indexes` (each a list of key columns in order) starts with `columns`. */
 export function someIndexStartsWith(indexes: ReadonlyArray<readonly string[]>, columns: readonly string[]): boolean {
