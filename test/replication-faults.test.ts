@@ -9,6 +9,7 @@ import {
   getJob,
   proxiedSource,
   proxy,
+  proxyConnections,
   replicaRows,
   runJob,
   runUntilDone,
@@ -150,8 +151,10 @@ describe("concurrent changes", () => {
     const patching = api("PATCH", `/replication/jobs/${table}`, {
       body: { source: proxiedSource("postgresql"), batch_size: 7 },
     });
-    // The PATCH now waits on its connection to the held source; the pause lands meanwhile.
-    await new Promise((r) => setTimeout(r, 200));
+    // Wait until the PATCH holds a connection to the held source; the pause lands meanwhile.
+    for (let i = 0; i < 200 && (await proxyConnections("postgresql")) === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(await proxyConnections("postgresql")).toBe(1);
     expect((await api("POST", `/replication/jobs/${table}/pause`)).status).toBe(200);
     await proxy("postgresql", "up");
     expect((await patching).status).toBe(200);

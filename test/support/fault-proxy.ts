@@ -13,6 +13,7 @@ import { createServer, type Server, type Socket, connect } from "node:net";
  *   POST /<name>/hold      stop reading from every connection, new ones included; bytes wait in TCP buffers
  *                          until `up` (a slow network: nothing is lost)
  *   POST /<name>/up        back to normal
+ *   GET  /<name>/connections  how many client connections are open
  */
 type Mode =
   | { kind: "up" }
@@ -24,6 +25,8 @@ type Mode =
 interface Proxy {
   server: Server;
   sockets: Set<Socket>;
+  /** The client side of each open connection. */
+  clients: Set<Socket>;
   mode: Mode;
   port: number;
 }
@@ -42,6 +45,10 @@ export async function startFaultProxies(targets: Record<string, number>): Promis
     const url = new URL(req.url ?? "/", "http://localhost");
     const [, name, action] = url.pathname.split("/");
     const proxy = name ? proxies.get(name) : undefined;
+    if (proxy && req.method === "GET" && action === "connections") {
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ count: proxy.clients.size }));
+      return;
+    }
     if (!proxy || req.method !== "POST") {
       res.writeHead(404).end();
       return;
@@ -81,7 +88,13 @@ export async function startFaultProxies(targets: Record<string, number>): Promis
 }
 
 async function startProxy(targetPort: number): Promise<Proxy> {
-  const proxy: Proxy = { server: undefined as unknown as Server, sockets: new Set(), mode: { kind: "up" }, port: 0 };
+  const proxy: Proxy = {
+    server: undefined as unknown as Server,
+    sockets: new Set(),
+    clients: new Set(),
+    mode: { kind: "up" },
+    port: 0,
+  };
   proxy.server = createServer((client) => {
     if (proxy.mode.kind === "down") {
       client.resetAndDestroy();
@@ -95,6 +108,8 @@ async function startProxy(targetPort: number): Promise<Proxy> {
     };
     track(client);
     track(upstream);
+    proxy.clients.add(client);
+    client.on("close", () => proxy.clients.delete(client));
     if (proxy.mode.kind === "hold") {
       client.pause();
       upstream.pause();

@@ -30,6 +30,13 @@ export async function proxy(
   await res.arrayBuffer();
 }
 
+/** How many connections the test's fault proxy has open to the source. */
+export async function proxyConnections(dialect: Dialect): Promise<number> {
+  const name = dialect === "postgresql" ? "pg" : "mysql";
+  const res = await fetch(`http://127.0.0.1:${inject("faultProxy").control}/${name}/connections`);
+  return ((await res.json()) as { count: number }).count;
+}
+
 /** The worker's single database object, for tuning the plugin from inside it. */
 export function databaseStub() {
   return env.DATABASE_DURABLE_OBJECT.get(env.DATABASE_DURABLE_OBJECT.idFromName(DATABASE_OBJECT_NAME));
