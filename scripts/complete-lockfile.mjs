@@ -21,10 +21,20 @@ for (const [suffix, os, cpu] of PLATFORMS) {
   const key = `node_modules/${name}`;
   const version = workerd.optionalDependencies?.[name];
   if (!version || packages[key]) continue;
-  packages[key] = { version, cpu: [cpu], dev: true, license: "Apache-2.0", optional: true, os: [os], engines: { node: ">=16" } };
+  packages[key] = {
+    version,
+    cpu: [cpu],
+    dev: true,
+    license: "Apache-2.0",
+    optional: true,
+    os: [os],
+    engines: { node: ">=16" },
+  };
   added++;
 }
-const sorted = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+const sorted = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 lock.packages = sorted;
 writeFileSync("package-lock.json", `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`package-lock.json: added ${added} optional workerd platform entr${added === 1 ? "y" : "ies"}`);
