@@ -3,7 +3,9 @@ import type { Env } from "./env";
 import { capture, NotFoundError, type Outcome } from "./errors";
 import { applyMigrations } from "./migrations";
 import type { DurableHost, DurablePart, Migration, StarbasePlugin } from "./plugin";
-import { executeQuery } from "./query/execute";
+import { ClientAuthorizer } from "./query/authorize";
+import { DEFAULT_RESULT_LIMITS, executeQuery, type ExecuteContext } from "./query/execute";
+import type { ReadOnlyTables } from "./query/policy";
 import type { QueryRequest, StatementResult } from "./query/types";
 
 export interface DatabaseStatus {
@@ -18,6 +20,7 @@ export interface DatabaseStatus {
  */
 export abstract class StarbaseDurableObject extends DurableObject<Env> {
   private readonly parts = new Map<string, DurablePart>();
+  private readonly execution: ExecuteContext;
 
   protected abstract plugins(): readonly StarbasePlugin[];
 
@@ -28,6 +31,14 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
       const part = plugin.createDurablePart?.(host);
       if (part) this.parts.set(plugin.name, part);
     }
+    this.execution = {
+      storage: ctx.storage,
+      authorizer: new ClientAuthorizer(ctx.storage.sql, () => this.readOnlyTables()),
+      limits: {
+        maxRows: positiveInt(env.QUERY_MAX_RESULT_ROWS) ?? DEFAULT_RESULT_LIMITS.maxRows,
+        maxBytes: positiveInt(env.QUERY_MAX_RESULT_BYTES) ?? DEFAULT_RESULT_LIMITS.maxBytes,
+      },
+    };
     void ctx.blockConcurrencyWhile(() => this.start());
   }
 
@@ -54,7 +65,15 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
   }
 
   async query(request: QueryRequest): Promise<Outcome<StatementResult[]>> {
-    return capture(() => executeQuery(this.ctx.storage, request));
+    return capture(() => executeQuery(this.execution, request));
+  }
+
+  private readOnlyTables(): ReadOnlyTables {
+    const tables = new Map<string, string>();
+    for (const part of this.parts.values()) {
+      for (const [table, owner] of part.readOnlyTables?.() ?? []) tables.set(table.toLowerCase(), owner);
+    }
+    return tables;
   }
 
   async status(): Promise<Outcome<DatabaseStatus>> {
@@ -73,4 +92,9 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
   override async alarm(info?: AlarmInvocationInfo): Promise<void> {
     for (const part of this.parts.values()) await part.onAlarm?.(info);
   }
+}
+
+function positiveInt(value: string | undefined): number | undefined {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

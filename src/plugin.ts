@@ -58,6 +58,11 @@ export interface DurablePart {
   onStart?(): void | Promise<void>;
   /** Called when the object's alarm fires. Only the cron plugin owns the alarm. */
   onAlarm?(info: AlarmInvocationInfo | undefined): Promise<void>;
+  /**
+   * Tables the client role may read but never change (e.g. replicas), as
+   * [table, what owns it]; asked before each client statement, so keep it cheap.
+   */
+  readOnlyTables?(): Iterable<readonly [table: string, owner: string]>;
   /** Methods the worker side can call with `database.callPlugin(name, method, input)`. */
   readonly rpc?: Readonly<Record<string, (input: unknown) => unknown>>;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { api, CLIENT, sql, uniqueName } from "./helpers";
 
+// What the client role may and may not run is in authorization.test.ts.
+
 describe("POST /query", () => {
   it("answers rows as objects", async () => {
     const res = await sql("SELECT 1 AS one, 'two' AS two, NULL AS missing");
@@ -81,46 +83,6 @@ describe("transactions", () => {
     expect(res.status).toBe(400);
     const exists = await sql("SELECT count(*) AS n FROM sqlite_master WHERE name = ?", [t]);
     expect(exists.body.result).toEqual([{ n: 0 }]);
-  });
-});
-
-describe("internal tables", () => {
-  const reads = [
-    "SELECT * FROM tmp_migrations",
-    'SELECT * FROM "tmp_migrations"',
-    "SELECT * FROM `TMP_migrations`",
-    "SELECT * FROM [tmp_migrations]",
-    "SELECT 1; DELETE FROM tmp_migrations",
-    "INSERT INTO tmp_anything VALUES (1)",
-    "CREATE TABLE tmp_mine (x)",
-  ];
-
-  it.each(reads)("are refused to the client role: %s", async (statement) => {
-    const res = await sql(statement, [], CLIENT);
-    expect(res.status).toBe(403);
-    expect(res.body.error).toContain("tmp_");
-  });
-
-  it("are refused inside a client transaction, and nothing runs", async () => {
-    const t = uniqueName("guarded");
-    await sql(`CREATE TABLE ${t} (id INTEGER)`);
-    const res = await api("POST", "/query", {
-      token: CLIENT,
-      body: { transaction: [{ sql: `INSERT INTO ${t} VALUES (1)` }, { sql: "DELETE FROM tmp_migrations" }] },
-    });
-    expect(res.status).toBe(403);
-    expect((await sql(`SELECT count(*) AS n FROM ${t}`)).body.result).toEqual([{ n: 0 }]);
-  });
-
-  it("do not trip on the prefix inside a string or comment", async () => {
-    const res = await sql("SELECT 'tmp_x' AS s -- tmp_y", [], CLIENT);
-    expect(res.status).toBe(200);
-    expect(res.body.result).toEqual([{ s: "tmp_x" }]);
-  });
-
-  it("are readable by the admin role", async () => {
-    const res = await sql("SELECT count(*) AS n FROM tmp_migrations");
-    expect(res.status).toBe(200);
   });
 });
 

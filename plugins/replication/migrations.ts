@@ -37,4 +37,24 @@ export const replicationMigrations: readonly Migration[] = [
     );
     CREATE INDEX ${RUNS_TABLE}_by_job ON ${RUNS_TABLE} (job, id)`,
   },
+  {
+    // AUTOINCREMENT kept a row about this table in sqlite_sequence, which the client role
+    // may read (it holds the counters of its own tables): run ids no longer need it.
+    id: "replication/003-runs-without-autoincrement",
+    sql: `CREATE TABLE ${RUNS_TABLE}_new (
+      id INTEGER PRIMARY KEY,
+      job TEXT NOT NULL,
+      trigger TEXT NOT NULL,
+      started_at INTEGER NOT NULL,
+      ended_at INTEGER,
+      rows INTEGER NOT NULL DEFAULT 0,
+      pages INTEGER NOT NULL DEFAULT 0,
+      done INTEGER NOT NULL DEFAULT 0,
+      error TEXT
+    );
+    INSERT INTO ${RUNS_TABLE}_new SELECT id, job, trigger, started_at, ended_at, rows, pages, done, error FROM ${RUNS_TABLE};
+    DROP TABLE ${RUNS_TABLE};
+    ALTER TABLE ${RUNS_TABLE}_new RENAME TO ${RUNS_TABLE};
+    CREATE INDEX ${RUNS_TABLE}_by_job ON ${RUNS_TABLE} (job, id)`,
+  },
 ];

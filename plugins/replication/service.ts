@@ -68,6 +68,10 @@ export class ReplicationService implements DurablePart {
     this.store = new JobStore(host.sql);
   }
 
+  readOnlyTables(): Array<[string, string]> {
+    return this.store.targets();
+  }
+
   onStart(): void {
     // No run survives a restart: whatever it committed stays, the rest is read again by the next run.
     this.store.closeInterruptedRuns(Date.now());

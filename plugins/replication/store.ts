@@ -54,6 +54,16 @@ export class JobStore {
     return this.sql.exec<JobRow>(`SELECT * FROM ${JOBS_TABLE} ORDER BY name`).toArray().map(toJob);
   }
 
+  /** Every job's replica table, as [table, owner] for the client role's read-only list. */
+  targets(): Array<[string, string]> {
+    return this.sql
+      .exec<{ name: string; target: string }>(
+        `SELECT name, json_extract(settings, '$.target_table') AS target FROM ${JOBS_TABLE}`,
+      )
+      .toArray()
+      .map((row) => [row.target, `replication job ${row.name}`]);
+  }
+
   insert(job: Job): void {
     this.sql.exec(
       `INSERT INTO ${JOBS_TABLE} (name, settings, columns, warnings, created_at) VALUES (?, ?, ?, ?, ?)`,

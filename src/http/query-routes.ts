@@ -1,9 +1,7 @@
 import type { Context } from "hono";
-import { ForbiddenError } from "../errors";
 import type { AppEnv, SqlParam, StarbaseApp, StarbasePlugin } from "../plugin";
 import { parseQueryBody } from "../query/body";
 import { toJsonValue } from "../query/format";
-import { referencesInternalTable } from "../query/internal-tables";
 import type { Statement } from "../query/types";
 import { readJsonBody } from "./body";
 
@@ -17,12 +15,10 @@ export function registerQueryRoutes(app: StarbaseApp, plugins: readonly Starbase
     for (const s of given) {
       let statement: Statement = { sql: s.sql, params: (s.params ?? []).map(toSqlParam) };
       for (const plugin of plugins) statement = await plugin.beforeQuery({ ...statement, role });
-      if (role !== "admin" && referencesInternalTable(statement.sql)) {
-        throw new ForbiddenError("internal tables (prefix tmp_) are reserved for the admin role");
-      }
       statements.push(statement);
     }
-    const results = await c.get("database").query({ statements, transaction: "transaction" in body, raw });
+    // Authorized inside the Durable Object, statement by statement, from SQLite's view (src/query/authorize.ts).
+    const results = await c.get("database").query({ statements, transaction: "transaction" in body, raw, role });
     const after = await Promise.all(
       results.map(async (result, i) => {
         let out: unknown = result;

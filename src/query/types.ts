@@ -1,4 +1,4 @@
-import type { SqlParam } from "../plugin";
+import type { Role, SqlParam } from "../plugin";
 
 export interface Statement {
   sql: string;
@@ -10,6 +10,8 @@ export interface QueryRequest {
   /** True when the body was `{transaction: [...]}`: the answer is one result per statement. */
   transaction: boolean;
   raw: boolean;
+  /** Whose statements these are: the client role's are authorized statement by statement. */
+  role: Role;
 }
 
 export interface RawResult {

@@ -1,0 +1,124 @@
+/**
+ * Authorization of client statements inside the Durable Object, from SQLite's
+ * own view: each statement is compiled with `EXPLAIN` (never run for that), its
+ * program says which tables it reads and writes (program.ts), and DDL is judged
+ * by what it did to sqlite_schema inside a transaction that a refusal rolls back.
+ * workerd offers no authorizer callback to JavaScript; EXPLAIN is the engine's view we can reach.
+ */
+import { ForbiddenError } from "../errors";
+import type { SqlParam } from "../plugin";
+import { type ExplainRow, type ProgramAccess, programAccess } from "./program";
+import {
+  clientVerdict,
+  isInternalTable,
+  type ReadOnlyTables,
+  type SchemaEntry,
+  schemaChanges,
+  schemaChangeVerdict,
+  statementKindVerdict,
+} from "./policy";
+import type { SplitStatement } from "./statements";
+
+/** Table-valued functions every client may use. */
+const SAFE_FUNCTIONS = ["SELECT * FROM json_each('[]')", "SELECT * FROM json_tree('[]')"];
+
+export class ClientAuthorizer {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly readOnlyTables: () => ReadOnlyTables,
+  ) {}
+
+  /** Compiles `statement` and throws ForbiddenError naming the rule it breaks; answers what it touches. */
+  check(statement: SplitStatement, params: readonly SqlParam[]): ProgramAccess {
+    const kind = statementKindVerdict(statement.lead);
+    if (!kind.allowed) throw new ForbiddenError(kind.rule);
+    const rows = this.sql.exec<ExplainRow & Record<string, SqlStorageValue>>(`EXPLAIN ${statement.sql}`, ...params);
+    const access = programAccess(rows.toArray());
+    const verdict = clientVerdict({
+      keyword: statement.keyword,
+      access,
+      tableOfRoot: this.tablesOfRoots([...access.reads, ...access.writes]),
+      readOnly: this.readOnlyTables(),
+      allowedVirtual: access.virtualTables.size ? this.allowedVirtualTables() : new Set(),
+    });
+    if (!verdict.allowed) throw new ForbiddenError(verdict.rule);
+    return access;
+  }
+
+  /**
+   * Runs a client DDL statement and refuses it when its effect on the schema
+   * breaks the policy. Must be called inside a transaction: the caller's rollback undoes it.
+   */
+  runSchemaChange<T>(run: () => T): T {
+    const before = this.schema();
+    const result = run();
+    const changes = schemaChanges(before, this.schema());
+    const verdict = schemaChangeVerdict({
+      changes,
+      readOnly: this.readOnlyTables(),
+      foreignKeyTargets: (table) => this.foreignKeyTargets(table),
+    });
+    if (!verdict.allowed) throw new ForbiddenError(verdict.rule);
+    // A view is judged by what reading it reads: one over an internal table is refused now, not only when read.
+    for (const { entry, created } of changes) {
+      if (created && entry.type === "view") {
+        const read = `SELECT * FROM "${entry.name.replaceAll('"', '""')}"`;
+        this.check({ sql: read, keyword: "SELECT", lead: ["SELECT"] }, []);
+      }
+    }
+    return result;
+  }
+
+  private tablesOfRoots(roots: number[]): Map<number, string> {
+    const map = new Map<number, string>();
+    if (roots.length === 0) return map;
+    const rows = this.sql.exec<{ rootpage: number; tbl_name: string }>(
+      `SELECT rootpage, tbl_name FROM sqlite_schema WHERE rootpage IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(roots),
+    );
+    for (const row of rows) map.set(row.rootpage, row.tbl_name);
+    return map;
+  }
+
+  /**
+   * Addresses of the virtual tables a client may open: json_each, json_tree and
+   * every ordinary (non-internal) virtual table. Computed after the client's
+   * statement was compiled, so every table it opened is alive and no two live
+   * tables share an address.
+   */
+  private allowedVirtualTables(): Set<string> {
+    const queries = [...SAFE_FUNCTIONS];
+    const tables = this.sql.exec<{ name: string }>(
+      `SELECT name FROM sqlite_schema WHERE type = 'table' AND coalesce(rootpage, 0) = 0 AND sql LIKE 'CREATE VIRTUAL TABLE%'`,
+    );
+    for (const { name } of tables) {
+      if (!isInternalTable(name)) queries.push(`SELECT * FROM "${name.replaceAll('"', '""')}"`);
+    }
+    const allowed = new Set<string>();
+    for (const query of queries) {
+      try {
+        for (const row of this.sql.exec<ExplainRow & Record<string, SqlStorageValue>>(`EXPLAIN ${query}`)) {
+          if (row.opcode === "VOpen") allowed.add(String(row.p4));
+        }
+      } catch {
+        // A virtual table that cannot be scanned plainly (module gone, arguments needed) is simply not allowed.
+      }
+    }
+    return allowed;
+  }
+
+  private schema(): SchemaEntry[] {
+    return this.sql
+      .exec<SchemaEntry & Record<string, SqlStorageValue>>(
+        `SELECT type, name, tbl_name, rootpage, sql FROM sqlite_schema`,
+      )
+      .toArray();
+  }
+
+  private foreignKeyTargets(table: string): string[] {
+    return this.sql
+      .exec<{ table: string }>(`SELECT "table" FROM pragma_foreign_key_list(?)`, table)
+      .toArray()
+      .map((row) => row.table);
+  }
+}
