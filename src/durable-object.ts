@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "./env";
+import { type Env, positiveInt } from "./env";
 import { capture, NotFoundError, type Outcome } from "./errors";
 import { applyMigrations } from "./migrations";
 import type { DurableHost, DurablePart, Migration, StarbasePlugin } from "./plugin";
@@ -92,9 +92,4 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
   override async alarm(info?: AlarmInvocationInfo): Promise<void> {
     for (const part of this.parts.values()) await part.onAlarm?.(info);
   }
-}
-
-function positiveInt(value: string | undefined): number | undefined {
-  const n = value === undefined ? NaN : Number(value);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

@@ -4,7 +4,14 @@
  * user and must never contain a secret (see `redact.ts`).
  */
 export type ErrorKind =
-  "validation" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "source_unavailable" | "internal";
+  | "validation"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "source_unavailable"
+  | "internal";
 
 export class AppError extends Error {
   constructor(
@@ -50,6 +57,13 @@ export class ConflictError extends AppError {
   }
 }
 
+/** The request body is larger than this deployment accepts (413). */
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string) {
+    super("payload_too_large", message);
+  }
+}
+
 /** An external database could not be reached or failed mid-operation (502). */
 export class SourceUnavailableError extends AppError {
   constructor(message: string) {
@@ -57,18 +71,28 @@ export class SourceUnavailableError extends AppError {
   }
 }
 
-const STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 409 | 500 | 502> = {
+type Status = 400 | 401 | 403 | 404 | 409 | 413 | 500 | 502;
+
+const STATUS: Record<ErrorKind, Status> = {
   validation: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  payload_too_large: 413,
   source_unavailable: 502,
   internal: 500,
 };
 
-export function statusOf(kind: ErrorKind): 400 | 401 | 403 | 404 | 409 | 500 | 502 {
+export function statusOf(kind: ErrorKind): Status {
   return STATUS[kind];
+}
+
+/** Longest error message answered or stored; beyond it the text is cut (it may echo a huge input). */
+export const MAX_MESSAGE_LENGTH = 1_000;
+
+export function clipMessage(message: string): string {
+  return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;
 }
 
 /** The plain-data form of an error, safe to send across RPC and to a client. */
@@ -79,7 +103,7 @@ export interface ErrorPayload {
 
 /** Unknown errors become a generic internal error: their text may hold a stack or a secret. */
 export function toErrorPayload(error: unknown): ErrorPayload {
-  if (error instanceof AppError) return { kind: error.kind, message: error.message };
+  if (error instanceof AppError) return { kind: error.kind, message: clipMessage(error.message) };
   return { kind: "internal", message: "internal error" };
 }
 

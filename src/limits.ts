@@ -8,3 +8,6 @@ export const MAX_BOUND_PARAMETERS = 100;
 
 /** Bytes in one string, BLOB or table row. */
 export const MAX_VALUE_BYTES = 2_000_000;
+
+/** Bytes of SQL text in one statement. */
+export const MAX_SQL_BYTES = 100_000;

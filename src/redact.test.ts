@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redact, urlPasswords } from "./redact";
+import { echo, redact, urlPasswords } from "./redact";
 
 describe("redact", () => {
   it.each([
@@ -8,6 +8,9 @@ describe("redact", () => {
     ["mysql://root:p%40ss@127.0.0.1/test", "mysql://root:***@127.0.0.1/test"],
     ["error at mysql://a:b@h/d and postgres://c:d@e/f", "error at mysql://a:***@h/d and postgres://c:***@e/f"],
     ["postgres://user@host/db", "postgres://user@host/db"],
+    ["postgres://u:pa/ss@host/db", "postgres://u:***@host/db"],
+    ["postgres://u:p#a?s@host/db?sslmode=require", "postgres://u:***@host/db?sslmode=require"],
+    ["postgres://u:1234/x@h/db", "postgres://u:***@h/db"],
     ["no url here", "no url here"],
   ])("%s -> %s", (text, expected) => {
     expect(redact(text)).toBe(expected);
@@ -23,5 +26,15 @@ describe("urlPasswords", () => {
     expect(urlPasswords("mysql://u:p%40ss@h/d")).toEqual(["p%40ss", "p@ss"]);
     expect(urlPasswords("postgres://u:Le@k@h/d")).toEqual(["Le@k", "Le@k"]);
     expect(urlPasswords("postgres://u@h/d")).toEqual([]);
+    expect(urlPasswords("postgres://u:a/b#c@h/d")).toEqual(["a/b#c", "a/b#c"]);
+  });
+});
+
+describe("echo", () => {
+  it("quotes a value and cuts a long one", () => {
+    expect(echo("abc")).toBe('"abc"');
+    const long = echo("x".repeat(50_000));
+    expect(long.length).toBeLessThanOrEqual(60);
+    expect(long.endsWith('…"')).toBe(true);
   });
 });

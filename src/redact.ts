@@ -1,9 +1,9 @@
 /**
  * Keeping secrets out of answers, logs and stored errors. A connection URL's
- * password may contain unencoded `@`: the credentials end at the last `@` before
- * the path, as URL parsers read them.
+ * password may contain unencoded `@`, `/`, `?` or `#`: everything from the
+ * `user:` to the last `@` of the URL is treated as the password.
  */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^\s/?#]*)@(?=[^@\s/?#]*(?:[/?#\s]|$))/gi;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)(\S*)@/gi;
 
 /** Replaces every occurrence of each secret, and every password inside a URL, with `***`. */
 export function redact(text: string, secrets: ReadonlyArray<string | undefined | null> = []): string {
@@ -24,4 +24,10 @@ export function urlPasswords(url: string): string[] {
   } catch {
     return [raw];
   }
+}
+
+/** A user's value quoted for an error message, cut to `max` characters: an echo never carries a whole input. */
+export function echo(value: unknown, max = 60): string {
+  const text = JSON.stringify(typeof value === "string" ? value : String(value));
+  return text.length > max ? `${text.slice(0, max - 2)}…"` : text;
 }

@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { ValidationError } from "../../src/errors";
+import { echo } from "../../src/redact";
 
 /**
  * Cron expressions: standard 5 fields (minute hour day-of-month month day-of-week)
@@ -22,7 +23,7 @@ export function validateCronExpression(expression: unknown): string {
   const fields = expression.trim().split(/\s+/).filter(Boolean);
   if (fields.length !== 5 && fields.length !== 6) {
     throw new ValidationError(
-      `invalid cron expression "${expression}": expected 5 fields (minute hour day month weekday) ` +
+      `invalid cron expression ${echo(expression)}: expected 5 fields (minute hour day month weekday) ` +
         `or 6 with leading seconds, got ${fields.length}`,
     );
   }
@@ -32,9 +33,9 @@ export function validateCronExpression(expression: unknown): string {
     next = parse(normalized).nextRun(new Date());
   } catch (error) {
     const reason = error instanceof Error ? error.message.replace(/^CronPattern:\s*/, "") : String(error);
-    throw new ValidationError(`invalid cron expression "${expression}": ${reason}`);
+    throw new ValidationError(`invalid cron expression ${echo(expression)}: ${reason}`);
   }
-  if (!next) throw new ValidationError(`invalid cron expression "${expression}": it never fires`);
+  if (!next) throw new ValidationError(`invalid cron expression ${echo(expression)}: it never fires`);
   return normalized;
 }
 

@@ -1,25 +1,43 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { AppError, statusOf } from "../errors";
+import { AppError, clipMessage, PayloadTooLargeError, statusOf } from "../errors";
 import { DatabaseClient } from "../database-client";
+import { positiveInt } from "../env";
 import type { AppEnv, StarbaseApp, StarbasePlugin } from "../plugin";
 import { bearerAuth } from "./auth";
+import { corsHeaders } from "./cors";
+import { dataSourceSelector } from "./data-source";
 import { registerQueryRoutes } from "./query-routes";
 
+/** Largest request body accepted unless REQUEST_MAX_BYTES says otherwise: 100 params of 2 MB would not fit, 4 of them do. */
+export const DEFAULT_REQUEST_MAX_BYTES = 8 * 1024 * 1024;
+
 /**
- * Builds the HTTP app: auth, `/status`, the query API, then each plugin's routes.
- * Called once per isolate; the app is reused for every request.
+ * Builds the HTTP app: CORS, body size, auth, `/status`, the query API, then each
+ * plugin's routes. Called once per isolate; the app is reused for every request.
  */
 export async function createApp(plugins: readonly StarbasePlugin[]): Promise<StarbaseApp> {
   const app = new Hono<AppEnv>();
   app.onError((error, c) => {
-    if (error instanceof AppError) return c.json({ error: error.message }, statusOf(error.kind));
+    if (error instanceof AppError) return c.json({ error: clipMessage(error.message) }, statusOf(error.kind));
     if (error instanceof HTTPException) return c.json({ error: error.message || "bad request" }, error.status);
     console.error("unhandled error", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     return c.json({ error: "internal error" }, 500);
   });
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
-
+  // First: a preflight answers before authentication, and every answer carries the CORS headers.
+  app.use("*", corsHeaders());
+  app.use("*", async function limitBody(c, next) {
+    const maxSize = positiveInt(c.env.REQUEST_MAX_BYTES) ?? DEFAULT_REQUEST_MAX_BYTES;
+    const limit = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new PayloadTooLargeError(`request body is larger than ${maxSize} bytes (REQUEST_MAX_BYTES)`);
+      },
+    });
+    return limit(c, next);
+  });
   const openPrefixes = plugins.filter((p) => !p.opts.requiresAuth && p.pathPrefix).map((p) => p.pathPrefix!);
   const auth = bearerAuth();
   app.use("*", async (c, next) => {
@@ -28,7 +46,7 @@ export async function createApp(plugins: readonly StarbasePlugin[]): Promise<Sta
     if (openPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return next();
     return auth(c, next);
   });
-
+  app.use("*", dataSourceSelector());
   app.get("/status", async (c) => {
     const status = await c.get("database").status();
     return c.json({ result: { status: "ok", role: c.get("role"), plugins: status.plugins } });

@@ -2,6 +2,9 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { ValidationError } from "../errors";
 
+/** Deepest nesting a JSON body may have; no request of ours needs more than a few levels. */
+export const MAX_JSON_DEPTH = 32;
+
 /** Reads a JSON body (400 for another content type or malformed JSON); callers validate its shape with `parseWith`. */
 export async function readJsonBody(c: Context): Promise<unknown> {
   const type = c.req.header("Content-Type") ?? "";
@@ -14,7 +17,24 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   } catch {
     throw new ValidationError("request body is not valid JSON");
   }
+  if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new ValidationError(`request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
   return body;
+}
+
+/** Nesting depth of a parsed JSON value, counted without recursion and no further than `limit + 1`. */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== "object") continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
@@ -26,8 +46,13 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => (issue.path.length ? `${formatPath(issue.path)}: ${issue.message}` : issue.message))
+    .map((issue) => clip(issue.path.length ? `${formatPath(issue.path)}: ${issue.message}` : issue.message))
     .join("; ");
+}
+
+/** An issue may quote what it rejected (an unknown key, say): keep each to a readable length. */
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function formatPath(path: PropertyKey[]): string {

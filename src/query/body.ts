@@ -1,13 +1,19 @@
 import { z } from "zod";
 import { parseWith } from "../http/body";
-import { MAX_BOUND_PARAMETERS } from "../limits";
+import { MAX_BOUND_PARAMETERS, MAX_SQL_BYTES } from "../limits";
 
 const param = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   error: "each param must be a string, number, boolean or null",
 });
 
 const statement = z.strictObject({
-  sql: z.string({ error: "sql must be a string" }).refine((s) => s.trim().length > 0, "sql must not be empty"),
+  sql: z
+    .string({ error: "sql must be a string" })
+    .refine((s) => s.trim().length > 0, "sql must not be empty")
+    .refine(
+      (s) => s.length <= MAX_SQL_BYTES / 3 || new TextEncoder().encode(s).length <= MAX_SQL_BYTES,
+      `sql must be at most ${MAX_SQL_BYTES} bytes (the Durable Object's statement length limit)`,
+    ),
   params: z
     .array(param, { error: "params must be an array" })
     .max(MAX_BOUND_PARAMETERS, `at most ${MAX_BOUND_PARAMETERS} params per statement`)

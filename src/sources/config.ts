@@ -3,7 +3,7 @@
  * connection target, and maps the SSL mode onto each driver's option. Pure.
  */
 import { ValidationError } from "../errors";
-import { redact } from "../redact";
+import { echo } from "../redact";
 import type { Dialect, SourceConfig, SourceOptions, SslMode } from "./types";
 
 export interface ConnectionTarget {
@@ -51,6 +51,11 @@ const SSL_MODES: Record<string, SslMode> = {
   verify_identity: "verify-full",
 };
 
+const ENCODE_HINT = "percent-encode special characters (@ : / ? # % and spaces) in the user name and password";
+
+/** Query parameters a connection URL may carry; anything else (a `password=`, say) would be ignored, so it is refused. */
+const URL_PARAMETERS = new Set(["sslmode", "ssl-mode", "ssl", "schema"]);
+
 export function resolveConfig(config: SourceConfig): ConnectionTarget {
   if ("hyperdrive" in config) {
     return fromUrl("postgresql", config.hyperdrive.connectionString, config.schema, undefined);
@@ -80,27 +85,48 @@ function defaultSchema(dialect: Dialect, database: string): string {
 export function parseConnectionUrl(
   url: string,
 ): Omit<ConnectionTarget, "schema" | "ssl"> & { schema?: string; ssl?: SslMode } {
+  // The URL may hold a password: no message here ever quotes it.
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ValidationError(`invalid connection URL ${redact(url)}`);
+    throw new ValidationError(`connection URL is not a valid URL; ${ENCODE_HINT}`);
   }
   const dialect = SCHEMES[parsed.protocol];
   if (!dialect)
-    throw new ValidationError(`unsupported connection URL scheme ${parsed.protocol} (use postgres:// or mysql://)`);
-  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-  const user = decodeURIComponent(parsed.username);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+    throw new ValidationError(
+      `unsupported connection URL scheme ${echo(parsed.protocol)} (use postgres:// or mysql://)`,
+    );
+  let password: string | undefined;
+  let user: string;
+  let database: string;
+  try {
+    password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    user = decodeURIComponent(parsed.username);
+    database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+  } catch {
+    throw new ValidationError(`connection URL has an invalid percent-encoding; ${ENCODE_HINT}`);
+  }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (!host || !user || !database)
-    throw new ValidationError(`connection URL ${redact(url)} needs a user, host and database`);
+  if (!host || !user || !database) throw new ValidationError(`connection URL needs a user, host and database`);
+  // A password with an unencoded / or @ spills into the path: never take part of it for a database name.
+  if (/[/@?#]/.test(database) || parsed.hash) {
+    throw new ValidationError(`connection URL's path must be one database name; ${ENCODE_HINT}`);
+  }
+  for (const key of parsed.searchParams.keys()) {
+    if (!URL_PARAMETERS.has(key)) {
+      throw new ValidationError(
+        `connection URL parameter ${echo(key, 40)} is not supported (accepted: ${[...URL_PARAMETERS].join(", ")}); ` +
+          "a password belongs in the URL's user info, or in a worker secret (source.secret)",
+      );
+    }
+  }
   const sslParam =
     parsed.searchParams.get("sslmode") ?? parsed.searchParams.get("ssl-mode") ?? parsed.searchParams.get("ssl");
   let ssl: SslMode | undefined;
   if (sslParam !== null) {
     ssl = SSL_MODES[sslParam.toLowerCase()];
-    if (!ssl) throw new ValidationError(`unsupported sslmode ${JSON.stringify(sslParam)}`);
+    if (!ssl) throw new ValidationError(`unsupported sslmode ${echo(sslParam, 40)}`);
   }
   return {
     dialect,

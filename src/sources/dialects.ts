@@ -3,12 +3,13 @@
  * comparisons (`bindComparable`) for keyset replication queries.
  */
 import { ValidationError } from "../errors";
+import { echo } from "../redact";
 import { mysqlDateTimeLiteral } from "./timestamps";
 import type { Dialect, SourceColumn, SourceParam, SqlDialect, SqliteValue } from "./types";
 import { MYSQL_INTEGER_TYPES } from "./mysql-types";
 
 function checkIdentifier(name: string): void {
-  if (name.length === 0 || name.includes("\0")) throw new ValidationError(`invalid identifier ${JSON.stringify(name)}`);
+  if (name.length === 0 || name.includes("\0")) throw new ValidationError(`invalid identifier ${echo(name)}`);
 }
 
 function hex(buffer: ArrayBuffer): string {
@@ -102,6 +103,6 @@ const DIALECTS: Record<Dialect, SqlDialect> = { postgresql: postgresDialect, mys
 export function dialectOf(name: string): SqlDialect {
   const normalized = name === "postgres" ? "postgresql" : name === "mariadb" ? "mysql" : name;
   const dialect = DIALECTS[normalized as Dialect];
-  if (!dialect) throw new ValidationError(`unknown source dialect ${JSON.stringify(name)}: use postgresql or mysql`);
+  if (!dialect) throw new ValidationError(`unknown source dialect ${echo(name)}: use postgresql or mysql`);
   return dialect;
 }
