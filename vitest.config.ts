@@ -10,6 +10,7 @@ export default defineConfig({
           ADMIN_AUTHORIZATION_TOKEN: "test-admin-token",
           CLIENT_AUTHORIZATION_TOKEN: "test-client-token",
           REPLICATION_TEST_PG_URL: "postgresql://postgres:Pg-binding-pw-77@127.0.0.1:5432/test",
+          REPLICATION_ENCRYPTION_KEY: "test-encryption-key-not-for-production-0001",
         },
       },
     }),

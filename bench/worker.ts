@@ -15,9 +15,10 @@ import { StarbaseDBDurableObject as ProjectDurableObject } from "../src/index";
 import type { Env } from "../src/env";
 import { dialectOf, withSource } from "../src/sources";
 import type { SourceColumn, SourceConfig, SqliteValue } from "../src/sources/types";
-import { advanceCursor, type Cursor } from "../plugins/replication/cursor";
-import { buildPageQuery } from "../plugins/replication/keyset";
-import { createTableSql, planWriteBatches, quoteSqlite, upsertFromJsonSql } from "../plugins/replication/target";
+import { advanceCursor, type Cursor } from "../plugins/replication/pull/cursor";
+import { buildPageQuery } from "../plugins/replication/pull/keyset";
+import { createTableSql, quoteSqlite } from "../plugins/replication/replica/table";
+import { planWriteBatches, upsertFromJsonSql } from "../plugins/replication/replica/writes";
 
 /** The benchmark table's columns as the replica stores them (see bench/lib/sources.mjs). */
 export const BENCH_COLUMNS: SourceColumn[] = [

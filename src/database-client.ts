@@ -1,7 +1,7 @@
 import type { Env } from "./env";
 import { unwrap } from "./errors";
 import type { QueryRequest, StatementResult } from "./query/types";
-import type { DatabaseStatus } from "./durable-object";
+import type { DatabaseStatus } from "./database-object";
 
 /** The single database object's name: every request reaches the same Durable Object. */
 export const DATABASE_OBJECT_NAME = "sql-durable-object";

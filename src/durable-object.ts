@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Env, positiveInt } from "./env";
+import type { DatabaseObject, DatabaseStatus } from "./database-object";
 import { capture, NotFoundError, type Outcome } from "./errors";
 import { applyMigrations } from "./migrations";
 import type { DurableHost, DurablePart, Migration, StarbasePlugin } from "./plugin";
@@ -8,17 +9,12 @@ import { DEFAULT_RESULT_LIMITS, executeQuery, type ExecuteContext } from "./quer
 import type { ReadOnlyTables } from "./query/policy";
 import type { QueryRequest, StatementResult } from "./query/types";
 
-export interface DatabaseStatus {
-  /** Plugins with a part inside this object. */
-  plugins: string[];
-}
-
 /**
  * The database: one SQLite-backed Durable Object. The worker reaches it by RPC;
  * every method answers an `Outcome` so errors keep their kind across the boundary.
  * Subclasses name their plugins; parts are created once per object.
  */
-export abstract class StarbaseDurableObject extends DurableObject<Env> {
+export abstract class StarbaseDurableObject extends DurableObject<Env> implements DatabaseObject {
   private readonly parts = new Map<string, DurablePart>();
   private readonly execution: ExecuteContext;
 
@@ -58,10 +54,10 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> {
   }
 
   /** The durable part of a plugin, for in-object callers and tests. Throws if absent. */
-  durablePart<T extends DurablePart>(name: string): T {
+  durablePart<T>(name: string): T {
     const part = this.parts.get(name);
     if (!part) throw new Error(`plugin "${name}" has no durable part in this object`);
-    return part as T;
+    return part as unknown as T;
   }
 
   async query(request: QueryRequest): Promise<Outcome<StatementResult[]>> {

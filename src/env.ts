@@ -1,8 +1,8 @@
-import type { StarbaseDBDurableObject } from "./index";
+import type { DatabaseObject } from "./database-object";
 
 /** Bindings and secrets the worker and the Durable Object read. */
 export interface Env {
-  DATABASE_DURABLE_OBJECT: DurableObjectNamespace<StarbaseDBDurableObject>;
+  DATABASE_DURABLE_OBJECT: DurableObjectNamespace<DatabaseObject>;
   /** Bearer token of the admin role; the role cannot log in while it is unset. */
   ADMIN_AUTHORIZATION_TOKEN?: string;
   /** Bearer token of the client role; the role cannot log in while it is unset. */

@@ -1,11 +1,9 @@
 import type { Hono } from "hono";
-import type { Env } from "./env";
 import type { DatabaseClient } from "./database-client";
+import type { Env } from "./env";
+import type { Role, SqlParam } from "./query/types";
 
-export type Role = "admin" | "client";
-
-/** A value bound to a Durable Object SQL statement. */
-export type SqlParam = string | number | null | ArrayBuffer;
+export type { Role, SqlParam } from "./query/types";
 
 export interface AppEnv {
   Bindings: Env;

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import type { Env as AppBindings } from "../src/env";
 
 declare global {

@@ -176,7 +176,7 @@ describe("redaction", () => {
   it("cuts a huge invalid value in the answer", async () => {
     const res = await create({ dialect: "postgresql", ...PG }, { cron_tab: `${"9".repeat(50_000)} * * * *` });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatch(/invalid cron expression/);
+    expect(res.body.error).toMatch(/cron_tab/);
     expect(res.body.error!.length).toBeLessThan(300);
   });
 

@@ -1,14 +1,18 @@
+import { requireAdmin } from "../../src/http/auth";
 import { StarbasePlugin, type DurableHost, type StarbaseApp } from "../../src/plugin";
-import { registerReplicationRoutes } from "./routes";
-import { ReplicationService } from "./service";
+import { registerReplicationRoutes } from "./api/routes";
+import { EdgeReplicationPart } from "./hosts/edge";
 
-export type { JobView } from "./view";
-export type { RunSummary, RunRecord } from "./model";
-export { ReplicationService, TASK_PREFIX } from "./service";
+export type { JobView } from "./api/view";
+export type { RunSummary, RunRecord } from "./engine/model";
+export type { RunTuning } from "./engine/runs";
+export { TASK_PREFIX } from "./engine/host";
+export { EdgeReplicationPart } from "./hosts/edge";
 
 /**
  * Keeps copies of external PostgreSQL/MySQL tables in the Durable Object's SQLite.
  * Each job is a cron task; runs happen inside the object. Needs the cron plugin.
+ * For StarbaseDB, see ./starbasedb.ts.
  */
 export class ReplicationPlugin extends StarbasePlugin {
   constructor() {
@@ -16,10 +20,13 @@ export class ReplicationPlugin extends StarbasePlugin {
   }
 
   override async register(app: StarbaseApp): Promise<void> {
-    registerReplicationRoutes(app);
+    registerReplicationRoutes(app, {
+      requireAdmin: requireAdmin(),
+      call: (c, method, input) => c.get("database").callPlugin("replication", method, input),
+    });
   }
 
-  override createDurablePart(host: DurableHost): ReplicationService {
-    return new ReplicationService(host);
+  override createDurablePart(host: DurableHost): EdgeReplicationPart {
+    return new EdgeReplicationPart(host);
   }
 }

@@ -6,7 +6,7 @@
  * workerd offers no authorizer callback to JavaScript; EXPLAIN is the engine's view we can reach.
  */
 import { ForbiddenError } from "../errors";
-import type { SqlParam } from "../plugin";
+import type { SqlParam } from "./types";
 import { type ExplainRow, type ProgramAccess, programAccess } from "./program";
 import {
   clientVerdict,

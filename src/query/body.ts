@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseWith } from "../http/body";
+import { parseWith } from "../validation";
 import { MAX_BOUND_PARAMETERS, MAX_SQL_BYTES } from "../limits";
 
 const param = z.union([z.string(), z.number(), z.boolean(), z.null()], {

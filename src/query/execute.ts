@@ -1,6 +1,7 @@
 import { AppError, ValidationError } from "../errors";
-import type { SqlParam } from "../plugin";
+import type { SqlParam } from "./types";
 import type { ClientAuthorizer } from "./authorize";
+import { sqliteMessage } from "./sqlite-message";
 import { type SplitStatement, splitStatements } from "./statements";
 import type { QueryRequest, RawResult, Statement, StatementResult } from "./types";
 
@@ -163,10 +164,4 @@ function approximateJsonBytes(values: readonly SqlStorageValue[]): number {
     else n += 12;
   }
   return n;
-}
-
-/** SQLite's message without workerd's result-code suffix (`: SQLITE_CONSTRAINT (extended: ...)`). */
-export function sqliteMessage(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/: SQLITE_[A-Z_]+(?: \(extended: SQLITE_[A-Z_]+\))?$/, "");
 }

@@ -1,4 +1,8 @@
-import type { Role, SqlParam } from "../plugin";
+/** Who is asking: the admin role may do anything, the client role what src/query/policy.ts allows. */
+export type Role = "admin" | "client";
+
+/** A value bound to a Durable Object SQL statement. */
+export type SqlParam = string | number | null | ArrayBuffer;
 
 export interface Statement {
   sql: string;

@@ -5,6 +5,7 @@
 import { ValidationError } from "../errors";
 import { echo } from "../redact";
 import { mysqlDateTimeLiteral } from "./timestamps";
+import { isSafePgTypeName } from "./type-names";
 import type { Dialect, SourceColumn, SourceParam, SqlDialect, SqliteValue } from "./types";
 import { MYSQL_INTEGER_TYPES } from "./mysql-types";
 
@@ -42,6 +43,11 @@ export const postgresDialect: SqlDialect = {
    * The type comes from the catalog (`format_type`), never from a user.
    */
   bindComparable(column, value) {
+    if (!isSafePgTypeName(column.sourceType)) {
+      throw new ValidationError(
+        `column ${column.name} has a type name that cannot be used in SQL: ${echo(column.sourceType)}`,
+      );
+    }
     if (column.sourceType.trim().endsWith("]")) {
       throw new ValidationError(`column ${column.name} is an array (${column.sourceType}); it cannot be a cursor`);
     }

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { expect, inject } from "vitest";
-import type { ReplicationService, JobView, RunSummary } from "../../plugins/replication";
+import type { EdgeReplicationPart, JobView, RunSummary, RunTuning } from "../../plugins/replication";
 import { DATABASE_OBJECT_NAME } from "../../src/database-client";
 import { withSource } from "../../src/sources";
 import type { SqliteValue, SourceConfig } from "../../src/sources/types";
@@ -42,9 +42,9 @@ export function databaseStub() {
   return env.DATABASE_DURABLE_OBJECT.get(env.DATABASE_DURABLE_OBJECT.idFromName(DATABASE_OBJECT_NAME));
 }
 
-export async function tuneReplication(change: (service: ReplicationService) => void): Promise<void> {
+export async function tuneReplication(change: (tuning: RunTuning) => void): Promise<void> {
   await runInDurableObject(databaseStub(), (instance) =>
-    change(instance.durablePart<ReplicationService>("replication")),
+    change(instance.durablePart<EdgeReplicationPart>("replication").engine.tuning),
   );
 }
 

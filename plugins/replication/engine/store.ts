@@ -1,45 +1,10 @@
-import type { SourceColumn } from "../../src/sources/types";
-import { type Cursor, decodeCursor, encodeCursor } from "./cursor";
+import { type Cursor, encodeCursor } from "../pull/cursor";
 import { JOBS_TABLE, RUNS_TABLE } from "./migrations";
-import type { Job, JobProgress, JobSettings, RunRecord } from "./model";
+import type { Job, JobSettings, RunRecord, RunTrigger } from "./model";
+import { type JobRow, parseStoredJob } from "./stored";
 
 /** How many runs are kept per job. */
 const RUNS_KEPT = 50;
-
-interface JobRow extends Record<string, SqlStorageValue> {
-  name: string;
-  settings: string;
-  columns: string;
-  warnings: string;
-  cursor: string | null;
-  caught_up: number;
-  rows_synced: number;
-  last_run_at: number | null;
-  last_success_at: number | null;
-  last_error: string | null;
-  consecutive_failures: number;
-  retry_at: number | null;
-  created_at: number;
-}
-
-function toJob(row: JobRow): Job {
-  return {
-    settings: JSON.parse(row.settings) as JobSettings,
-    columns: JSON.parse(row.columns) as SourceColumn[],
-    warnings: JSON.parse(row.warnings) as string[],
-    created_at: row.created_at,
-    progress: {
-      cursor: decodeCursor(row.cursor),
-      caught_up: row.caught_up === 1,
-      rows_synced: row.rows_synced,
-      last_run_at: row.last_run_at,
-      last_success_at: row.last_success_at,
-      last_error: row.last_error,
-      consecutive_failures: row.consecutive_failures,
-      retry_at: row.retry_at,
-    },
-  };
-}
 
 /** Thin persistence of jobs and runs in the Durable Object's SQLite. */
 export class JobStore {
@@ -47,36 +12,69 @@ export class JobStore {
 
   get(name: string): Job | undefined {
     const row = this.sql.exec<JobRow>(`SELECT * FROM ${JOBS_TABLE} WHERE name = ?`, name).toArray()[0];
-    return row ? toJob(row) : undefined;
+    return row ? parseStoredJob(row) : undefined;
   }
 
+  /** Every job whose stored row passes its checks; one that does not is left out (and logged), not fatal to the rest. */
   list(): Job[] {
-    return this.sql.exec<JobRow>(`SELECT * FROM ${JOBS_TABLE} ORDER BY name`).toArray().map(toJob);
+    const jobs: Job[] = [];
+    for (const row of this.sql.exec<JobRow>(`SELECT * FROM ${JOBS_TABLE} ORDER BY name`)) {
+      try {
+        jobs.push(parseStoredJob(row));
+      } catch (error) {
+        console.error(error instanceof Error ? error.message : String(error));
+      }
+    }
+    return jobs;
   }
 
-  /** Every job's replica table, as [table, owner] for the client role's read-only list. */
-  targets(): Array<[string, string]> {
+  /** Every job's name and replica table, read without parsing whole rows (asked before each client statement). */
+  targets(): Array<{ name: string; target: string }> {
     return this.sql
       .exec<{ name: string; target: string }>(
         `SELECT name, json_extract(settings, '$.target_table') AS target FROM ${JOBS_TABLE}`,
       )
-      .toArray()
-      .map((row) => [row.target, `replication job ${row.name}`]);
+      .toArray();
+  }
+
+  /** True when a row holds this job name, readable or not (a broken row can still be deleted). */
+  exists(name: string): boolean {
+    return this.sql.exec(`SELECT 1 FROM ${JOBS_TABLE} WHERE name = ?`, name).toArray().length > 0;
   }
 
   insert(job: Job): void {
     this.sql.exec(
-      `INSERT INTO ${JOBS_TABLE} (name, settings, columns, warnings, created_at) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO ${JOBS_TABLE} (name, settings, source_sealed, columns, warnings, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       job.settings.name,
       JSON.stringify(job.settings),
+      job.sealedSource,
       JSON.stringify(job.columns),
       JSON.stringify(job.warnings),
       job.created_at,
     );
   }
 
-  saveSettings(settings: JobSettings): void {
-    this.sql.exec(`UPDATE ${JOBS_TABLE} SET settings = ? WHERE name = ?`, JSON.stringify(settings), settings.name);
+  /** `settings.source` must hold no secret: the secret goes sealed in `sealedSource`. */
+  saveSettings(settings: JobSettings, sealedSource: string | null): void {
+    this.sql.exec(
+      `UPDATE ${JOBS_TABLE} SET settings = ?, source_sealed = ? WHERE name = ?`,
+      JSON.stringify(settings),
+      sealedSource,
+      settings.name,
+    );
+  }
+
+  /** Every job's sealed source, for re-sealing under a new key. */
+  sealedSources(): Array<{ name: string; sealed: string }> {
+    return this.sql
+      .exec<{ name: string; sealed: string }>(
+        `SELECT name, source_sealed AS sealed FROM ${JOBS_TABLE} WHERE source_sealed IS NOT NULL`,
+      )
+      .toArray();
+  }
+
+  replaceSealedSource(name: string, sealed: string): void {
+    this.sql.exec(`UPDATE ${JOBS_TABLE} SET source_sealed = ? WHERE name = ?`, sealed, name);
   }
 
   /** Called inside the page's transaction, so the cursor never runs ahead of the rows. */
@@ -89,18 +87,33 @@ export class JobStore {
     );
   }
 
-  saveOutcome(name: string, progress: Omit<JobProgress, "cursor" | "rows_synced">): void {
+  saveSuccess(name: string, run: { caughtUp: boolean; startedAt: number; endedAt: number }): void {
     this.sql.exec(
-      `UPDATE ${JOBS_TABLE} SET caught_up = ?, last_run_at = ?, last_success_at = ?, last_error = ?,
-         consecutive_failures = ?, retry_at = ? WHERE name = ?`,
-      progress.caught_up ? 1 : 0,
-      progress.last_run_at,
-      progress.last_success_at,
-      progress.last_error,
-      progress.consecutive_failures,
-      progress.retry_at,
+      `UPDATE ${JOBS_TABLE} SET caught_up = ?, last_run_at = ?, last_success_at = ?, last_error = NULL,
+         consecutive_failures = 0, retry_at = NULL WHERE name = ?`,
+      run.caughtUp ? 1 : 0,
+      run.startedAt,
+      run.endedAt,
       name,
     );
+  }
+
+  /** Records a failed run; answers the number of consecutive failures, this one included. */
+  saveFailure(name: string, run: { startedAt: number; error: string; retryAt: (failures: number) => number }): number {
+    const failures =
+      (this.sql
+        .exec<{ n: number }>(`SELECT consecutive_failures AS n FROM ${JOBS_TABLE} WHERE name = ?`, name)
+        .toArray()[0]?.n ?? 0) + 1;
+    this.sql.exec(
+      `UPDATE ${JOBS_TABLE} SET caught_up = 0, last_run_at = ?, last_error = ?, consecutive_failures = ?, retry_at = ?
+       WHERE name = ?`,
+      run.startedAt,
+      run.error,
+      failures,
+      run.retryAt(failures),
+      name,
+    );
+    return failures;
   }
 
   /** Back to the start: the next runs copy everything again. */
@@ -117,7 +130,7 @@ export class JobStore {
     this.sql.exec(`DELETE FROM ${RUNS_TABLE} WHERE job = ?`, name);
   }
 
-  startRun(job: string, trigger: RunRecord["trigger"], startedAt: number): number {
+  startRun(job: string, trigger: RunTrigger, startedAt: number): number {
     const row = this.sql
       .exec<{ id: number }>(
         `INSERT INTO ${RUNS_TABLE} (job, trigger, started_at) VALUES (?, ?, ?) RETURNING id`,
@@ -160,7 +173,7 @@ export class JobStore {
     ).rowsWritten;
   }
 
-  runs(job: string, limit = 20): RunRecord[] {
+  runs(job: string, limit = RUNS_KEPT): RunRecord[] {
     return this.sql
       .exec<{
         id: number;

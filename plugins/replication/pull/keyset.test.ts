@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mysqlDialect, postgresDialect } from "../../src/sources/dialects";
-import type { SourceColumn } from "../../src/sources/types";
+import { mysqlDialect, postgresDialect } from "../../../src/sources/dialects";
+import type { SourceColumn } from "../../../src/sources/types";
 import { buildPageQuery, pageLimit } from "./keyset";
 
 const column = (name: string, sourceType: string): SourceColumn => ({

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { redactedSource, resolveSource } from "./source-config";
 
-const env = {
+const bindings: Record<string, unknown> = {
   PG_URL: "postgresql://app:s%40cret@db.example:5432/prod",
   HD: { connectionString: "postgresql://hd:hd-pass@hyperdrive.local/db" },
   ADMIN_AUTHORIZATION_TOKEN: "admin-token",
-} as unknown as Env;
+};
+const env = (name: string) => bindings[name];
 
 describe("resolveSource", () => {
   it("reads a connection URL from a worker secret and hides it and its password", () => {

@@ -1,18 +1,11 @@
-import { ValidationError } from "../../src/errors";
-import type { SourceConnection, SqlDialect } from "../../src/sources/types";
+import type { SourceConnection, SqlDialect } from "../../../src/sources/types";
+import type { ReplicationHost } from "../engine/host";
+import type { Job } from "../engine/model";
+import type { JobStore } from "../engine/store";
+import { ensureReplicaTable, writeToReplica } from "../replica/table";
+import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
-import type { Job } from "./model";
-import type { JobStore } from "./store";
-import {
-  createTableSql,
-  planWriteBatches,
-  quoteSqlite,
-  targetProblems,
-  upsertFromJsonSql,
-  upsertRowSql,
-  type ExistingColumn,
-} from "./target";
 
 /** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
 export interface RunBounds {
@@ -31,7 +24,7 @@ export const DEFAULT_BOUNDS: RunBounds = {
 };
 
 export interface SyncContext {
-  storage: DurableObjectStorage;
+  host: Pick<ReplicationHost, "sql" | "transaction">;
   store: JobStore;
   source: SourceConnection;
   dialect: SqlDialect;
@@ -55,7 +48,7 @@ export interface SyncResult {
 export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const { job, bounds } = ctx;
   const { settings, columns } = job;
-  ensureTarget(ctx.storage.sql, job);
+  ensureReplicaTable(ctx.host.sql, job);
 
   const names = columns.map((c) => c.name);
   const trackingIndex = names.indexOf(settings.tracking_col);
@@ -113,11 +106,13 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     }
 
     const save = cursorToSave(saved, end, settings.tracking_type, passedSaved);
-    ctx.storage.transactionSync(() => {
-      for (const batch of batches.list) {
-        if (batch.kind === "json") ctx.storage.sql.exec(upsertJson, batch.json);
-        else ctx.storage.sql.exec(upsertRow, ...batch.values);
-      }
+    ctx.host.transaction(() => {
+      writeToReplica(settings.target_table, () => {
+        for (const batch of batches.list) {
+          if (batch.kind === "json") ctx.host.sql.exec(upsertJson, batch.json);
+          else ctx.host.sql.exec(upsertRow, ...batch.values);
+        }
+      });
       ctx.store.saveCursor(settings.name, save.cursor, rows.length);
       ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
     });
@@ -134,30 +129,4 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
 
 function schemaOf(job: Job): string | undefined {
   return "schema" in job.settings.source ? job.settings.source.schema : undefined;
-}
-
-/** Creates the replica table on the first run; refuses an existing table that does not fit. */
-export function ensureTarget(sql: SqlStorage, job: Job): void {
-  const { target_table: table, primary_key: key } = job.settings;
-  const existing = readTableColumns(sql, table);
-  if (existing.length === 0) {
-    sql.exec(createTableSql(table, job.columns, key));
-    return;
-  }
-  const problems = targetProblems(table, existing, job.columns, key);
-  if (problems.length) throw new ValidationError(problems.join("; "));
-}
-
-export function readTableColumns(sql: SqlStorage, table: string): ExistingColumn[] {
-  return sql
-    .exec<{ name: string; type: string; pk: number }>(`SELECT name, type, pk FROM pragma_table_info(?)`, table)
-    .toArray();
-}
-
-export function truncateTarget(sql: SqlStorage, table: string): void {
-  if (readTableColumns(sql, table).length) sql.exec(`DELETE FROM ${quoteSqlite(table)}`);
-}
-
-export function dropTarget(sql: SqlStorage, table: string): void {
-  sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(table)}`);
 }

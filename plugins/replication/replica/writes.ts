@@ -1,66 +1,11 @@
-import { ValidationError } from "../../src/errors";
-import { MAX_BOUND_PARAMETERS, MAX_VALUE_BYTES } from "../../src/limits";
-import type { SourceColumn, SqliteType, SqliteValue } from "../../src/sources/types";
+/** Writing source rows into a replica table: upsert statements and batches under the Durable Object's limits. */
+import { ValidationError } from "../../../src/errors";
+import { MAX_BOUND_PARAMETERS, MAX_VALUE_BYTES } from "../../../src/limits";
+import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
+import { quoteSqlite } from "./table";
 
 /** Upper bound on one JSON batch parameter, in UTF-16 units (x3 stays under the 2 MB limit). */
 export const MAX_BATCH_CHARS = 600_000;
-
-export function quoteSqlite(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** `CREATE TABLE` for a replica: source columns with mapped types, the source key as PRIMARY KEY. */
-export function createTableSql(table: string, columns: readonly SourceColumn[], key: readonly string[]): string {
-  const defs = columns.map((c) => `${quoteSqlite(c.name)} ${c.sqliteType}`);
-  defs.push(`PRIMARY KEY (${key.map(quoteSqlite).join(", ")})`);
-  return `CREATE TABLE IF NOT EXISTS ${quoteSqlite(table)} (${defs.join(", ")})`;
-}
-
-export interface ExistingColumn {
-  name: string;
-  type: string;
-  /** 1-based position in the primary key, 0 when not part of it (PRAGMA table_info's `pk`). */
-  pk: number;
-}
-
-/**
- * Problems that stop an existing table from serving as this job's replica:
- * a missing column, a column whose type has another affinity, or another key.
- */
-export function targetProblems(
-  table: string,
-  existing: readonly ExistingColumn[],
-  columns: readonly SourceColumn[],
-  key: readonly string[],
-): string[] {
-  const byName = new Map(existing.map((c) => [c.name.toLowerCase(), c]));
-  const problems: string[] = [];
-  for (const column of columns) {
-    const found = byName.get(column.name.toLowerCase());
-    if (!found) problems.push(`column "${column.name}" is missing`);
-    else if (affinityOf(found.type) !== affinityOf(column.sqliteType)) {
-      problems.push(`column "${column.name}" is ${found.type || "untyped"}, expected ${column.sqliteType}`);
-    }
-  }
-  const existingKey = existing
-    .filter((c) => c.pk > 0)
-    .sort((a, b) => a.pk - b.pk)
-    .map((c) => c.name.toLowerCase());
-  if (existingKey.join(",") !== key.map((k) => k.toLowerCase()).join(",")) {
-    problems.push(`primary key is (${existingKey.join(", ")}), expected (${key.join(", ")})`);
-  }
-  return problems.map((p) => `existing table "${table}": ${p}`);
-}
-
-/** SQLite's affinity rules (https://sqlite.org/datatype3.html, section 3.1). */
-export function affinityOf(declared: string): SqliteType | "NUMERIC" {
-  const t = declared.toUpperCase();
-  if (t.includes("INT")) return "INTEGER";
-  if (t.includes("CHAR") || t.includes("CLOB") || t.includes("TEXT")) return "TEXT";
-  if (t === "" || t.includes("BLOB")) return "BLOB";
-  if (t.includes("REAL") || t.includes("FLOA") || t.includes("DOUB")) return "REAL";
-  return "NUMERIC";
-}
 
 /**
  * One upsert statement with a single bound parameter: a JSON array of rows

@@ -1,21 +1,8 @@
-import type { SourceColumn } from "../../src/sources/types";
-import type { Cursor, TrackingType } from "./cursor";
-import type { SourceSettings } from "./schema";
+import type { SourceColumn } from "../../../src/sources/types";
+import type { Cursor } from "../pull/cursor";
+import type { JobSettings } from "./settings";
 
-/** A job's settings after validation against the source. */
-export interface JobSettings {
-  name: string;
-  source: SourceSettings;
-  table_name: string;
-  target_table: string;
-  tracking_col: string;
-  tracking_type: TrackingType;
-  primary_key: string[];
-  cron_tab: string;
-  batch_size: number;
-  lookback_seconds: number;
-  active: boolean;
-}
+export type { JobSettings } from "./settings";
 
 /** A job's progress, changed by runs. */
 export interface JobProgress {
@@ -32,7 +19,10 @@ export interface JobProgress {
 }
 
 export interface Job {
+  /** Settings as stored: `source` carries no secret (a password shows as `***`). */
   settings: JobSettings;
+  /** The whole source settings, secret included, sealed by credentials.ts; null when the source holds no secret. */
+  sealedSource: string | null;
   /** The replicated columns, in replica order, with their source and SQLite types. */
   columns: SourceColumn[];
   warnings: string[];
@@ -50,9 +40,12 @@ export interface RunSummary {
   duration_ms: number;
 }
 
+/** What started a run. */
+export type RunTrigger = "cron" | "manual";
+
 export interface RunRecord {
   id: number;
-  trigger: "cron" | "manual";
+  trigger: RunTrigger;
   started_at: string;
   ended_at: string | null;
   rows: number;

@@ -1,4 +1,4 @@
-import type { SourceColumn, SourceParam, SqlDialect } from "../../src/sources/types";
+import type { SourceColumn, SourceParam, SqlDialect } from "../../../src/sources/types";
 import type { Cursor } from "./cursor";
 
 export interface PagePlan {

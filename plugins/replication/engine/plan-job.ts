@@ -1,6 +1,6 @@
-import { ValidationError } from "../../src/errors";
-import type { SourceColumn, TableInfo } from "../../src/sources/types";
-import type { TrackingType } from "./cursor";
+import { ValidationError } from "../../../src/errors";
+import type { SourceColumn, TableInfo } from "../../../src/sources/types";
+import type { TrackingType } from "../pull/cursor";
 
 export interface JobColumnsRequest {
   table_name: string;

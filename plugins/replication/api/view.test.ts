@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffMs, INITIAL_PROGRESS, type Job } from "./model";
+import { backoffMs, INITIAL_PROGRESS, type Job } from "../engine/model";
 import { jobView } from "./view";
 
 const job: Job = {
@@ -16,12 +16,18 @@ const job: Job = {
     lookback_seconds: 300,
     active: true,
   },
+  sealedSource: "v1.1a2b3c4d.iv.data",
   columns: [{ name: "id", sourceType: "bigint", nullable: false, sqliteType: "INTEGER" }],
   warnings: [],
   progress: { ...INITIAL_PROGRESS },
   created_at: Date.parse("2024-01-01T00:00:00Z"),
 };
-const live = { running: false, nextRunAt: "2024-01-01T00:01:00.000Z", now: Date.parse("2024-01-01T00:10:00Z") };
+const live = {
+  running: false,
+  nextRunAt: "2024-01-01T00:01:00.000Z",
+  replicaRows: 42,
+  now: Date.parse("2024-01-01T00:10:00Z"),
+};
 
 describe("jobView", () => {
   it("answers settings, status and no secret", () => {
@@ -30,6 +36,7 @@ describe("jobView", () => {
       live,
     );
     expect(view.source).toMatchObject({ password: "***" });
+    expect(view.credentials).toEqual({ encrypted: true, key_id: "1a2b3c4d" });
     expect(JSON.stringify(view)).not.toContain("secret-pw");
     expect(view.status).toMatchObject({
       state: "idle",
@@ -46,6 +53,7 @@ describe("jobView", () => {
         "last_run_at",
         "last_success_at",
         "next_run_at",
+        "replica_rows",
         "retry_at",
         "rows_synced",
         "state",

@@ -1,4 +1,4 @@
-import type { SqliteValue } from "../../src/sources/types";
+import type { SqliteValue } from "../../../src/sources/types";
 
 export type TrackingType = "timestamp" | "id";
 

@@ -1,4 +1,4 @@
-import type { Migration } from "../../src/plugin";
+import type { Migration } from "../../../src/plugin";
 
 export const JOBS_TABLE = "tmp_replication_jobs";
 export const RUNS_TABLE = "tmp_replication_runs";
@@ -56,5 +56,10 @@ export const replicationMigrations: readonly Migration[] = [
     DROP TABLE ${RUNS_TABLE};
     ALTER TABLE ${RUNS_TABLE}_new RENAME TO ${RUNS_TABLE};
     CREATE INDEX ${RUNS_TABLE}_by_job ON ${RUNS_TABLE} (job, id)`,
+  },
+  {
+    // Source secrets are stored sealed (credentials.ts); settings.source keeps the rest.
+    id: "replication/004-sealed-source",
+    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN source_sealed TEXT`,
   },
 ];

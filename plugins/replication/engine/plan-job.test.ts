@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TableInfo } from "../../src/sources/types";
+import type { TableInfo } from "../../../src/sources/types";
 import { planJobColumns } from "./plan-job";
 
 const info: TableInfo = {

@@ -1,10 +1,13 @@
-import { displayCursor, lagSeconds } from "./cursor";
-import type { Job, JobState } from "./model";
-import { redactedSource } from "./source-config";
+import { Credentials } from "../engine/credentials";
+import type { Job, JobState } from "../engine/model";
+import { redactedSource } from "../engine/source-config";
+import { displayCursor, lagSeconds } from "../pull/cursor";
 
 export interface JobView {
   name: string;
   source: Record<string, unknown>;
+  /** How the source's secret is stored: sealed under the key with this id, or null when there is none to store. */
+  credentials: { encrypted: true; key_id: string | null } | null;
   table_name: string;
   target_table: string;
   columns: Array<{ name: string; source_type: string; sqlite_type: string; nullable: boolean }>;
@@ -28,11 +31,16 @@ export interface JobView {
     retry_at: string | null;
     next_run_at: string | null;
     lag_seconds: number | null;
+    /** Rows in the replica table now; null before the first run creates it. */
+    replica_rows: number | null;
   };
 }
 
 /** A job as the API answers it: settings with secrets redacted, and its status. */
-export function jobView(job: Job, live: { running: boolean; nextRunAt: string | null; now: number }): JobView {
+export function jobView(
+  job: Job,
+  live: { running: boolean; nextRunAt: string | null; replicaRows: number | null; now: number },
+): JobView {
   const { settings, progress } = job;
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const state: JobState = live.running
@@ -49,6 +57,7 @@ export function jobView(job: Job, live: { running: boolean; nextRunAt: string | 
   return {
     name: settings.name,
     source: redactedSource(settings.source),
+    credentials: job.sealedSource ? { encrypted: true, key_id: Credentials.keyIdOf(job.sealedSource) } : null,
     table_name: settings.table_name,
     target_table: settings.target_table,
     columns: job.columns.map((c) => ({
@@ -77,6 +86,7 @@ export function jobView(job: Job, live: { running: boolean; nextRunAt: string | 
       retry_at: iso(progress.retry_at),
       next_run_at: settings.active ? live.nextRunAt : null,
       lag_seconds: lag,
+      replica_rows: live.replicaRows,
     },
   };
 }

@@ -1,0 +1,248 @@
+/**
+ * Job management: creating, changing, pausing, resetting and deleting jobs,
+ * each checked against the source before anything is stored, and each keeping
+ * the host's schedule in line with the job.
+ */
+import { ConflictError, NotFoundError, ValidationError } from "../../../src/errors";
+import { redact } from "../../../src/redact";
+import type { SourceConnection } from "../../../src/sources/types";
+import { parseWith } from "../../../src/validation";
+import { validateCronExpression } from "../../cron/expression";
+import { createJobBody, patchJobBody } from "../api/bodies";
+import { type JobView, jobView } from "../api/view";
+import { dropReplica, readTableColumns, targetProblems, truncateReplica } from "../replica/table";
+import type { Credentials } from "./credentials";
+import type { ReplicationHost } from "./host";
+import { INITIAL_PROGRESS, type Job, type JobSettings, type RunRecord } from "./model";
+import {
+  columnTypeChanges,
+  type JobColumnsPlan,
+  type JobColumnsRequest,
+  missingIndexWarning,
+  planJobColumns,
+} from "./plan-job";
+import { type JobRunner, messageOf, type RunTuning } from "./runs";
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_LOOKBACK_SECONDS,
+  jobNameParam,
+  RESERVED_TABLE,
+  type SourceSettings,
+} from "./settings";
+import { holdsSecret, redactedSource, resolveSource, type ResolvedSource } from "./source-config";
+import type { JobStore } from "./store";
+
+/** Statement timeout of the checks made at create and patch time. */
+const CHECK_STATEMENT_TIMEOUT_MS = 15_000;
+
+export class JobManager {
+  constructor(
+    private readonly host: ReplicationHost,
+    private readonly store: JobStore,
+    private readonly runner: JobRunner,
+    private readonly credentials: Credentials,
+    private readonly tuning: RunTuning,
+  ) {}
+
+  /** The job named by `input` (a name, or `{name}`); 400 for a malformed name, 404 for an unknown one. */
+  require(input: unknown): Job {
+    const name = this.requireName(input);
+    return this.store.get(name)!;
+  }
+
+  requireName(input: unknown): string {
+    const name = parseWith(jobNameParam, (input as { name?: unknown } | null)?.name ?? input);
+    if (!this.store.exists(name)) throw new NotFoundError(`no replication job named ${name}`);
+    return name;
+  }
+
+  view(job: Job): JobView {
+    const name = job.settings.name;
+    return jobView(job, {
+      running: this.runner.isRunning(name),
+      nextRunAt: this.host.scheduler.nextRunAt(name),
+      replicaRows: this.replicaRows(job.settings.target_table),
+      now: Date.now(),
+    });
+  }
+
+  list(): JobView[] {
+    return this.store.list().map((job) => this.view(job));
+  }
+
+  runs(input: unknown): RunRecord[] {
+    return this.store.runs(this.requireName(input));
+  }
+
+  async create(input: unknown): Promise<JobView> {
+    const body = parseWith(createJobBody, input);
+    const settings: JobSettings = {
+      name: body.name,
+      source: body.source,
+      table_name: body.table_name,
+      target_table: body.target_table ?? body.table_name,
+      tracking_col: body.tracking_col,
+      tracking_type: body.tracking_type,
+      primary_key: [],
+      cron_tab: validateCronExpression(body.cron_tab),
+      batch_size: body.batch_size ?? DEFAULT_BATCH_SIZE,
+      lookback_seconds: body.lookback_seconds ?? DEFAULT_LOOKBACK_SECONDS,
+      active: body.active ?? true,
+    };
+    if (RESERVED_TABLE.test(settings.target_table)) {
+      throw new ValidationError(`target_table ${settings.target_table} is reserved: give target_table another name`);
+    }
+    this.refuseClash(settings);
+    // Sealed before the source is contacted: without a key, nothing is tried with the password.
+    const sealedSource = holdsSecret(body.source) ? await this.credentials.seal(body.source) : null;
+    const plan = await this.inspect(resolveSource(settings.source, this.host.binding), (source) =>
+      checkSourceTable(source, body),
+    );
+    settings.primary_key = plan.primaryKey;
+    settings.tracking_col = plan.trackingCol;
+    settings.source = redactedSource(body.source);
+    const existing = readTableColumns(this.host.sql, settings.target_table);
+    if (existing.length) {
+      const problems = targetProblems(settings.target_table, existing, plan.columns, plan.primaryKey);
+      if (problems.length) throw new ValidationError(problems.join("; "));
+    }
+    // Again after the awaits: another request may have taken the name or the table meanwhile.
+    this.refuseClash(settings);
+    const job: Job = {
+      settings,
+      sealedSource,
+      columns: plan.columns,
+      warnings: plan.warnings,
+      progress: { ...INITIAL_PROGRESS },
+      created_at: Date.now(),
+    };
+    this.store.insert(job);
+    try {
+      this.host.scheduler.schedule(settings.name, settings.cron_tab, settings.active);
+      // A new job starts copying now rather than at its first tick, which may be an hour away.
+      if (settings.active) this.host.scheduler.runSoon(settings.name);
+    } catch (error) {
+      this.store.delete(settings.name);
+      throw error;
+    }
+    return this.view(job);
+  }
+
+  async patch(input: unknown): Promise<JobView> {
+    const { name, changes } = input as { name: unknown; changes: unknown };
+    const body = parseWith(patchJobBody, changes);
+    const cronTab = body.cron_tab === undefined ? undefined : validateCronExpression(body.cron_tab);
+    let sealedSource: string | null | undefined;
+    if (body.source !== undefined) {
+      const job = this.require(name);
+      sealedSource = holdsSecret(body.source) ? await this.credentials.seal(body.source) : null;
+      await this.checkNewSource(job, body.source);
+    }
+    // Applied to the job as it is now: a pause or another change may have landed during the check.
+    const job = this.require(name);
+    const settings: JobSettings = {
+      ...job.settings,
+      ...(cronTab === undefined ? {} : { cron_tab: cronTab }),
+      ...(body.source === undefined ? {} : { source: redactedSource(body.source) }),
+      ...(body.batch_size === undefined ? {} : { batch_size: body.batch_size }),
+      ...(body.lookback_seconds === undefined ? {} : { lookback_seconds: body.lookback_seconds }),
+      ...(body.active === undefined ? {} : { active: body.active }),
+    };
+    this.store.saveSettings(settings, sealedSource === undefined ? job.sealedSource : sealedSource);
+    this.host.scheduler.schedule(settings.name, settings.cron_tab, settings.active);
+    return this.view(this.require(settings.name));
+  }
+
+  setActive(input: unknown, active: boolean): JobView {
+    const job = this.require(input);
+    const settings = { ...job.settings, active };
+    this.store.saveSettings(settings, job.sealedSource);
+    this.host.scheduler.schedule(settings.name, settings.cron_tab, active);
+    return this.view(this.require(settings.name));
+  }
+
+  reset(input: unknown): JobView {
+    const { name, truncate } = input as { name: unknown; truncate?: boolean };
+    const job = this.require(name);
+    this.runner.refuseWhileRunning(job.settings.name, "reset");
+    this.host.transaction(() => {
+      this.store.resetProgress(job.settings.name);
+      if (truncate) truncateReplica(this.host.sql, job.settings.target_table);
+    });
+    return this.view(this.require(job.settings.name));
+  }
+
+  /** Deletes a job even when its stored row no longer parses; the replica is dropped only on request. */
+  delete(input: unknown): { deleted: string; dropped_table: boolean } {
+    const { name: given, dropTable } = input as { name: unknown; dropTable?: boolean };
+    const name = this.requireName(given);
+    this.runner.refuseWhileRunning(name, "delete");
+    const target = dropTable ? this.store.get(name)!.settings.target_table : undefined;
+    this.host.scheduler.unschedule(name);
+    this.host.transaction(() => {
+      this.store.delete(name);
+      if (target !== undefined) dropReplica(this.host.sql, target);
+    });
+    return { deleted: name, dropped_table: target !== undefined };
+  }
+
+  /** Job names are unique, and so are target tables (SQLite names ignore case): two jobs must never share a replica. */
+  private refuseClash(settings: JobSettings): void {
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    const jobs = this.store.targets();
+    const named = jobs.find((job) => same(job.name, settings.name));
+    if (named) throw new ConflictError(`a replication job named ${named.name} already exists`);
+    const sharing = jobs.find((job) => same(job.target, settings.target_table));
+    if (sharing) {
+      throw new ConflictError(
+        `table ${settings.target_table} is already the replica of job ${sharing.name}: choose another target_table`,
+      );
+    }
+  }
+
+  /** Connects to the source for a check at create or patch time: any failure is the caller's 400. */
+  private async inspect<T>(resolved: ResolvedSource, work: (source: SourceConnection) => Promise<T>): Promise<T> {
+    try {
+      return await this.host.connect(resolved.config, work, {
+        ...this.tuning.sourceOptions,
+        statementTimeoutMs: CHECK_STATEMENT_TIMEOUT_MS,
+      });
+    } catch (error) {
+      const message = redact(messageOf(error), resolved.secrets);
+      if (error instanceof ValidationError) throw new ValidationError(message);
+      throw new ValidationError(`source check failed: ${message}`);
+    }
+  }
+
+  /** The new source must still serve every replicated column, the key and the tracking column, with the same types. */
+  private async checkNewSource(job: Job, source: SourceSettings): Promise<void> {
+    if (source.dialect !== job.settings.source.dialect) {
+      throw new ValidationError(
+        `source.dialect cannot change (${job.settings.source.dialect}); create a new job instead`,
+      );
+    }
+    const plan = await this.inspect(resolveSource(source, this.host.binding), (connection) =>
+      checkSourceTable(connection, { ...job.settings, columns: job.columns.map((c) => c.name) }),
+    );
+    const changed = columnTypeChanges(job.columns, plan.columns);
+    if (changed.length) throw new ValidationError(`the new source does not fit this job: ${changed.join("; ")}`);
+  }
+
+  private replicaRows(table: string): number | null {
+    try {
+      return this.host.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${table.replaceAll('"', '""')}"`).one().n;
+    } catch {
+      return null; // not created yet
+    }
+  }
+}
+
+/** Reads the source table and plans the job's columns; warns when no index serves the cursor. */
+async function checkSourceTable(source: SourceConnection, request: JobColumnsRequest): Promise<JobColumnsPlan> {
+  const info = await source.describeTable(request.table_name);
+  const plan = planJobColumns(info, request);
+  if (!(await source.hasIndexStartingWith(request.table_name, [plan.trackingCol]))) {
+    plan.warnings.push(missingIndexWarning(request.table_name, plan.trackingCol, plan.primaryKey));
+  }
+  return plan;
+}

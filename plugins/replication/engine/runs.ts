@@ -1,0 +1,133 @@
+/**
+ * Running jobs: one run per job at a time, each run recorded with its outcome,
+ * failures backed off, and a backlog continued through the host's scheduler.
+ */
+import { AppError, clipMessage, ConflictError, NotFoundError } from "../../../src/errors";
+import { redact } from "../../../src/redact";
+import { dialectOf } from "../../../src/sources";
+import type { SourceOptions } from "../../../src/sources/types";
+import { DEFAULT_BOUNDS, type RunBounds, syncJob } from "../pull/sync";
+import type { Credentials } from "./credentials";
+import type { ReplicationHost } from "./host";
+import { backoffMs, type RunSummary, type RunTrigger } from "./model";
+import { resolveSource, type ResolvedSource } from "./source-config";
+import type { JobStore } from "./store";
+
+/** Limits and timeouts of runs; overridable (tests, benchmarks) to make runs shorter or longer. */
+export interface RunTuning {
+  bounds: RunBounds;
+  /** Connect and statement timeouts of a run's source connection. */
+  sourceOptions: SourceOptions;
+}
+
+export function defaultTuning(): RunTuning {
+  return {
+    bounds: { ...DEFAULT_BOUNDS },
+    sourceOptions: { connectTimeoutMs: 10_000, statementTimeoutMs: 30_000, applicationName: "starbase-replication" },
+  };
+}
+
+export class JobRunner {
+  /** Jobs with a run in progress in this object. */
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly host: ReplicationHost,
+    private readonly store: JobStore,
+    private readonly credentials: Credentials,
+    private readonly tuning: RunTuning,
+  ) {}
+
+  isRunning(name: string): boolean {
+    return this.running.has(name);
+  }
+
+  refuseWhileRunning(name: string, action: string): void {
+    if (this.running.has(name)) {
+      throw new ConflictError(`a run of job ${name} is in progress; ${action} it when the run ends`);
+    }
+  }
+
+  /** Runs a job now. Only one run per job at a time: a second caller gets 409. */
+  async run(name: string, trigger: RunTrigger): Promise<RunSummary> {
+    this.refuseWhileRunning(name, "run");
+    if (!this.store.exists(name)) throw new NotFoundError(`no replication job named ${name}`);
+    this.running.add(name);
+    try {
+      return await this.execute(name, trigger);
+    } finally {
+      this.running.delete(name);
+    }
+  }
+
+  /** A scheduled tick: run unless paused, already running, or backing off after failures. */
+  async tick(name: string): Promise<void> {
+    if (!this.store.exists(name)) {
+      this.host.scheduler.unschedule(name);
+      return;
+    }
+    const job = this.store.get(name)!;
+    if (!job.settings.active || this.running.has(name)) return;
+    if (job.progress.retry_at !== null && Date.now() < job.progress.retry_at) {
+      // Skipping is not success: keep the task showing why the job is not running.
+      throw new Error(
+        `backing off until ${new Date(job.progress.retry_at).toISOString()}: ${job.progress.last_error ?? "previous run failed"}`,
+      );
+    }
+    await this.run(name, "cron");
+  }
+
+  private async execute(name: string, trigger: RunTrigger): Promise<RunSummary> {
+    const started = Date.now();
+    const runId = this.store.startRun(name, trigger, started);
+    const tally = { rows: 0, pages: 0 };
+    let resolved: ResolvedSource | undefined;
+    let active = false;
+    try {
+      // Loaded inside the run: a stored row that fails its checks fails the run, and nothing reaches the source.
+      const job = this.store.get(name)!;
+      active = job.settings.active;
+      const source = job.sealedSource ? await this.credentials.unseal(job.sealedSource) : job.settings.source;
+      resolved = resolveSource(source, this.host.binding);
+      const dialect = dialectOf(job.settings.source.dialect);
+      const result = await this.host.connect(
+        resolved.config,
+        (connection) =>
+          syncJob({
+            host: this.host,
+            store: this.store,
+            source: connection,
+            dialect,
+            job,
+            runId,
+            bounds: this.tuning.bounds,
+            tally,
+          }),
+        this.tuning.sourceOptions,
+      );
+      const ended = Date.now();
+      this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended });
+      this.store.saveSuccess(name, { caughtUp: result.done, startedAt: started, endedAt: ended });
+      if (!result.done && active) this.host.scheduler.runSoon(name);
+      return {
+        rows: tally.rows,
+        pages: tally.pages,
+        cursor: result.cursor,
+        done: result.done,
+        duration_ms: ended - started,
+      };
+    } catch (error) {
+      const message = clipMessage(redact(messageOf(error), resolved?.secrets ?? []));
+      const ended = Date.now();
+      this.store.updateRun(runId, { ...tally, done: false, error: message, ended_at: ended });
+      this.store.saveFailure(name, { startedAt: started, error: message, retryAt: (n) => ended + backoffMs(n) });
+      console.error(`replication job ${name} failed: ${message}`);
+      // The connectors raise SourceUnavailableError; anything else unexpected is ours, not the source's.
+      throw new AppError(error instanceof AppError ? error.kind : "internal", message);
+    }
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,116 @@
+/**
+ * Reading a stored job back. Every row is parsed again with the schemas that
+ * validated it on the way in: a row changed outside the API (a bug, a hand
+ * edit) fails loudly instead of steering a run, and a catalog type name that
+ * could reach SQL text must still have a type name's shape.
+ */
+import { z } from "zod";
+import { AppError } from "../../../src/errors";
+import { isSafePgTypeName } from "../../../src/sources/type-names";
+import type { SourceColumn } from "../../../src/sources/types";
+import { describeIssues } from "../../../src/validation";
+import { type Cursor, decodeCursor } from "../pull/cursor";
+import type { Job } from "./model";
+import { jobSettings } from "./settings";
+
+/** One row of tmp_replication_jobs, as SQLite returns it. */
+export interface JobRow extends Record<string, SqlStorageValue> {
+  name: string;
+  settings: string;
+  source_sealed: string | null;
+  columns: string;
+  warnings: string;
+  cursor: string | null;
+  caught_up: number;
+  rows_synced: number;
+  last_run_at: number | null;
+  last_success_at: number | null;
+  last_error: string | null;
+  consecutive_failures: number;
+  retry_at: number | null;
+  created_at: number;
+}
+
+const storedColumn = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine((name) => !name.includes("\u0000"), "must not contain NUL"),
+  sourceType: z.string().min(1).max(1024),
+  nullable: z.boolean(),
+  sqliteType: z.enum(["INTEGER", "REAL", "TEXT", "BLOB"]),
+});
+
+const cursorValue = z.union([
+  z.null(),
+  z.number(),
+  z.string(),
+  z.strictObject({ hex: z.string().regex(/^([0-9a-f]{2})*$/) }),
+]);
+const storedCursor = z.strictObject({ tracking: cursorValue, key: z.array(cursorValue).nullable() });
+
+const storedJob = z
+  .object({
+    settings: jobSettings,
+    source_sealed: z.string().max(16_384).nullable(),
+    columns: z.array(storedColumn).min(1).max(1000),
+    warnings: z.array(z.string().max(10_000)).max(100),
+    cursor: storedCursor.nullable(),
+  })
+  .superRefine((job, ctx) => {
+    const names = new Set(job.columns.map((c) => c.name));
+    for (const needed of [job.settings.tracking_col, ...job.settings.primary_key]) {
+      if (!names.has(needed)) ctx.addIssue({ code: "custom", path: ["columns"], message: `does not hold ${needed}` });
+    }
+    if (job.settings.source.dialect !== "postgresql") return;
+    job.columns.forEach((column, i) => {
+      if (!isSafePgTypeName(column.sourceType)) {
+        ctx.addIssue({ code: "custom", path: ["columns", i, "sourceType"], message: "is not a type name" });
+      }
+    });
+  });
+
+/** The stored row as a Job; an AppError naming the job and the problem when the row does not hold one. */
+export function parseStoredJob(row: JobRow): Job {
+  let raw: unknown;
+  try {
+    raw = {
+      settings: JSON.parse(row.settings),
+      source_sealed: row.source_sealed,
+      columns: JSON.parse(row.columns),
+      warnings: JSON.parse(row.warnings),
+      cursor: row.cursor === null ? null : JSON.parse(row.cursor),
+    };
+  } catch {
+    throw invalid(row.name, "a column does not hold JSON");
+  }
+  const parsed = storedJob.safeParse(raw);
+  if (!parsed.success) throw invalid(row.name, describeIssues(parsed.error));
+  const { settings, columns, warnings } = parsed.data;
+  if (settings.name !== row.name) throw invalid(row.name, "settings.name is another job's");
+  return {
+    settings,
+    sealedSource: parsed.data.source_sealed,
+    columns: columns as SourceColumn[],
+    warnings,
+    created_at: row.created_at,
+    progress: {
+      cursor: decodeCursor(row.cursor) as Cursor | null,
+      caught_up: row.caught_up === 1,
+      rows_synced: row.rows_synced,
+      last_run_at: row.last_run_at,
+      last_success_at: row.last_success_at,
+      last_error: row.last_error,
+      consecutive_failures: row.consecutive_failures,
+      retry_at: row.retry_at,
+    },
+  };
+}
+
+function invalid(name: string, problem: string): AppError {
+  return new AppError(
+    "internal",
+    `stored job ${name} is invalid (${problem}): it was changed outside the API; delete the job and create it again`,
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * The replication engine in this project's own host: it lives in the durable
+ * part of the plugin, runs on the cron plugin's in-object scheduler, and reads
+ * bindings from the Durable Object's env.
+ */
+import { lookupBinding } from "../../../src/env";
+import type { DurableHost, DurablePart } from "../../../src/plugin";
+import { withSource } from "../../../src/sources";
+import type { CronApi } from "../../cron";
+import { ReplicationEngine } from "../engine/engine";
+import { type JobScheduler, jobOfTask, TASK_PREFIX, taskName } from "../engine/host";
+
+/** The cron plugin's tasks as the engine's scheduler. */
+export class CronJobScheduler implements JobScheduler {
+  constructor(private readonly cron: () => CronApi) {}
+
+  schedule(job: string, cronTab: string, active: boolean): void {
+    const task = taskName(job);
+    // Same expression: the task keeps its next run, so re-registering never drops a tick.
+    this.cron().addEvent(cronTab, task, { job });
+    if (active) this.cron().resume(task);
+    else this.cron().pause(task);
+  }
+
+  unschedule(job: string): void {
+    this.cron().removeEvent(taskName(job));
+  }
+
+  runSoon(job: string): void {
+    this.cron().requestRun(taskName(job));
+  }
+
+  nextRunAt(job: string): string | null {
+    return this.cron().getTask(taskName(job))?.next_run_at ?? null;
+  }
+}
+
+/** The replication plugin's part inside this project's Durable Object. */
+export class EdgeReplicationPart implements DurablePart {
+  readonly engine: ReplicationEngine;
+  readonly migrations;
+  readonly rpc;
+
+  constructor(private readonly host: DurableHost) {
+    const cron = () => host.part<CronApi>("cron");
+    this.engine = new ReplicationEngine({
+      sql: host.sql,
+      transaction: (work) => host.storage.transactionSync(work),
+      binding: (name) => lookupBinding(host.env, name),
+      connect: withSource,
+      scheduler: new CronJobScheduler(cron),
+    });
+    this.migrations = this.engine.migrations;
+    this.rpc = this.engine.rpc;
+  }
+
+  async onStart(): Promise<void> {
+    this.host.part<CronApi>("cron").onEvent(
+      async (event) => {
+        const job = jobOfTask(event.name);
+        if (job !== undefined) await this.engine.tick(job);
+      },
+      { prefix: TASK_PREFIX },
+    );
+    await this.engine.start();
+  }
+
+  readOnlyTables(): Array<[string, string]> {
+    return this.engine.readOnlyTables();
+  }
+}

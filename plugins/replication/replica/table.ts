@@ -1,0 +1,98 @@
+/** The replica table in the Durable Object's SQLite: its definition, and whether an existing table fits a job. */
+import { AppError, ValidationError } from "../../../src/errors";
+import { sqliteMessage } from "../../../src/query/sqlite-message";
+import type { SourceColumn, SqliteType } from "../../../src/sources/types";
+import type { Job } from "../engine/model";
+
+export function quoteSqlite(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `CREATE TABLE` for a replica: source columns with mapped types, the source key as PRIMARY KEY. */
+export function createTableSql(table: string, columns: readonly SourceColumn[], key: readonly string[]): string {
+  const defs = columns.map((c) => `${quoteSqlite(c.name)} ${c.sqliteType}`);
+  defs.push(`PRIMARY KEY (${key.map(quoteSqlite).join(", ")})`);
+  return `CREATE TABLE IF NOT EXISTS ${quoteSqlite(table)} (${defs.join(", ")})`;
+}
+
+export interface ExistingColumn {
+  name: string;
+  type: string;
+  /** 1-based position in the primary key, 0 when not part of it (PRAGMA table_info's `pk`). */
+  pk: number;
+}
+
+/**
+ * Problems that stop an existing table from serving as this job's replica:
+ * a missing column, a column whose type has another affinity, or another key.
+ */
+export function targetProblems(
+  table: string,
+  existing: readonly ExistingColumn[],
+  columns: readonly SourceColumn[],
+  key: readonly string[],
+): string[] {
+  const byName = new Map(existing.map((c) => [c.name.toLowerCase(), c]));
+  const problems: string[] = [];
+  for (const column of columns) {
+    const found = byName.get(column.name.toLowerCase());
+    if (!found) problems.push(`column "${column.name}" is missing`);
+    else if (affinityOf(found.type) !== affinityOf(column.sqliteType)) {
+      problems.push(`column "${column.name}" is ${found.type || "untyped"}, expected ${column.sqliteType}`);
+    }
+  }
+  const existingKey = existing
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name.toLowerCase());
+  if (existingKey.join(",") !== key.map((k) => k.toLowerCase()).join(",")) {
+    problems.push(`primary key is (${existingKey.join(", ")}), expected (${key.join(", ")})`);
+  }
+  return problems.map((p) => `existing table "${table}": ${p}`);
+}
+
+/** SQLite's affinity rules (https://sqlite.org/datatype3.html, section 3.1). */
+export function affinityOf(declared: string): SqliteType | "NUMERIC" {
+  const t = declared.toUpperCase();
+  if (t.includes("INT")) return "INTEGER";
+  if (t.includes("CHAR") || t.includes("CLOB") || t.includes("TEXT")) return "TEXT";
+  if (t === "" || t.includes("BLOB")) return "BLOB";
+  if (t.includes("REAL") || t.includes("FLOA") || t.includes("DOUB")) return "REAL";
+  return "NUMERIC";
+}
+
+export function readTableColumns(sql: SqlStorage, table: string): ExistingColumn[] {
+  return sql
+    .exec<{ name: string; type: string; pk: number }>(`SELECT name, type, pk FROM pragma_table_info(?)`, table)
+    .toArray();
+}
+
+/** Creates the replica table on the first run; refuses an existing table that does not fit. */
+export function ensureReplicaTable(sql: SqlStorage, job: Job): void {
+  const { target_table: table, primary_key: key } = job.settings;
+  const existing = readTableColumns(sql, table);
+  if (existing.length === 0) {
+    writeToReplica(table, () => sql.exec(createTableSql(table, job.columns, key)));
+    return;
+  }
+  const problems = targetProblems(table, existing, job.columns, key);
+  if (problems.length) throw new ValidationError(problems.join("; "));
+}
+
+export function truncateReplica(sql: SqlStorage, table: string): void {
+  if (readTableColumns(sql, table).length) writeToReplica(table, () => sql.exec(`DELETE FROM ${quoteSqlite(table)}`));
+}
+
+export function dropReplica(sql: SqlStorage, table: string): void {
+  writeToReplica(table, () => sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(table)}`));
+}
+
+/** Runs a write to the replica; SQLite's failure becomes an error that names the replica, not a bare 500. */
+export function writeToReplica<T>(table: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError("internal", `writing the replica table ${table} failed: ${sqliteMessage(error)}`);
+  }
+}
