@@ -1690,7 +1690,6 @@ table.runs td:nth-child(2) {
 /* Create form */
 details.create > summary {
   cursor: pointer;
-  list-style-position: outside;
 }
 details.create > summary h2 {
   display: inline;
