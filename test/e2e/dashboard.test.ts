@@ -177,15 +177,17 @@ describe("with the admin token", () => {
     expect(await gone.locator("svg.chart g.run-failed").count()).toBe(1);
   });
 
-  it("keeps the page in place across refreshes: same elements, open details stay open", async () => {
+  it("keeps the page in place across refreshes: same elements, open details and focus stay", async () => {
     const orders = card(page, ORDERS);
     await orders.locator("details.more > summary").click();
     await orders.evaluate((node) => ((node as unknown as { marker: string }).marker = "kept"));
+    await orders.getByRole("button", { name: "Verify" }).focus();
     const before = await page.locator("#updated").textContent();
     await expect.poll(() => page.locator("#updated").textContent(), { timeout: 12_000 }).not.toBe(before);
     expect(await orders.evaluate((node) => (node as unknown as { marker?: string }).marker)).toBe("kept");
     expect(await orders.locator("details.more").getAttribute("open")).toBe("");
     expect(await orders.locator("table.runs tbody tr").count()).toBe(1);
+    expect(await page.evaluate("document.activeElement.textContent")).toBe("Verify");
   });
 
   it("Run now starts a run, seen through the API", async () => {
@@ -256,8 +258,15 @@ describe("with the admin token", () => {
 
   it("Delete asks first, and can drop the replica table", async () => {
     const formed = card(page, FORMED);
-    await formed.getByRole("button", { name: "Delete…" }).click();
     const dialog = page.getByRole("dialog");
+    // Escape cancels, and focus starts on Cancel: a stray Enter deletes nothing.
+    await formed.getByRole("button", { name: "Delete…" }).click();
+    expect(await page.evaluate("document.activeElement.id")).toBe("confirm-cancel");
+    await page.keyboard.press("Escape");
+    expect(await dialog.isVisible()).toBe(false);
+    expect((await job(FORMED))?.name).toBe(FORMED);
+
+    await formed.getByRole("button", { name: "Delete…" }).click();
     await dialog.getByLabel(`Also drop the replica table ${FORMED}`).check();
     await dialog.getByRole("button", { name: "Delete job" }).click();
     await expect.poll(() => page.locator("#notice").textContent()).toBe(`Deleted job ${FORMED} and dropped its table.`);
