@@ -23,6 +23,8 @@ export interface WorkerOptions {
   persistTo?: string;
   /** How long the worker may take to answer its first request (default 90 s; a cold build on a busy machine). */
   startTimeoutMs?: number;
+  /** Keep the log (and a temporary persist dir) after `stop()`; also on when E2E_KEEP_FILES is set. */
+  keepFiles?: boolean;
 }
 
 export interface RunningWorker {
@@ -30,7 +32,7 @@ export interface RunningWorker {
   url: string;
   /** wrangler's and workerd's output. */
   logFile: string;
-  /** Ends wrangler and its workerd (the whole process group), then removes a temporary persist dir. */
+  /** Ends wrangler and its workerd (the whole process group), then removes the temporary files. */
   stop(): Promise<void>;
 }
 
@@ -83,8 +85,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   const stop = async () => {
     process.off("exit", killOnExit);
     await endGroup(child);
-    log.end();
-    if (options.persistTo === undefined) rmSync(persistTo, { recursive: true, force: true });
+    await new Promise((resolve) => log.end(resolve));
+    if (!(options.keepFiles ?? Boolean(process.env.E2E_KEEP_FILES))) rmSync(scratch, { recursive: true, force: true });
   };
 
   const url = `http://127.0.0.1:${port}`;
