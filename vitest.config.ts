@@ -2,22 +2,23 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ADMIN_AUTHORIZATION_TOKEN: "test-admin-token",
+          CLIENT_AUTHORIZATION_TOKEN: "test-client-token",
+          REPLICATION_TEST_PG_URL: "postgresql://postgres:Pg-binding-pw-77@127.0.0.1:5432/test",
+        },
+      },
+    }),
+  ],
   test: {
     projects: [
       {
         // Unit and integration tests, inside workerd against the real Durable Object SQLite.
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ADMIN_AUTHORIZATION_TOKEN: "test-admin-token",
-                CLIENT_AUTHORIZATION_TOKEN: "test-client-token",
-                REPLICATION_TEST_PG_URL: "postgresql://postgres:Pg-binding-pw-77@127.0.0.1:5432/test",
-              },
-            },
-          }),
-        ],
+        extends: true,
         test: {
           name: "workers",
           globalSetup: ["./test/support/global-setup.ts"],

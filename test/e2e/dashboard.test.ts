@@ -161,7 +161,8 @@ describe("with the admin token", () => {
       `postgresql·127.0.0.1:5432·test·public.${ORDERS} → ${ORDERS}`,
     );
     expect(await orders.textContent()).not.toContain("***");
-    expect(await orders.locator("svg.chart g.run").count()).toBe(1);
+    // The runs load right after the job list.
+    await expect.poll(() => orders.locator("svg.chart g.run").count()).toBe(1);
     expect(await orders.locator("svg.chart").getAttribute("aria-label")).toContain("at most 30 rows");
     expect(await page.locator("#summary").textContent()).toBe("2 jobs · 1 failing");
     expect(errors).toEqual([]);
@@ -174,7 +175,7 @@ describe("with the admin token", () => {
     expect(error).toContain("does not exist");
     expect(await gone.locator(".error-text").textContent()).toBe(error);
     expect(await gone.locator(".error-text").isVisible()).toBe(true);
-    expect(await gone.locator("svg.chart g.run-failed").count()).toBe(1);
+    await expect.poll(() => gone.locator("svg.chart g.run-failed").count()).toBe(1);
   });
 
   it("keeps the page in place across refreshes: same elements, open details and focus stay", async () => {
