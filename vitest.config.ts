@@ -16,9 +16,29 @@ export default defineConfig({
     }),
   ],
   test: {
-    globalSetup: ["./test/support/global-setup.ts"],
-    include: ["src/**/*.test.ts", "plugins/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    projects: [
+      {
+        // Unit and integration tests, inside workerd against the real Durable Object SQLite.
+        extends: true,
+        test: {
+          name: "workers",
+          globalSetup: ["./test/support/global-setup.ts"],
+          include: ["src/**/*.test.ts", "plugins/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["test/e2e/**"],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        // End-to-end tests in Node: the real worker under `wrangler dev`, driven over HTTP and in Chromium.
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });
