@@ -1,5 +1,6 @@
 // `npm start`: serve the worker locally with wrangler dev on http://127.0.0.1:8787 (PORT overrides).
-// Creates .dev.vars from .dev.vars.example on first run so the README's tokens work.
+// Creates .dev.vars from .dev.vars.example on first run so the README's tokens work, and gives it a
+// random development REPLICATION_ENCRYPTION_KEY when it has none.
 //
 // Demo, on unless DEMO=off (in the environment, or a `DEMO=off` line in .dev.vars): starts the
 // in-memory PostgreSQL of scripts/demo-source.mjs on 127.0.0.1:5433 (DEMO_PG_PORT overrides),
@@ -7,7 +8,8 @@
 // replication job demo_orders (scripts/demo-job.mjs) that copies it every 2 seconds.
 // With the demo off, a demo job left by an earlier run is paused.
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { demoBanner, demoJobClient } from "./demo-job.mjs";
 import { demoPort, startDemoSource } from "./demo-source.mjs";
@@ -16,7 +18,16 @@ if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
   console.log("created .dev.vars from .dev.vars.example (dev tokens)");
 }
-const devVars = readDevVars(".dev.vars");
+let devVars = readDevVars(".dev.vars");
+if (!devVars.REPLICATION_ENCRYPTION_KEY) {
+  // Jobs' passwords are stored sealed under this key; a deployment sets its own with `wrangler secret put`.
+  appendFileSync(
+    ".dev.vars",
+    `\n# Development key for source passwords at rest (README "Credentials")\nREPLICATION_ENCRYPTION_KEY=${randomBytes(32).toString("base64url")}\n`,
+  );
+  console.log("added a development REPLICATION_ENCRYPTION_KEY to .dev.vars");
+  devVars = readDevVars(".dev.vars");
+}
 const port = process.env.PORT ?? "8787";
 const demoWanted = (process.env.DEMO ?? devVars.DEMO ?? "on").toLowerCase() !== "off";
 let pgPort;
