@@ -295,7 +295,7 @@ describe("create: what is stored", () => {
     expect(Date.parse(settled.status.next_run_at!)).toBeGreaterThan(Date.now());
     const task = await cronTask(job.name);
     expect(task).toMatchObject({ cron_tab: CRON, enabled: true, next_run_at: settled.status.next_run_at });
-    expect(task!.payload).toEqual({ job: job.name });
+    expect(task!.payload).toEqual({ job: job.name, kind: "sync" });
     const list = await api<JobView[]>("GET", "/replication/jobs");
     expect(list.status).toBe(200);
     expect(list.body.result!.find((j) => j.name === job.name)).toEqual({

@@ -5,7 +5,7 @@
  * a ReplicationHost (engine/host.ts) and never reach inside it.
  */
 import { Credentials } from "./credentials";
-import type { ReplicationHost } from "./host";
+import type { JobTask, ReplicationHost } from "./host";
 import { JobManager } from "./jobs";
 import { replicationMigrations } from "./migrations";
 import { defaultTuning, JobRunner, type RunTuning } from "./runs";
@@ -60,9 +60,11 @@ export class ReplicationEngine {
     await this.sealCredentials();
   }
 
-  /** A tick of the job's scheduled task. */
-  tick(job: string): Promise<void> {
-    return this.runner.tick(job);
+  /** A tick of one of a job's scheduled tasks. */
+  tick(task: JobTask): Promise<void> {
+    if (task.kind === "sync") return this.runner.tick(task.job);
+    // A task kind this version does not run (left by a newer one): nothing to do.
+    return Promise.resolve();
   }
 
   /** Replica tables, which the client role may read but never change. */

@@ -19,23 +19,44 @@ export interface ReplicationHost {
   readonly scheduler: JobScheduler;
 }
 
+/**
+ * What a task of a job does when it fires: `sync` copies changes (every job has
+ * one); other kinds are optional second tasks of a job (e.g. a reconciliation).
+ */
+export type TaskKind = "sync" | "reconcile";
+
 /** The host's scheduler, which owns when jobs run; the engine only says what it wants. */
 export interface JobScheduler {
-  /** Registers the job's task, or updates it: its cron expression, and whether it fires (paused when not active). */
-  schedule(job: string, cronTab: string, active: boolean): void;
-  /** Removes the job's task. */
-  unschedule(job: string): void;
-  /** Asks for a run as soon as possible: a new job's first copy, or the rest of a backlog. */
-  runSoon(job: string): void;
-  /** When the job's next scheduled run is, if the host knows (ISO 8601). */
-  nextRunAt(job: string): string | null;
+  /** Registers a task of the job, or updates it: its cron expression, and whether it fires (paused when not active). */
+  schedule(task: JobTask, cronTab: string, active: boolean): void;
+  /** Removes a task of the job (nothing when there is none). */
+  unschedule(task: JobTask): void;
+  /** Asks for a run of the task as soon as possible: a new job's first copy, or the rest of a backlog. */
+  runSoon(task: JobTask): void;
+  /** When the task's next scheduled run is, if the host knows (ISO 8601). */
+  nextRunAt(task: JobTask): string | null;
+}
+
+export interface JobTask {
+  job: string;
+  kind: TaskKind;
 }
 
 /** Cron task names of replication jobs start with this, in both hosts. */
 export const TASK_PREFIX = "replication:";
 
-export const taskName = (job: string) => `${TASK_PREFIX}${job}`;
-
-export function jobOfTask(task: string): string | undefined {
-  return task.startsWith(TASK_PREFIX) ? task.slice(TASK_PREFIX.length) : undefined;
+/** `replication:<job>` for the sync task, `replication:<job>:<kind>` for the others. */
+export function taskName(task: JobTask): string {
+  return task.kind === "sync" ? `${TASK_PREFIX}${task.job}` : `${TASK_PREFIX}${task.job}:${task.kind}`;
 }
+
+const KINDS: readonly TaskKind[] = ["sync", "reconcile"];
+
+export function taskOfName(name: string): JobTask | undefined {
+  if (!name.startsWith(TASK_PREFIX)) return undefined;
+  const [job, kind = "sync", ...rest] = name.slice(TASK_PREFIX.length).split(":");
+  if (!job || rest.length || !KINDS.includes(kind as TaskKind)) return undefined;
+  return { job, kind: kind as TaskKind };
+}
+
+export const syncTask = (job: string): JobTask => ({ job, kind: "sync" });

@@ -12,7 +12,7 @@ import { createJobBody, patchJobBody } from "../api/bodies";
 import { type JobView, jobView } from "../api/view";
 import { dropReplica, readTableColumns, targetProblems, truncateReplica } from "../replica/table";
 import type { Credentials } from "./credentials";
-import type { ReplicationHost } from "./host";
+import { type ReplicationHost, syncTask } from "./host";
 import { INITIAL_PROGRESS, type Job, type JobSettings, type RunRecord } from "./model";
 import {
   columnTypeChanges,
@@ -60,7 +60,7 @@ export class JobManager {
     const name = job.settings.name;
     return jobView(job, {
       running: this.runner.isRunning(name),
-      nextRunAt: this.host.scheduler.nextRunAt(name),
+      nextRunAt: this.host.scheduler.nextRunAt(syncTask(name)),
       replicaRows: this.replicaRows(job.settings.target_table),
       now: Date.now(),
     });
@@ -118,9 +118,9 @@ export class JobManager {
     };
     this.store.insert(job);
     try {
-      this.host.scheduler.schedule(settings.name, settings.cron_tab, settings.active);
+      this.host.scheduler.schedule(syncTask(settings.name), settings.cron_tab, settings.active);
       // A new job starts copying now rather than at its first tick, which may be an hour away.
-      if (settings.active) this.host.scheduler.runSoon(settings.name);
+      if (settings.active) this.host.scheduler.runSoon(syncTask(settings.name));
     } catch (error) {
       this.store.delete(settings.name);
       throw error;
@@ -149,7 +149,7 @@ export class JobManager {
       ...(body.active === undefined ? {} : { active: body.active }),
     };
     this.store.saveSettings(settings, sealedSource === undefined ? job.sealedSource : sealedSource);
-    this.host.scheduler.schedule(settings.name, settings.cron_tab, settings.active);
+    this.host.scheduler.schedule(syncTask(settings.name), settings.cron_tab, settings.active);
     return this.view(this.require(settings.name));
   }
 
@@ -157,7 +157,7 @@ export class JobManager {
     const job = this.require(input);
     const settings = { ...job.settings, active };
     this.store.saveSettings(settings, job.sealedSource);
-    this.host.scheduler.schedule(settings.name, settings.cron_tab, active);
+    this.host.scheduler.schedule(syncTask(settings.name), settings.cron_tab, active);
     return this.view(this.require(settings.name));
   }
 
@@ -178,7 +178,7 @@ export class JobManager {
     const name = this.requireName(given);
     this.runner.refuseWhileRunning(name, "delete");
     const target = dropTable ? this.store.get(name)!.settings.target_table : undefined;
-    this.host.scheduler.unschedule(name);
+    this.host.scheduler.unschedule(syncTask(name));
     this.host.transaction(() => {
       this.store.delete(name);
       if (target !== undefined) dropReplica(this.host.sql, target);

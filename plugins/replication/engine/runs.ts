@@ -8,7 +8,7 @@ import { dialectOf } from "../../../src/sources";
 import type { SourceOptions } from "../../../src/sources/types";
 import { DEFAULT_BOUNDS, type RunBounds, syncJob } from "../pull/sync";
 import type { Credentials } from "./credentials";
-import type { ReplicationHost } from "./host";
+import { type ReplicationHost, syncTask } from "./host";
 import { backoffMs, type RunSummary, type RunTrigger } from "./model";
 import { resolveSource, type ResolvedSource } from "./source-config";
 import type { JobStore } from "./store";
@@ -63,7 +63,7 @@ export class JobRunner {
   /** A scheduled tick: run unless paused, already running, or backing off after failures. */
   async tick(name: string): Promise<void> {
     if (!this.store.exists(name)) {
-      this.host.scheduler.unschedule(name);
+      this.host.scheduler.unschedule(syncTask(name));
       return;
     }
     const job = this.store.get(name)!;
@@ -108,7 +108,7 @@ export class JobRunner {
       const ended = Date.now();
       this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended });
       this.store.saveSuccess(name, { caughtUp: result.done, startedAt: started, endedAt: ended });
-      if (!result.done && active) this.host.scheduler.runSoon(name);
+      if (!result.done && active) this.host.scheduler.runSoon(syncTask(name));
       return {
         rows: tally.rows,
         pages: tally.pages,

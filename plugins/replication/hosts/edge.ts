@@ -8,30 +8,30 @@ import type { DurableHost, DurablePart } from "../../../src/plugin";
 import { withSource } from "../../../src/sources";
 import type { CronApi } from "../../cron";
 import { ReplicationEngine } from "../engine/engine";
-import { type JobScheduler, jobOfTask, TASK_PREFIX, taskName } from "../engine/host";
+import { type JobScheduler, type JobTask, TASK_PREFIX, taskName, taskOfName } from "../engine/host";
 
 /** The cron plugin's tasks as the engine's scheduler. */
 export class CronJobScheduler implements JobScheduler {
   constructor(private readonly cron: () => CronApi) {}
 
-  schedule(job: string, cronTab: string, active: boolean): void {
-    const task = taskName(job);
+  schedule(task: JobTask, cronTab: string, active: boolean): void {
+    const name = taskName(task);
     // Same expression: the task keeps its next run, so re-registering never drops a tick.
-    this.cron().addEvent(cronTab, task, { job });
-    if (active) this.cron().resume(task);
-    else this.cron().pause(task);
+    this.cron().addEvent(cronTab, name, { job: task.job, kind: task.kind });
+    if (active) this.cron().resume(name);
+    else this.cron().pause(name);
   }
 
-  unschedule(job: string): void {
-    this.cron().removeEvent(taskName(job));
+  unschedule(task: JobTask): void {
+    this.cron().removeEvent(taskName(task));
   }
 
-  runSoon(job: string): void {
-    this.cron().requestRun(taskName(job));
+  runSoon(task: JobTask): void {
+    this.cron().requestRun(taskName(task));
   }
 
-  nextRunAt(job: string): string | null {
-    return this.cron().getTask(taskName(job))?.next_run_at ?? null;
+  nextRunAt(task: JobTask): string | null {
+    return this.cron().getTask(taskName(task))?.next_run_at ?? null;
   }
 }
 
@@ -57,8 +57,8 @@ export class EdgeReplicationPart implements DurablePart {
   async onStart(): Promise<void> {
     this.host.part<CronApi>("cron").onEvent(
       async (event) => {
-        const job = jobOfTask(event.name);
-        if (job !== undefined) await this.engine.tick(job);
+        const task = taskOfName(event.name);
+        if (task !== undefined) await this.engine.tick(task);
       },
       { prefix: TASK_PREFIX },
     );
