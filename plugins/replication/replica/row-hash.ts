@@ -1,0 +1,43 @@
+/**
+ * A row's hash: what verification sums per key range on both sides instead of
+ * comparing rows (issue "Deletes at the source"). It is computed by the source
+ * itself from its own text rendering of the copied columns, stored with the
+ * replica row, and recomputed by the source at verification time, so the two
+ * sides never have to agree on a rendering across dialects.
+ *
+ * hash = the first 8 hex digits of md5(texts joined by U+001F, NULL as U+001E),
+ * as an unsigned 32-bit integer. Sums of 32-bit hashes fit SQLite's 64-bit
+ * integers for any table a Durable Object can hold.
+ *
+ * PostgreSQL's text rendering is `col::text`, which is also what logical
+ * decoding (pgoutput) sends, so change capture computes the same hash in
+ * JavaScript (`rowHash`) from the values it decodes.
+ */
+import { createHash } from "node:crypto";
+import type { SqlDialect } from "../../../src/sources/types";
+
+/** The replica's metadata column holding each row's hash (NULL: not known yet, verification compares the row itself). */
+export const ROW_HASH_COLUMN = "_starbase_row_hash";
+
+const UNIT_SEPARATOR = "\u001f";
+const NULL_MARK = "\u001e";
+
+/** The hash of a row from the source's texts of its copied columns, in replica column order. */
+export function rowHash(texts: ReadonlyArray<string | null>): number {
+  const joined = texts.map((text) => (text === null ? NULL_MARK : text)).join(UNIT_SEPARATOR);
+  return parseInt(createHash("md5").update(joined, "utf8").digest("hex").slice(0, 8), 16);
+}
+
+/** A SQL expression computing `rowHash` of the named columns at the source. */
+export function rowHashSql(dialect: SqlDialect, columns: readonly string[]): string {
+  const q = (name: string) => dialect.quoteIdentifier(name);
+  if (dialect.name === "postgresql") {
+    // array_to_string renders NULL elements as its third argument; ARRAY[] has no argument limit.
+    const texts = columns.map((c) => `${q(c)}::text`).join(", ");
+    return `('x' || substr(md5(array_to_string(ARRAY[${texts}]::text[], chr(31), chr(30))), 1, 8))::bit(32)::bigint`;
+  }
+  // MySQL: HEX() renders every type, binary included, the same way at every read; no JavaScript computes this one.
+  const texts = columns.map((c) => `COALESCE(HEX(${q(c)}), CHAR(30))`).join(", ");
+  // SIGNED: a BIGINT the connector hands back as a number (32 bits fit), not an unsigned decimal string.
+  return `CAST(CONV(SUBSTR(MD5(CONCAT_WS(CHAR(31), ${texts})), 1, 8), 16, 10) AS SIGNED)`;
+}
