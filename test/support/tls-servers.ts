@@ -230,6 +230,8 @@ async function pgQuery(sql: string): Promise<Array<Record<string, unknown>>> {
 /** Each run's MariaDB lives in `<tmp>/starbase-tls-mariadb/<vitest pid>`, so a later run can clean up after a crashed one. */
 const MARIADB_ROOT = join(tmpdir(), "starbase-tls-mariadb");
 const MARIADB_USER = "starbase";
+/** mariadbd lives in an sbin directory, which a non-root PATH may lack. */
+const MARIADB_ENV = { ...process.env, PATH: `${process.env.PATH ?? ""}:/usr/local/sbin:/usr/sbin:/sbin` };
 
 class MariadbTls {
   private starting?: Promise<{ port: number; user: string; password: string }>;
@@ -274,14 +276,11 @@ class MariadbTls {
     copyFileSync(this.material.server.public.key, join(this.dir, "server.key"));
     const small = ["--innodb-log-file-size=4M", "--innodb-buffer-pool-size=16M"];
     const user = `--user=${userInfo().username}`;
-    await promisify(execFile)("mariadb-install-db", [
-      "--no-defaults",
-      `--datadir=${data}`,
-      user,
-      "--skip-test-db",
-      "--skip-name-resolve",
-      ...small,
-    ]).catch((error: unknown) => {
+    await promisify(execFile)(
+      "mariadb-install-db",
+      ["--no-defaults", `--datadir=${data}`, user, "--skip-test-db", "--skip-name-resolve", ...small],
+      { env: MARIADB_ENV },
+    ).catch((error: unknown) => {
       throw new Error(`mariadb-install-db failed (the TLS tests need MariaDB's server package): ${String(error)}`);
     });
     const init = join(this.dir, "init.sql");
@@ -315,7 +314,7 @@ class MariadbTls {
         "--skip-log-bin",
         ...small,
       ],
-      { stdio: "ignore" },
+      { stdio: "ignore", env: MARIADB_ENV },
     );
     const deadline = Date.now() + 30_000;
     for (;;) {
