@@ -57,7 +57,8 @@ export function explainTlsFailure(message: string, host: string): string | undef
   // An IP address is the likelier culprit; for a host name, an untrusted CA is.
   const causes = isIpAddress(host) ? [name, ca] : [ca, name];
   return (
-    `the TLS handshake failed and the Workers runtime does not say why (its log has the reason under reference ${opaque[1]}). ` +
+    `the TLS handshake failed and the Workers runtime does not say why (runtime reference ${opaque[1]}; ` +
+    "in local development its log shows the reason). " +
     `Likely causes: ${causes.map((cause, i) => `(${i + 1}) ${cause}`).join("; ")}. ` +
     'Workers always verify the certificate chain and host name, for ssl "require" as for "verify-full"'
   );
