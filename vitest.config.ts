@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
-import { makeTlsMaterial } from "./test/support/tls-material";
+import { makeTlsMaterial } from "./test/support/tls-material.js";
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   // The TLS tests' certificates (test/support/tls-material.ts). Miniflare reads
