@@ -1,13 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
-import { makeTlsMaterial } from "./test/support/tls-material.js";
+import { makeTlsMaterial, removeTlsMaterial } from "./test/support/tls-material.js";
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   // The TLS tests' certificates (test/support/tls-material.ts). Miniflare reads
   // NODE_EXTRA_CA_CERTS once, when it is first imported, to choose the CAs workerd
   // trusts: so the "public" CA is added before the plugin (and miniflare) is imported.
   const tls = makeTlsMaterial();
+  process.once("exit", () => removeTlsMaterial(tls));
   process.env.STARBASE_TEST_TLS_DIR = tls.dir;
   const trusted = join(tls.dir, "trusted.pem");
   const earlier = process.env.NODE_EXTRA_CA_CERTS;

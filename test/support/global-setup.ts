@@ -1,6 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startFaultProxies } from "./fault-proxy";
-import { removeTlsMaterial, tlsMaterialIn } from "./tls-material";
+import { tlsMaterialIn } from "./tls-material";
 import { startTlsServers } from "./tls-servers";
 
 declare module "vitest" {
@@ -20,11 +20,9 @@ export default async function setup(project: TestProject) {
   project.provide("faultProxy", { pg: proxies.ports.pg!, mysql: proxies.ports.mysql!, control: proxies.controlPort });
   const dir = process.env.STARBASE_TEST_TLS_DIR;
   if (!dir) throw new Error("STARBASE_TEST_TLS_DIR is unset: vitest.config.ts makes the TLS certificates");
-  const material = tlsMaterialIn(dir);
-  const tls = await startTlsServers(material);
+  const tls = await startTlsServers(tlsMaterialIn(dir));
   project.provide("tlsControl", tls.controlPort);
   return async () => {
     await Promise.allSettled([proxies.close(), tls.close()]);
-    removeTlsMaterial(material);
   };
 }
