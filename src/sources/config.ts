@@ -158,18 +158,25 @@ function fromUrl(
   };
 }
 
-/**
- * `pg`'s `ssl` option. In workerd the runtime's TLS (StartTLS on the socket)
- * always verifies the certificate; `require` only relaxes verification on Node.
+/*
+ * Inside Workers the runtime does the TLS (StartTLS on the socket) and always verifies the
+ * certificate chain against the CAs it trusts and the host name against the certificate,
+ * whatever the driver asks for. So `require` cannot mean "encrypt without verifying" here:
+ * both TLS modes ask for full verification, which is what they get.
  */
-export function pgSslOption(mode: SslMode, host: string): false | { rejectUnauthorized: boolean; servername?: string } {
-  if (mode === "off") return false;
-  if (mode === "require") return { rejectUnauthorized: false };
-  return { rejectUnauthorized: true, servername: host };
+
+/** `pg`'s `ssl` option (pg names the server itself for a host name, and never for an IP address). */
+export function pgSslOption(mode: SslMode): false | { rejectUnauthorized: true } {
+  return mode === "off" ? false : { rejectUnauthorized: true };
 }
 
-/** `mysql2`'s `ssl` option: encryption without verification, or full verification against the host name. */
-export function mysqlSslOption(mode: SslMode): undefined | { rejectUnauthorized: boolean } {
-  if (mode === "off") return undefined;
-  return { rejectUnauthorized: mode === "verify-full" };
+/**
+ * `mysql2`'s `ssl` option. `rejectUnauthorized: false` throws ERR_OPTION_NOT_IMPLEMENTED in
+ * workerd; `verifyIdentity` stays unset because the runtime already checks the host name and
+ * mysql2's own check calls `getPeerCertificate`, which workerd lacks (the connect then hangs).
+ * mysql2 always passes a `checkServerIdentity` callback, which workerd accepts only with the
+ * compatibility flag `no_throw_on_not_implemented_tls_options` (wrangler.toml).
+ */
+export function mysqlSslOption(mode: SslMode): undefined | { rejectUnauthorized: true } {
+  return mode === "off" ? undefined : { rejectUnauthorized: true };
 }

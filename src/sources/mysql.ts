@@ -6,7 +6,7 @@
  */
 import mysql from "mysql2/promise";
 import { type ConnectionTarget, mysqlSslOption } from "./config";
-import { sourceError, withDeadline } from "./failures";
+import { connectError, sourceError, withDeadline } from "./failures";
 import { bindMysqlParams } from "./mysql-placeholders";
 import { mysqlSqliteTypeOf, mysqlToSqliteValue, type MysqlRawValue } from "./mysql-types";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
@@ -65,7 +65,7 @@ export async function openMysql(target: ConnectionTarget, options: Required<Sour
     );
   } catch (error) {
     connection?.destroy();
-    throw sourceError(error, `could not connect to MySQL at ${where}`, target.secrets);
+    throw connectError(error, `could not connect to MySQL at ${where}`, target);
   }
   return new MysqlConnection(connection, target, options);
 }

@@ -6,7 +6,7 @@
 import pg from "pg";
 import { ValidationError } from "../errors";
 import { type ConnectionTarget, pgSslOption } from "./config";
-import { sourceError, withDeadline } from "./failures";
+import { connectError, sourceError, withDeadline } from "./failures";
 import { rewritePlaceholders } from "./pg-placeholders";
 import { builtinPgType, pgSqliteTypeOf, pgToSqliteValue, type PgValueType } from "./pg-types";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
@@ -56,7 +56,7 @@ export async function openPostgres(
     user: target.user,
     password: target.password,
     database: target.database,
-    ssl: pgSslOption(target.ssl, target.host),
+    ssl: pgSslOption(target.ssl),
     application_name: options.applicationName,
     connectionTimeoutMillis: options.connectTimeoutMs,
     types: RAW_TEXT,
@@ -81,7 +81,7 @@ export async function openPostgres(
     );
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw sourceError(error, `could not connect to PostgreSQL at ${where}`, target.secrets);
+    throw connectError(error, `could not connect to PostgreSQL at ${where}`, target);
   }
   return new PostgresConnection(client, target, options);
 }
