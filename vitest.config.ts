@@ -1,12 +1,17 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
-import { makeTlsMaterial, removeTlsMaterial } from "./test/support/tls-material.js";
+import { makeTlsMaterial, removeTlsMaterial, type TlsMaterial, tlsMaterialIn } from "./test/support/tls-material.js";
 
-export default defineConfig(async (): Promise<ViteUserConfig> => {
-  // The TLS tests' certificates (test/support/tls-material.ts). Miniflare reads
-  // NODE_EXTRA_CA_CERTS once, when it is first imported, to choose the CAs workerd
-  // trusts: so the "public" CA is added before the plugin (and miniflare) is imported.
+/**
+ * The TLS tests' certificates (test/support/tls-material.ts), made once per process: vitest
+ * may evaluate this config more than once (one per project), and workerd trusts the CA of
+ * the first evaluation. Miniflare reads NODE_EXTRA_CA_CERTS once, when it is first imported,
+ * to choose the CAs workerd trusts: so the "public" CA is added before the plugin is imported.
+ */
+function tlsMaterialOnce(): TlsMaterial {
+  const made = process.env.STARBASE_TEST_TLS_DIR;
+  if (made && existsSync(made)) return tlsMaterialIn(made);
   const tls = makeTlsMaterial();
   process.once("exit", () => removeTlsMaterial(tls));
   process.env.STARBASE_TEST_TLS_DIR = tls.dir;
@@ -15,6 +20,11 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   const kept = earlier && existsSync(earlier) ? readFileSync(earlier, "utf8") + "\n" : "";
   writeFileSync(trusted, kept + readFileSync(tls.ca.public, "utf8"));
   process.env.NODE_EXTRA_CA_CERTS = trusted;
+  return tls;
+}
+
+export default defineConfig(async (): Promise<ViteUserConfig> => {
+  const tls = tlsMaterialOnce();
   const { cloudflareTest } = await import("@cloudflare/vitest-plugin");
 
   return {
