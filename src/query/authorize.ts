@@ -5,7 +5,7 @@
  * by what it did to sqlite_schema inside a transaction that a refusal rolls back.
  * workerd offers no authorizer callback to JavaScript; EXPLAIN is the engine's view we can reach.
  */
-import { ForbiddenError } from "../errors";
+import { AppError, ForbiddenError, ValidationError } from "../errors";
 import type { SqlParam } from "./types";
 import { type ExplainRow, type ProgramAccess, programAccess } from "./program";
 import {
@@ -17,7 +17,8 @@ import {
   schemaChangeVerdict,
   statementKindVerdict,
 } from "./policy";
-import type { SplitStatement } from "./statements";
+import { sqliteMessage } from "./sqlite-message";
+import { type SplitStatement, splitStatements } from "./statements";
 
 /** Table-valued functions every client may use. */
 const SAFE_FUNCTIONS = ["SELECT * FROM json_each('[]')", "SELECT * FROM json_tree('[]')"];
@@ -120,5 +121,40 @@ export class ClientAuthorizer {
       .exec<{ table: string }>(`SELECT "table" FROM pragma_foreign_key_list(?)`, table)
       .toArray()
       .map((row) => row.table);
+  }
+}
+
+/**
+ * Authorizes a client's SQL text for a host that runs it itself (StarbaseDB),
+ * keeping no effect: each statement is compiled and judged, and DDL runs in a
+ * transaction that is always rolled back, so its effect on the schema can be judged.
+ * Throws ForbiddenError naming the rule, or ValidationError for SQL that does not compile.
+ */
+export function authorizeClientText(
+  storage: DurableObjectStorage,
+  authorizer: ClientAuthorizer,
+  sql: string,
+  params: readonly SqlParam[],
+): void {
+  if (sql.includes("\u0000")) throw new ValidationError("sql must not contain NUL characters");
+  const pieces = splitStatements(sql);
+  const rollback = new Error("rollback");
+  try {
+    storage.transactionSync(() => {
+      pieces.forEach((piece, i) => {
+        // As in `sql.exec`, only the last statement of a text takes the params.
+        const bound = i === pieces.length - 1 ? params : [];
+        try {
+          const access = authorizer.check(piece, bound);
+          if (access.changesSchema) authorizer.runSchemaChange(() => storage.sql.exec(piece.sql, ...bound).toArray());
+        } catch (error) {
+          if (error instanceof AppError) throw error;
+          throw new ValidationError(`SQL error: ${sqliteMessage(error)}`);
+        }
+      });
+      throw rollback;
+    });
+  } catch (error) {
+    if (error !== rollback) throw error;
   }
 }

@@ -13,7 +13,9 @@ export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const E2E_TOKENS = { admin: "e2e-admin-token", client: "e2e-client-token" } as const;
 
 export interface WorkerOptions {
-  /** Wrangler config, relative to the repository root (default `wrangler.toml`). */
+  /** The project to serve (default: this repository), with its own `node_modules/wrangler`. */
+  cwd?: string;
+  /** Wrangler config, relative to `cwd` (default `wrangler.toml`). */
   config?: string;
   /** Worker vars and secrets, passed with `--var` (default: the E2E_TOKENS as the two auth tokens). */
   vars?: Record<string, string>;
@@ -51,8 +53,9 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     ADMIN_AUTHORIZATION_TOKEN: E2E_TOKENS.admin,
     CLIENT_AUTHORIZATION_TOKEN: E2E_TOKENS.client,
   };
+  const cwd = options.cwd ?? ROOT;
   const args = [
-    join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+    join(cwd, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
     "--config",
     options.config ?? "wrangler.toml",
@@ -71,7 +74,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   ];
   // wrangler needs the project's Node 22: the Node running the tests (npm scripts put it first on PATH).
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     detached: true, // its own process group: stop() ends wrangler and workerd together
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },

@@ -74,7 +74,20 @@ export class ReplicationPlugin {
     });
   }
 
-  async beforeQuery(opts: { sql: string; params?: unknown[] }): Promise<{ sql: string; params?: unknown[] }> {
+  /**
+   * The client role gets the rules it has in this project's host (README "Tokens"): no
+   * internal table, replicas read-only, no triggers. StarbaseDB then runs the statement;
+   * a refusal reaches the client as StarbaseDB answers errors (its query route: 500).
+   */
+  async beforeQuery(opts: {
+    sql: string;
+    params?: unknown[];
+    config?: { role?: string };
+    dataSource?: { source?: string };
+  }): Promise<{ sql: string; params?: unknown[] }> {
+    if (opts.config?.role !== "admin" && (opts.dataSource?.source ?? "internal") === "internal") {
+      await this.call("authorize", { sql: opts.sql, params: opts.params });
+    }
     return { sql: opts.sql, params: opts.params };
   }
 

@@ -12,8 +12,11 @@ import type { JobTask } from "../../engine/host";
 /** The RPC method `withReplication` adds to the Durable Object's `init()`. */
 export const RPC_METHOD = "replication";
 
-/** Engine methods, and `tick`: a cron task of a job fired. */
-export type CallMethod = EngineMethod | "tick";
+/**
+ * Engine methods; `tick`: a cron task of a job fired (input: the task's name);
+ * `authorize`: a client statement StarbaseDB is about to run (input: `{sql, params}`).
+ */
+export type CallMethod = EngineMethod | "tick" | "authorize";
 
 export type ScheduleEffect =
   | { type: "schedule"; task: JobTask; cronTab: string; active: boolean }
