@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { DatabaseClient } from "./database-client";
 import type { Env } from "./env";
+import type { RouteDoc } from "./http/route-docs";
 import type { Role, SqlParam } from "./query/types";
 
 export type { Role, SqlParam } from "./query/types";
@@ -89,4 +90,7 @@ export abstract class StarbasePlugin {
   }
 
   createDurablePart?(host: DurableHost): DurablePart;
+
+  /** The plugin's routes as the OpenAPI document shows them (GET /openapi.json). */
+  routeDocs?(): readonly RouteDoc[];
 }

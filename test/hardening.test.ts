@@ -186,3 +186,15 @@ describe("redaction", () => {
     expect(res.body.error!.length).toBeLessThan(1_000);
   });
 });
+
+describe("GET /openapi.json", () => {
+  it("answers the document to the admin role only", async () => {
+    const res = await SELF.fetch("http://example.com/openapi.json", { headers: { Authorization: `Bearer ${ADMIN}` } });
+    expect(res.status).toBe(200);
+    const document = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toBe("3.1.0");
+    expect(Object.keys(document.paths)).toContain("/replication/jobs/{name}");
+    expect((await api("GET", "/openapi.json", { token: CLIENT })).status).toBe(403);
+    expect((await api("GET", "/openapi.json", { token: null })).status).toBe(401);
+  });
+});

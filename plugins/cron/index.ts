@@ -1,3 +1,4 @@
+import type { RouteDoc } from "../../src/http/route-docs";
 import { type DurableHost, StarbasePlugin, type StarbaseApp } from "../../src/plugin";
 import { registerCronRoutes } from "./routes";
 import { CronScheduler } from "./scheduler";
@@ -17,6 +18,17 @@ export class CronPlugin extends StarbasePlugin {
 
   override async register(app: StarbaseApp): Promise<void> {
     registerCronRoutes(app);
+  }
+
+  override routeDocs(): readonly RouteDoc[] {
+    return [
+      {
+        method: "get",
+        path: "/cron/tasks",
+        summary: "Every cron task: schedule, last run, last error",
+        access: "admin",
+      },
+    ];
   }
 
   override createDurablePart(host: DurableHost): CronScheduler {

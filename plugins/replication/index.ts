@@ -1,5 +1,7 @@
 import { requireAdmin } from "../../src/http/auth";
 import { StarbasePlugin, type DurableHost, type StarbaseApp } from "../../src/plugin";
+import type { RouteDoc } from "../../src/http/route-docs";
+import { REPLICATION_ROUTE_DOCS } from "./api/route-docs";
 import { registerReplicationRoutes } from "./api/routes";
 import { EdgeReplicationPart } from "./hosts/edge";
 
@@ -24,6 +26,10 @@ export class ReplicationPlugin extends StarbasePlugin {
       requireAdmin: requireAdmin(),
       call: (c, method, input) => c.get("database").callPlugin("replication", method, input),
     });
+  }
+
+  override routeDocs(): readonly RouteDoc[] {
+    return REPLICATION_ROUTE_DOCS;
   }
 
   override createDurablePart(host: DurableHost): EdgeReplicationPart {

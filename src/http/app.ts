@@ -5,10 +5,12 @@ import { AppError, clipMessage, PayloadTooLargeError, statusOf } from "../errors
 import { DatabaseClient } from "../database-client";
 import { positiveInt } from "../env";
 import type { AppEnv, StarbaseApp, StarbasePlugin } from "../plugin";
-import { bearerAuth } from "./auth";
+import { bearerAuth, requireAdmin } from "./auth";
 import { corsHeaders } from "./cors";
 import { dataSourceSelector } from "./data-source";
-import { registerQueryRoutes } from "./query-routes";
+import { openApiDocument } from "./openapi";
+import { QUERY_ROUTE_DOCS, registerQueryRoutes } from "./query-routes";
+import type { RouteDoc } from "./route-docs";
 
 /** Largest request body accepted unless REQUEST_MAX_BYTES says otherwise: 100 params of 2 MB would not fit, 4 of them do. */
 export const DEFAULT_REQUEST_MAX_BYTES = 8 * 1024 * 1024;
@@ -53,5 +55,17 @@ export async function createApp(plugins: readonly StarbasePlugin[]): Promise<Sta
   });
   registerQueryRoutes(app, plugins);
   for (const plugin of plugins) await plugin.register(app);
+  const document = openApiDocument(routeDocs(plugins), { title: "starbase-edge-replica", version: "0.1.0" });
+  app.get("/openapi.json", requireAdmin(), (c) => c.json(document));
   return app;
 }
+
+/** Every route's doc: the host's and each plugin's. */
+export function routeDocs(plugins: readonly StarbasePlugin[]): RouteDoc[] {
+  return [...HOST_ROUTE_DOCS, ...QUERY_ROUTE_DOCS, ...plugins.flatMap((plugin) => plugin.routeDocs?.() ?? [])];
+}
+
+const HOST_ROUTE_DOCS: readonly RouteDoc[] = [
+  { method: "get", path: "/status", summary: "The caller's role and the plugins of the Durable Object", access: "any" },
+  { method: "get", path: "/openapi.json", summary: "This OpenAPI document", access: "admin" },
+];

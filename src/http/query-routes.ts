@@ -1,9 +1,27 @@
 import type { Context } from "hono";
 import type { AppEnv, SqlParam, StarbaseApp, StarbasePlugin } from "../plugin";
-import { parseQueryBody } from "../query/body";
+import { parseQueryBody, queryBody } from "../query/body";
 import { toJsonValue } from "../query/format";
 import type { Statement } from "../query/types";
 import { readJsonBody } from "./body";
+import type { RouteDoc } from "./route-docs";
+
+export const QUERY_ROUTE_DOCS: readonly RouteDoc[] = [
+  {
+    method: "post",
+    path: "/query",
+    summary: "Run SQL; rows as objects (a transaction: one result per statement)",
+    access: "any",
+    body: queryBody,
+  },
+  {
+    method: "post",
+    path: "/query/raw",
+    summary: "Run SQL; {columns, rows, meta: {rows_read, rows_written}}",
+    access: "any",
+    body: queryBody,
+  },
+];
 
 /** `POST /query` (rows as objects) and `POST /query/raw` (columns, rows, meta). */
 export function registerQueryRoutes(app: StarbaseApp, plugins: readonly StarbasePlugin[]): void {

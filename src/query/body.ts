@@ -29,6 +29,9 @@ const transaction = z.strictObject({
 export type StatementBody = z.infer<typeof statement>;
 export type QueryBody = StatementBody | z.infer<typeof transaction>;
 
+/** The body's shape, for the OpenAPI document; `parseQueryBody` picks the one that applies, for clearer errors. */
+export const queryBody = z.union([statement, transaction]);
+
 /** `{sql, params?}` or `{transaction: [{sql, params?}, ...]}`, as StarbaseDB accepts. */
 export function parseQueryBody(body: unknown): QueryBody {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {

@@ -8,6 +8,7 @@ import {
   jobName,
   lookbackSeconds,
   sourceSettings,
+  sourceSettingsShape,
   targetTable,
   trackingType,
 } from "../engine/settings";
@@ -29,17 +30,21 @@ export const createJobBody = z.strictObject({
 
 export type CreateJobBody = z.infer<typeof createJobBody>;
 
-export const patchJobBody = z
-  .strictObject({
-    cron_tab: cronTab.optional(),
-    batch_size: batchSize.optional(),
-    lookback_seconds: lookbackSeconds.optional(),
-    source: sourceSettings.optional(),
-    active: z.boolean({ error: "active must be true or false" }).optional(),
-  })
-  .refine(
-    (body) => Object.values(body).some((v) => v !== undefined),
-    "nothing to change: give cron_tab, batch_size, lookback_seconds, source or active",
-  );
+const patchJobFields = z.strictObject({
+  cron_tab: cronTab.optional(),
+  batch_size: batchSize.optional(),
+  lookback_seconds: lookbackSeconds.optional(),
+  source: sourceSettings.optional(),
+  active: z.boolean({ error: "active must be true or false" }).optional(),
+});
+
+export const patchJobBody = patchJobFields.refine(
+  (body) => Object.values(body).some((v) => v !== undefined),
+  "nothing to change: give cron_tab, batch_size, lookback_seconds, source or active",
+);
 
 export type PatchJobBody = z.infer<typeof patchJobBody>;
+
+/** The bodies as the OpenAPI document shows them: `source` as its four shapes. */
+export const createJobBodyDoc = createJobBody.extend({ source: sourceSettingsShape });
+export const patchJobBodyDoc = patchJobFields.extend({ source: sourceSettingsShape.optional() });

@@ -16,20 +16,6 @@ export interface RoutesHost<E extends Env> {
   call(c: Context<E>, method: EngineMethod, input: unknown): Promise<unknown>;
 }
 
-/** Path parameters, written `{name}` in the OpenAPI document. */
-export const REPLICATION_ROUTES = [
-  ["post", "/replication/jobs"],
-  ["get", "/replication/jobs"],
-  ["get", "/replication/jobs/:name"],
-  ["patch", "/replication/jobs/:name"],
-  ["delete", "/replication/jobs/:name"],
-  ["post", "/replication/jobs/:name/run"],
-  ["post", "/replication/jobs/:name/pause"],
-  ["post", "/replication/jobs/:name/resume"],
-  ["post", "/replication/jobs/:name/reset"],
-  ["get", "/replication/jobs/:name/runs"],
-] as const;
-
 export function registerReplicationRoutes<E extends Env>(app: Hono<E>, host: RoutesHost<E>): void {
   type Handler = (c: Context<E>) => Promise<unknown>;
   const answer =

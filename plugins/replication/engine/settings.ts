@@ -75,6 +75,9 @@ export type SourceSettings =
   | z.infer<typeof secretSource>
   | z.infer<typeof hyperdriveSource>;
 
+/** The four shapes as one schema, for the OpenAPI document (`sourceSettings` validates with clearer errors). */
+export const sourceSettingsShape = z.union([fieldsSource, urlSource, secretSource, hyperdriveSource]);
+
 /** One of four ways to reach the source, told apart by which field is present. */
 export const sourceSettings = z.custom<unknown>().transform((value, ctx): SourceSettings => {
   const shape =
