@@ -36,7 +36,10 @@ export interface RecopyContext {
   tally: { rows: number; pages: number };
 }
 
-/** Continues the job's re-copy until it is done or the run's bounds are reached; `done` when none is left. */
+/**
+ * Continues the job's re-copy: at least one page, then more until it is done or
+ * the run's bounds are reached; `done` when none is left.
+ */
 export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolean }> {
   const { job, bounds } = ctx;
   const { settings, columns } = job;
@@ -69,7 +72,8 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
   let bytes = 0;
   const within = (rows: number) =>
     ctx.tally.rows + rows < bounds.maxRows && bytes < bounds.maxBytes && Date.now() - ctx.startedAt < bounds.maxMs;
-  if (!within(0)) return { done: false };
+  // The first page is read whatever the pull used of the bounds, so a busy table (a lookback window
+  // of many rows, a backlog) cannot starve the re-copy; one page stays within a page's limits.
   let next = fetchPage(recopy.after, limit);
 
   for (;;) {

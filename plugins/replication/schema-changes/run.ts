@@ -1,7 +1,8 @@
 /**
  * A cursor-pull run that follows its source's schema: one catalog query for the
  * table's columns, the job brought in line with them (apply.ts), the pull, and
- * then, with what is left of the run's bounds, the re-copy of changed columns.
+ * then the re-copy of changed columns: a page of it in every run, more with
+ * what is left of the run's bounds.
  */
 import { SourceUnavailableError } from "../../../src/errors";
 import { TableNotFoundError } from "../../../src/sources";
@@ -36,7 +37,7 @@ export async function syncFollowingSchema(ctx: SyncContext): Promise<SchemaSyncR
     runId: ctx.runId,
   });
   const synced = await syncJob({ ...ctx, job });
-  if (!synced.done || !job.schema?.recopy) return { ...synced, caughtUp: synced.done, schemaChanges: changes };
+  if (!job.schema?.recopy) return { ...synced, caughtUp: synced.done, schemaChanges: changes };
   const recopied = await continueRecopy({ ...ctx, job, startedAt });
-  return { cursor: synced.cursor, done: recopied.done, caughtUp: true, schemaChanges: changes };
+  return { cursor: synced.cursor, done: synced.done && recopied.done, caughtUp: synced.done, schemaChanges: changes };
 }

@@ -1,23 +1,26 @@
 /** The SQL of schema changes: a job's columns and schema state, and the changes a run found. */
 import type { SourceColumn } from "../../../src/sources/types";
 import { JOBS_TABLE, RUNS_TABLE } from "../engine/migrations";
-import type { JobSettings } from "../engine/settings";
+import type { ColumnSelection, OnColumnDrop } from "../engine/settings";
 import { encodeCursor } from "../pull/cursor";
 import type { Recopy, SchemaChange, SchemaState } from "./state";
 
 /**
- * Saves the job's settings, column list and schema state together (inside the
- * caller's transaction, with the replica's DDL). `settings.source` holds no secret.
+ * Saves the job's column list, its column settings and its schema state together
+ * (inside the caller's transaction, with the replica's DDL). Only the two column
+ * settings are written: a PATCH of other settings during a run is not undone.
  */
 export function saveColumns(
   sql: SqlStorage,
-  settings: JobSettings,
+  settings: { name: string; column_selection: ColumnSelection; on_column_drop: OnColumnDrop },
   columns: readonly SourceColumn[],
   state: SchemaState,
 ): void {
   sql.exec(
-    `UPDATE ${JOBS_TABLE} SET settings = ?, columns = ?, schema_state = ? WHERE name = ?`,
-    JSON.stringify(settings),
+    `UPDATE ${JOBS_TABLE} SET settings = json_set(settings, '$.column_selection', ?, '$.on_column_drop', ?),
+       columns = ?, schema_state = ? WHERE name = ?`,
+    settings.column_selection,
+    settings.on_column_drop,
     JSON.stringify(columns),
     encodeState(state),
     settings.name,
