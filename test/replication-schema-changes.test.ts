@@ -413,6 +413,19 @@ describe("postgresql only", () => {
     expect((await sql(`SELECT val FROM "${table}" WHERE id = 3`)).body.result).toEqual([{ val: '{"k": 3}' }]);
   });
 
+  it("a reset ends a re-copy in progress: its runs copy every row again anyway", async () => {
+    const { table } = await sourceJob("postgresql", { columns: ["id", "val", "updated_at"] });
+    const patched = await api<JobView>("PATCH", `/replication/jobs/${table}`, { body: { columns: "all" } });
+    expect(patched.body.result).toMatchObject({
+      column_selection: "all",
+      status: { recopy: { columns: ["mid", "amount"], rows_copied: 0 } },
+    });
+    const reset = await api<JobView>("POST", `/replication/jobs/${table}/reset`);
+    expect(reset.body.result!.status).toMatchObject({ cursor: null, recopy: null });
+    expect(await runJob(table)).toMatchObject({ rows: INITIAL_ROWS, done: true });
+    await expectCopiedColumnsEqual("postgresql", table);
+  });
+
   it("warns, and does not fail, when an added column would take the replica past 100 columns", async () => {
     const table = uniqueName("sc_wide");
     created.push(["postgresql", table]);

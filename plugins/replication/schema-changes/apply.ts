@@ -38,8 +38,10 @@ export interface ColumnChangesResult {
  * alters the replica (ADD COLUMN; DROP COLUMN with on_column_drop "drop"; a column
  * whose SQLite type changed is dropped and added back), stores the job's new
  * columns and schema state, and adds the changes to run `runId`'s record.
- * Rows copied before get the changed columns through a re-copy (recopy.ts),
- * planned here and continued by runs; the job's cursor is never touched.
+ * Rows copied before get the changed columns through a re-copy, planned here
+ * (`job.schema.recopy`) and carried on by the caller's runs with `continueRecopy`
+ * (recopy.ts), which reads the table by primary key whatever the job's mode; the
+ * job's cursor (or change-capture position) is never touched.
  *
  * Throws a ValidationError naming the column, and changes nothing, when the job
  * cannot go on: its key or tracking column is gone or changed type beyond what
@@ -113,7 +115,12 @@ function follow(
   // Rows copied under the old columns need the new ones; an empty replica gets them from the runs.
   const recopy =
     existing.length && hasRows(host.sql, target)
-      ? planRecopy(before.recopy, plan.recopy, options.now ?? Date.now())
+      ? planRecopy(
+          before.recopy,
+          plan.recopy,
+          plan.columns.map((c) => c.name),
+          options.now ?? Date.now(),
+        )
       : null;
   const schema: SchemaState = {
     kept: plan.kept,

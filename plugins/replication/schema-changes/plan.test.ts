@@ -210,14 +210,16 @@ describe("schemaWarnings", () => {
 
 describe("planRecopy", () => {
   const running: Recopy = { columns: ["a"], after: { tracking: 50, key: [] }, rows: 50, started_at: 1 };
-  it.each<[string, Recopy | null, string[] | null, Recopy | null]>([
-    ["nothing to copy", null, null, null],
-    ["nothing new during a re-copy", running, null, running],
-    ["a first change", null, ["a"], { columns: ["a"], after: null, rows: 0, started_at: 9 }],
-    ["a drop only", null, [], { columns: [], after: null, rows: 0, started_at: 9 }],
-    ["a change during a re-copy", running, ["b"], { columns: ["a", "b"], after: null, rows: 0, started_at: 1 }],
-  ])("%s", (_label, current, columns, expected) => {
-    expect(planRecopy(current, columns, 9)).toEqual(expected);
+  const all = ["id", "a", "b"];
+  it.each<[string, Recopy | null, string[] | null, string[], Recopy | null]>([
+    ["nothing to copy", null, null, all, null],
+    ["nothing new during a re-copy", running, null, all, running],
+    ["a first change", null, ["a"], all, { columns: ["a"], after: null, rows: 0, started_at: 9 }],
+    ["a drop only", null, [], all, { columns: [], after: null, rows: 0, started_at: 9 }],
+    ["a change during a re-copy", running, ["b"], all, { columns: ["a", "b"], after: null, rows: 0, started_at: 1 }],
+    ["its column dropped during a re-copy", running, [], ["id"], { columns: [], after: null, rows: 0, started_at: 1 }],
+  ])("%s", (_label, current, columns, copied, expected) => {
+    expect(planRecopy(current, columns, copied, 9)).toEqual(expected);
   });
 });
 

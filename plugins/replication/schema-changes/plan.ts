@@ -198,10 +198,16 @@ export function schemaWarnings(
 /**
  * The re-copy after a change: none when `columns` is null; otherwise one from the
  * first key, filling the union of the columns of a re-copy still in progress and
- * the new ones (rows it already passed lack the new ones, and their hashes are stale).
+ * the new ones (rows it already passed lack the new ones, and their hashes are stale),
+ * less those the job no longer copies.
  */
-export function planRecopy(current: Recopy | null, columns: readonly string[] | null, now: number): Recopy | null {
+export function planRecopy(
+  current: Recopy | null,
+  columns: readonly string[] | null,
+  copied: readonly string[],
+  now: number,
+): Recopy | null {
   if (columns === null) return current;
-  const merged = [...new Set([...(current?.columns ?? []), ...columns])];
+  const merged = [...new Set([...(current?.columns ?? []), ...columns])].filter((c) => copied.includes(c));
   return { columns: merged, after: null, rows: 0, started_at: current?.started_at ?? now };
 }
