@@ -177,6 +177,11 @@ async function changeUnderLoad(
   for (let i = 0; !(await observeRun(jobs, observed, true)); i++) {
     if (i > 10) throw new Error(`jobs ${jobs.join(", ")} not done after 10 quiet runs`);
   }
+  // Once more, caught up, with the run's usual bounds: a run re-reads its whole lookback window only
+  // when the window fits in one run, which 120 rows did not (a writer's INSERT held by the ALTER's
+  // lock commits late, inside the window). A window larger than a run's bounds is a limitation of
+  // the pull (reported), not of schema changes.
+  await observeRun(jobs, observed, true);
   const cursors = observed.cursors;
   if (jobs.length === 1) expect([...cursors].sort()).toEqual(cursors); // never backwards
   return observed;
