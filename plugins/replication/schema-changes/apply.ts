@@ -66,8 +66,9 @@ export function applyColumnChanges(
 /**
  * A new choice of columns (PATCH `columns`): `chosen` names source columns (already
  * checked against `current`), or "all". Un-chosen columns leave the replica as a
- * dropped one would; newly chosen ones are added and filled by a re-copy. No change
- * is recorded in run history: the source did not change.
+ * dropped one would; newly chosen ones are added and filled by a re-copy. Nothing
+ * is recorded in run history: the user chose, the source did not change (a type
+ * change at the source met on the way is applied, unrecorded).
  */
 export function applyColumnChoice(
   host: SchemaHost,
@@ -80,7 +81,7 @@ export function applyColumnChoice(
   const followed = chosen ? current.filter((c) => chosen.has(c.name)) : [...current];
   const ignored = chosen ? current.filter((c) => !chosen.has(c.name)).map((c) => c.name) : [];
   const selection: ColumnSelection = chosen ? "subset" : "all";
-  return follow(host, job, followed, { ...options, selection, ignored, onDrop: choice.onDrop, record: false }).job;
+  return follow(host, job, followed, { ...options, selection, ignored, onDrop: choice.onDrop }).job;
 }
 
 function follow(
@@ -95,7 +96,6 @@ function follow(
     onDrop: OnColumnDrop;
     runId?: number;
     now?: number;
-    record?: boolean;
   },
 ): ColumnChangesResult {
   const { target_table: target } = job.settings;
@@ -137,9 +137,9 @@ function follow(
       for (const change of plan.replica) for (const statement of replicaDdl(target, change)) host.sql.exec(statement);
     });
     saveColumns(host.sql, settings, plan.columns, schema);
-    if (options.runId !== undefined && options.record !== false) recordChanges(host.sql, options.runId, plan.changes);
+    if (options.runId !== undefined) recordChanges(host.sql, options.runId, plan.changes);
   });
-  return { job: next, changes: options.record === false ? [] : plan.changes };
+  return { job: next, changes: plan.changes };
 }
 
 /** The statements of one replica change. */
