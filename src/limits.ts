@@ -11,3 +11,6 @@ export const MAX_VALUE_BYTES = 2_000_000;
 
 /** Bytes of SQL text in one statement. */
 export const MAX_SQL_BYTES = 100_000;
+
+/** Columns in one table. */
+export const MAX_TABLE_COLUMNS = 100;

@@ -479,6 +479,7 @@ describe("runs, status and history", () => {
       "id",
       "pages",
       "rows",
+      "schema_changes",
       "started_at",
       "trigger",
     ]);

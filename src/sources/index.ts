@@ -13,6 +13,7 @@ export { mysqlSslOption, parseConnectionUrl, pgSslOption, resolveConfig, type Co
 export { mysqlSqliteTypeOf, mysqlToSqliteValue } from "./mysql-types";
 export { pgSqliteTypeOf, pgToSqliteValue } from "./pg-types";
 export { rewritePlaceholders } from "./pg-placeholders";
+export { TableNotFoundError } from "./table-info";
 
 /** Connects (ValidationError for a bad config, SourceUnavailableError when the server cannot be reached). */
 export async function openSource(config: SourceConfig, options: SourceOptions = {}): Promise<SourceConnection> {

@@ -10,7 +10,7 @@ import { connectError, sourceError, withDeadline } from "./failures";
 import { bindMysqlParams } from "./mysql-placeholders";
 import { mysqlSqliteTypeOf, mysqlToSqliteValue, type MysqlRawValue } from "./mysql-types";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
-import type { QueryResult, SourceConnection, SourceOptions, SourceParam, TableInfo } from "./types";
+import type { QueryResult, SourceColumn, SourceConnection, SourceOptions, SourceParam, TableInfo } from "./types";
 
 /** Client-side backstop beyond the server's own statement limit, for a dead network. */
 const CLIENT_GRACE_MS = 1_000;
@@ -141,6 +141,12 @@ class MysqlConnection implements SourceConnection {
   }
 
   async describeTable(table: string): Promise<TableInfo> {
+    const columns = await this.describeColumns(table);
+    const primary = await this.indexes(table, true);
+    return { schema: this.target.schema, name: table, columns, primaryKey: primary[0] ?? [] };
+  }
+
+  async describeColumns(table: string): Promise<SourceColumn[]> {
     const schema = this.target.schema;
     const columns = await this.query(
       `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE
@@ -150,18 +156,12 @@ class MysqlConnection implements SourceConnection {
       [schema, table],
     );
     if (columns.rows.length === 0) throw tableNotFound(schema, table);
-    const primary = await this.indexes(table, true);
-    return {
-      schema,
-      name: table,
-      columns: columns.rows.map(([name, columnType, nullable]) => ({
-        name: String(name),
-        sourceType: String(columnType),
-        nullable: nullable === "YES",
-        sqliteType: mysqlSqliteTypeOf(String(columnType)),
-      })),
-      primaryKey: primary[0] ?? [],
-    };
+    return columns.rows.map(([name, columnType, nullable]) => ({
+      name: String(name),
+      sourceType: String(columnType),
+      nullable: nullable === "YES",
+      sqliteType: mysqlSqliteTypeOf(String(columnType)),
+    }));
   }
 
   async hasIndexStartingWith(table: string, columns: readonly string[]): Promise<boolean> {

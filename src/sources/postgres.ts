@@ -14,6 +14,7 @@ import { parseCopyLine, pgLiteral } from "./pg-copy";
 import type {
   QueryOptions,
   QueryResult,
+  SourceColumn,
   SourceConnection,
   SourceOptions,
   SourceParam,
@@ -162,6 +163,12 @@ class PostgresConnection implements SourceConnection {
   }
 
   async describeTable(table: string): Promise<TableInfo> {
+    const columns = await this.describeColumns(table);
+    const primary = await this.indexes(table, true);
+    return { schema: this.target.schema, name: table, columns, primaryKey: primary[0] ?? [] };
+  }
+
+  async describeColumns(table: string): Promise<SourceColumn[]> {
     const schema = this.target.schema;
     const columns = await this.query(
       `SELECT a.attname,
@@ -178,18 +185,12 @@ class PostgresConnection implements SourceConnection {
       [schema, table],
     );
     if (columns.rows.length === 0) throw tableNotFound(schema, table);
-    const primary = await this.indexes(table, true);
-    return {
-      schema,
-      name: table,
-      columns: columns.rows.map(([name, sourceType, nullable, baseType]) => ({
-        name: String(name),
-        sourceType: String(sourceType),
-        nullable: nullable === 1,
-        sqliteType: pgSqliteTypeOf(String(baseType)),
-      })),
-      primaryKey: primary[0] ?? [],
-    };
+    return columns.rows.map(([name, sourceType, nullable, baseType]) => ({
+      name: String(name),
+      sourceType: String(sourceType),
+      nullable: nullable === 1,
+      sqliteType: pgSqliteTypeOf(String(baseType)),
+    }));
   }
 
   async hasIndexStartingWith(table: string, columns: readonly string[]): Promise<boolean> {

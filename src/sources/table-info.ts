@@ -19,6 +19,9 @@ export function groupIndexColumns(rows: ReadonlyArray<readonly [string, string |
   return [...byIndex.values()];
 }
 
+/** The source has no such table (never had, or dropped or renamed since). */
+export class TableNotFoundError extends ValidationError {}
+
 export function tableNotFound(schema: string, table: string): ValidationError {
-  return new ValidationError(`table ${schema}.${table} not found`);
+  return new TableNotFoundError(`table ${schema}.${table} not found`);
 }

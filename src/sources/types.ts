@@ -81,6 +81,8 @@ export interface SourceConnection {
   query(sql: string, params?: readonly SourceParam[], options?: QueryOptions): Promise<QueryResult>;
   /** Columns, types, nullability and primary key; NotFound-style ValidationError naming a missing table. */
   describeTable(table: string): Promise<TableInfo>;
+  /** The table's columns alone, in table order: one catalog query (a run's check for schema changes). */
+  describeColumns(table: string): Promise<SourceColumn[]>;
   /** True when some index on `table` starts with `columns` in that order. */
   hasIndexStartingWith(table: string, columns: readonly string[]): Promise<boolean>;
   /** Closes the connection; safe to call more than once. */

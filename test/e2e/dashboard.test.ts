@@ -172,7 +172,7 @@ describe("with the admin token", () => {
     const gone = card(page, GONE);
     expect(await gone.locator(".badge.state").textContent()).toBe("failing");
     const error = (await job(GONE))!.status.last_error!;
-    expect(error).toContain("does not exist");
+    expect(error).toContain("not found at the source");
     expect(await gone.locator(".error-text").textContent()).toBe(error);
     expect(await gone.locator(".error-text").isVisible()).toBe(true);
     await expect.poll(() => gone.locator("svg.chart g.run-failed").count()).toBe(1);

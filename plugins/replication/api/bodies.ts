@@ -7,11 +7,27 @@ import {
   identifier,
   jobName,
   lookbackSeconds,
+  onColumnDrop,
   sourceSettings,
   sourceSettingsShape,
   targetTable,
   trackingType,
 } from "../engine/settings";
+
+/** PATCH `columns`: a new subset of the source's columns, or "all" to copy every column and follow new ones. */
+const columnChoice = z.custom<unknown>().transform((value, ctx): string[] | "all" => {
+  if (value === "all") return "all";
+  if (typeof value === "string") {
+    ctx.addIssue({ code: "custom", message: 'columns must be "all" or an array of column names' });
+    return z.NEVER;
+  }
+  const parsed = columnList("columns").safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: "custom", path: issue.path });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
 
 export const createJobBody = z.strictObject({
   name: jobName,
@@ -26,6 +42,7 @@ export const createJobBody = z.strictObject({
   batch_size: batchSize.optional(),
   lookback_seconds: lookbackSeconds.optional(),
   active: z.boolean({ error: "active must be true or false" }).optional(),
+  on_column_drop: onColumnDrop.optional(),
 });
 
 export type CreateJobBody = z.infer<typeof createJobBody>;
@@ -36,15 +53,20 @@ const patchJobFields = z.strictObject({
   lookback_seconds: lookbackSeconds.optional(),
   source: sourceSettings.optional(),
   active: z.boolean({ error: "active must be true or false" }).optional(),
+  columns: columnChoice.optional(),
+  on_column_drop: onColumnDrop.optional(),
 });
 
 export const patchJobBody = patchJobFields.refine(
   (body) => Object.values(body).some((v) => v !== undefined),
-  "nothing to change: give cron_tab, batch_size, lookback_seconds, source or active",
+  "nothing to change: give cron_tab, batch_size, lookback_seconds, source, active, columns or on_column_drop",
 );
 
 export type PatchJobBody = z.infer<typeof patchJobBody>;
 
-/** The bodies as the OpenAPI document shows them: `source` as its four shapes. */
+/** The bodies as the OpenAPI document shows them: `source` as its four shapes, `columns` as a list or "all". */
 export const createJobBodyDoc = createJobBody.extend({ source: sourceSettingsShape });
-export const patchJobBodyDoc = patchJobFields.extend({ source: sourceSettingsShape.optional() });
+export const patchJobBodyDoc = patchJobFields.extend({
+  source: sourceSettingsShape.optional(),
+  columns: z.union([z.literal("all"), z.array(z.string())]).optional(),
+});

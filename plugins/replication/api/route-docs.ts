@@ -18,7 +18,7 @@ export const REPLICATION_ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: "patch",
     path: "/replication/jobs/:name",
-    summary: "Change cron_tab, batch_size, lookback_seconds, source or active",
+    summary: "Change cron_tab, batch_size, lookback_seconds, source, active, columns or on_column_drop",
     access: "admin",
     body: patchJobBodyDoc,
   },

@@ -53,12 +53,33 @@ describe("jobView", () => {
         "last_run_at",
         "last_success_at",
         "next_run_at",
+        "recopy",
         "replica_rows",
         "retry_at",
         "rows_synced",
         "state",
       ].sort(),
     );
+  });
+
+  it("says while rows are copied again after a column change, and shows schema warnings", () => {
+    const view = jobView(
+      {
+        ...job,
+        schema: {
+          kept: ["old"],
+          warnings: ['the replica keeps column "old"'],
+          recopy: { columns: ["region"], after: { tracking: 7, key: [] }, rows: 7, started_at: live.now },
+        },
+      },
+      live,
+    );
+    expect(view.status.recopy).toEqual({ columns: ["region"], rows_copied: 7, started_at: "2024-01-01T00:10:00.000Z" });
+    expect(view.warnings).toEqual([
+      'the replica keeps column "old"',
+      expect.stringMatching(/\(region\): rows copied before are being copied again \(7 so far\)/),
+    ]);
+    expect(jobView(job, live).status.recopy).toBeNull();
   });
 
   it.each([

@@ -1,5 +1,7 @@
 import { Credentials } from "../engine/credentials";
 import type { Job, JobState } from "../engine/model";
+import type { ColumnSelection, OnColumnDrop } from "../engine/settings";
+import { recopyView, recopyWarnings } from "../schema-changes/view";
 import { redactedSource } from "../engine/source-config";
 import { displayCursor, lagSeconds } from "../pull/cursor";
 
@@ -11,6 +13,9 @@ export interface JobView {
   table_name: string;
   target_table: string;
   columns: Array<{ name: string; source_type: string; sqlite_type: string; nullable: boolean }>;
+  /** "all": every source column, new ones followed; "subset": the chosen ones. Null for a job from before, until its next run. */
+  column_selection: ColumnSelection | null;
+  on_column_drop: OnColumnDrop;
   tracking_col: string;
   tracking_type: string;
   primary_key: string[];
@@ -33,6 +38,8 @@ export interface JobView {
     lag_seconds: number | null;
     /** Rows in the replica table now; null before the first run creates it. */
     replica_rows: number | null;
+    /** The re-copy of rows after a column change, while one is in progress. */
+    recopy: ReturnType<typeof recopyView>;
   };
 }
 
@@ -66,6 +73,8 @@ export function jobView(
       sqlite_type: c.sqliteType,
       nullable: c.nullable,
     })),
+    column_selection: settings.column_selection ?? null,
+    on_column_drop: settings.on_column_drop ?? "keep",
     tracking_col: settings.tracking_col,
     tracking_type: settings.tracking_type,
     primary_key: settings.primary_key,
@@ -73,7 +82,7 @@ export function jobView(
     batch_size: settings.batch_size,
     lookback_seconds: settings.lookback_seconds,
     active: settings.active,
-    warnings: job.warnings,
+    warnings: [...job.warnings, ...(job.schema?.warnings ?? []), ...recopyWarnings(job.schema?.recopy ?? null)],
     created_at: new Date(job.created_at).toISOString(),
     status: {
       state,
@@ -87,6 +96,7 @@ export function jobView(
       next_run_at: settings.active ? live.nextRunAt : null,
       lag_seconds: lag,
       replica_rows: live.replicaRows,
+      recopy: recopyView(job.schema?.recopy ?? null),
     },
   };
 }

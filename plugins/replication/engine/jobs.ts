@@ -5,12 +5,14 @@
  */
 import { ConflictError, NotFoundError, ValidationError } from "../../../src/errors";
 import { redact } from "../../../src/redact";
-import type { SourceConnection } from "../../../src/sources/types";
+import type { SourceColumn, SourceConnection } from "../../../src/sources/types";
 import { parseWith } from "../../../src/validation";
 import { validateCronExpression } from "../../cron/expression";
 import { createJobBody, patchJobBody } from "../api/bodies";
 import { type JobView, jobView } from "../api/view";
 import { dropReplica, readTableColumns, targetProblems, truncateReplica } from "../replica/table";
+import { applyColumnChoice, sourceTableLabel } from "../schema-changes/apply";
+import { resolveColumnChoice } from "../schema-changes/choice";
 import type { Credentials } from "./credentials";
 import { type ReplicationHost, syncTask } from "./host";
 import { INITIAL_PROGRESS, type Job, type JobSettings, type RunRecord } from "./model";
@@ -88,6 +90,8 @@ export class JobManager {
       batch_size: body.batch_size ?? DEFAULT_BATCH_SIZE,
       lookback_seconds: body.lookback_seconds ?? DEFAULT_LOOKBACK_SECONDS,
       active: body.active ?? true,
+      column_selection: body.columns === undefined ? "all" : "subset",
+      on_column_drop: body.on_column_drop ?? "keep",
     };
     if (RESERVED_TABLE.test(settings.target_table)) {
       throw new ValidationError(`target_table ${settings.target_table} is reserved: give target_table another name`);
@@ -138,16 +142,33 @@ export class JobManager {
       sealedSource = holdsSecret(body.source) ? await this.credentials.seal(body.source) : null;
       await this.checkNewSource(job, body.source);
     }
+    const sourceColumns =
+      body.columns === undefined ? undefined : await this.sourceColumns(this.require(name), body.source);
     // Applied to the job as it is now: a pause or another change may have landed during the check.
     const job = this.require(name);
-    const settings: JobSettings = {
+    let settings: JobSettings = {
       ...job.settings,
       ...(cronTab === undefined ? {} : { cron_tab: cronTab }),
       ...(body.source === undefined ? {} : { source: redactedSource(body.source) }),
       ...(body.batch_size === undefined ? {} : { batch_size: body.batch_size }),
       ...(body.lookback_seconds === undefined ? {} : { lookback_seconds: body.lookback_seconds }),
       ...(body.active === undefined ? {} : { active: body.active }),
+      ...(body.on_column_drop === undefined ? {} : { on_column_drop: body.on_column_drop }),
     };
+    if (body.columns !== undefined) {
+      const table = sourceTableLabel(settings);
+      const chosen = resolveColumnChoice(body.columns, sourceColumns!, settings, table);
+      this.runner.refuseWhileRunning(settings.name, "change the columns of");
+      settings = applyColumnChoice(
+        this.host,
+        { ...job, settings },
+        sourceColumns!,
+        { columns: chosen, onDrop: settings.on_column_drop ?? "keep" },
+        { dialect: settings.source.dialect, table },
+      ).settings;
+      // A new choice is copied by the next run: now, rather than at the next tick.
+      if (settings.active) this.host.scheduler.runSoon(syncTask(settings.name));
+    }
     this.store.saveSettings(settings, sealedSource === undefined ? job.sealedSource : sealedSource);
     this.host.scheduler.schedule(syncTask(settings.name), settings.cron_tab, settings.active);
     return this.view(this.require(settings.name));
@@ -226,6 +247,15 @@ export class JobManager {
     );
     const changed = columnTypeChanges(job.columns, plan.columns);
     if (changed.length) throw new ValidationError(`the new source does not fit this job: ${changed.join("; ")}`);
+  }
+
+  /** The source table's columns now, from the given new source or the job's own. */
+  private async sourceColumns(job: Job, newSource: SourceSettings | undefined): Promise<SourceColumn[]> {
+    const source =
+      newSource ?? (job.sealedSource ? await this.credentials.unseal(job.sealedSource) : job.settings.source);
+    return this.inspect(resolveSource(source, this.host.binding), (connection) =>
+      connection.describeColumns(job.settings.table_name),
+    );
   }
 
   private replicaRows(table: string): number | null {

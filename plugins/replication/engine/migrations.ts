@@ -62,4 +62,10 @@ export const replicationMigrations: readonly Migration[] = [
     id: "replication/004-sealed-source",
     sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN source_sealed TEXT`,
   },
+  {
+    // Following the source's columns (schema-changes/): the job's schema state, and each run's changes.
+    id: "replication/schema-changes-001",
+    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN schema_state TEXT;
+    ALTER TABLE ${RUNS_TABLE} ADD COLUMN schema_changes TEXT`,
+  },
 ];

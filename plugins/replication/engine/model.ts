@@ -1,5 +1,6 @@
 import type { SourceColumn } from "../../../src/sources/types";
 import type { Cursor } from "../pull/cursor";
+import type { SchemaChange, SchemaState } from "../schema-changes/state";
 import type { JobSettings } from "./settings";
 
 export type { JobSettings } from "./settings";
@@ -28,6 +29,8 @@ export interface Job {
   warnings: string[];
   progress: JobProgress;
   created_at: number;
+  /** What the job knows of its source's schema changes; absent until a run first checked them. */
+  schema?: SchemaState;
 }
 
 export type JobState = "idle" | "running" | "paused" | "failing";
@@ -38,6 +41,8 @@ export interface RunSummary {
   cursor: Cursor | null;
   done: boolean;
   duration_ms: number;
+  /** Column changes this run found at the source. */
+  schema_changes: SchemaChange[];
 }
 
 /** What started a run. */
@@ -52,6 +57,8 @@ export interface RunRecord {
   pages: number;
   done: boolean;
   error: string | null;
+  /** Column changes the run found at the source (README "Schema changes"). */
+  schema_changes: SchemaChange[];
 }
 
 export const INITIAL_PROGRESS: JobProgress = {

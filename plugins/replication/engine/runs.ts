@@ -6,7 +6,8 @@ import { AppError, clipMessage, ConflictError, NotFoundError } from "../../../sr
 import { redact } from "../../../src/redact";
 import { dialectOf } from "../../../src/sources";
 import type { SourceOptions } from "../../../src/sources/types";
-import { DEFAULT_BOUNDS, type RunBounds, syncJob } from "../pull/sync";
+import { DEFAULT_BOUNDS, type RunBounds } from "../pull/sync";
+import { syncFollowingSchema } from "../schema-changes/run";
 import type { Credentials } from "./credentials";
 import { type ReplicationHost, syncTask } from "./host";
 import { backoffMs, type RunSummary, type RunTrigger } from "./model";
@@ -93,7 +94,7 @@ export class JobRunner {
       const result = await this.host.connect(
         resolved.config,
         (connection) =>
-          syncJob({
+          syncFollowingSchema({
             host: this.host,
             store: this.store,
             source: connection,
@@ -107,7 +108,7 @@ export class JobRunner {
       );
       const ended = Date.now();
       this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended });
-      this.store.saveSuccess(name, { caughtUp: result.done, startedAt: started, endedAt: ended });
+      this.store.saveSuccess(name, { caughtUp: result.caughtUp, startedAt: started, endedAt: ended });
       if (!result.done && active) this.host.scheduler.runSoon(syncTask(name));
       return {
         rows: tally.rows,
@@ -115,6 +116,7 @@ export class JobRunner {
         cursor: result.cursor,
         done: result.done,
         duration_ms: ended - started,
+        schema_changes: result.schemaChanges,
       };
     } catch (error) {
       const message = clipMessage(redact(messageOf(error), resolved?.secrets ?? []));

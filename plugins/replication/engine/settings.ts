@@ -135,6 +135,14 @@ export const cronTab = z
   .min(1, "cron_tab must not be empty")
   .max(200, "cron_tab is too long");
 
+/** Whether a job copies every source column and follows new ones ("all"), or the columns it was given ("subset"). */
+export const columnSelection = z.enum(["all", "subset"]);
+export type ColumnSelection = z.infer<typeof columnSelection>;
+
+/** What happens to the replica's column when the source drops it: kept (NULL in new rows) or dropped too. */
+export const onColumnDrop = z.enum(["keep", "drop"], { error: 'on_column_drop must be "keep" or "drop"' });
+export type OnColumnDrop = z.infer<typeof onColumnDrop>;
+
 /**
  * A job's settings after validation against the source, as stored. `source` is
  * stored without its secret (the password or URL is sealed apart, see credentials.ts).
@@ -151,6 +159,9 @@ export const jobSettings = z.strictObject({
   batch_size: batchSize,
   lookback_seconds: lookbackSeconds,
   active: z.boolean({ error: "active must be true or false" }),
+  // Absent in jobs stored before schema changes were followed (see schema-changes/selection.ts).
+  column_selection: columnSelection.optional(),
+  on_column_drop: onColumnDrop.optional(),
 });
 
 export type JobSettings = z.infer<typeof jobSettings>;

@@ -1,7 +1,7 @@
 import { type Cursor, encodeCursor } from "../pull/cursor";
 import { JOBS_TABLE, RUNS_TABLE } from "./migrations";
 import type { Job, JobSettings, RunRecord, RunTrigger } from "./model";
-import { type JobRow, parseStoredJob } from "./stored";
+import { type JobRow, parseSchemaChanges, parseStoredJob } from "./stored";
 
 /** How many runs are kept per job. */
 const RUNS_KEPT = 50;
@@ -118,9 +118,11 @@ export class JobStore {
 
   /** Back to the start: the next runs copy everything again. */
   resetProgress(name: string): void {
+    // A re-copy in progress is dropped too: the runs copy every row again anyway.
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET cursor = NULL, caught_up = 0, rows_synced = 0, last_error = NULL,
-         consecutive_failures = 0, retry_at = NULL WHERE name = ?`,
+         consecutive_failures = 0, retry_at = NULL,
+         schema_state = json_set(schema_state, '$.recopy', json('null')) WHERE name = ?`,
       name,
     );
   }
@@ -184,8 +186,10 @@ export class JobStore {
         pages: number;
         done: number;
         error: string | null;
+        schema_changes: string | null;
       }>(
-        `SELECT id, trigger, started_at, ended_at, rows, pages, done, error FROM ${RUNS_TABLE} WHERE job = ? ORDER BY id DESC LIMIT ?`,
+        `SELECT id, trigger, started_at, ended_at, rows, pages, done, error, schema_changes FROM ${RUNS_TABLE}
+          WHERE job = ? ORDER BY id DESC LIMIT ?`,
         job,
         limit,
       )
@@ -199,6 +203,7 @@ export class JobStore {
         pages: r.pages,
         done: r.done === 1,
         error: r.error,
+        schema_changes: parseSchemaChanges(r.schema_changes),
       }));
   }
 }

@@ -10,6 +10,7 @@ import { isSafePgTypeName } from "../../../src/sources/type-names";
 import type { SourceColumn } from "../../../src/sources/types";
 import { describeIssues } from "../../../src/validation";
 import { type Cursor, decodeCursor } from "../pull/cursor";
+import type { SchemaChange, SchemaState } from "../schema-changes/state";
 import type { Job } from "./model";
 import { jobSettings } from "./settings";
 
@@ -29,6 +30,8 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   consecutive_failures: number;
   retry_at: number | null;
   created_at: number;
+  /** JSON of the job's SchemaState (schema-changes/state.ts); NULL until a run first checked the source's columns. */
+  schema_state: string | null;
 }
 
 const storedColumn = z.strictObject({
@@ -50,6 +53,20 @@ const cursorValue = z.union([
 ]);
 const storedCursor = z.strictObject({ tracking: cursorValue, key: z.array(cursorValue).nullable() });
 
+const columnName = z.string().min(1).max(1024);
+const storedSchemaState = z.strictObject({
+  kept: z.array(columnName).max(1000),
+  warnings: z.array(z.string().max(10_000)).max(100),
+  recopy: z
+    .strictObject({
+      columns: z.array(columnName).max(1000),
+      after: storedCursor.nullable(),
+      rows: z.number().int().min(0),
+      started_at: z.number().int(),
+    })
+    .nullable(),
+});
+
 const storedJob = z
   .object({
     settings: jobSettings,
@@ -57,6 +74,7 @@ const storedJob = z
     columns: z.array(storedColumn).min(1).max(1000),
     warnings: z.array(z.string().max(10_000)).max(100),
     cursor: storedCursor.nullable(),
+    schema_state: storedSchemaState.nullable(),
   })
   .superRefine((job, ctx) => {
     const names = new Set(job.columns.map((c) => c.name));
@@ -81,13 +99,14 @@ export function parseStoredJob(row: JobRow): Job {
       columns: JSON.parse(row.columns),
       warnings: JSON.parse(row.warnings),
       cursor: row.cursor === null ? null : JSON.parse(row.cursor),
+      schema_state: row.schema_state == null ? null : JSON.parse(row.schema_state),
     };
   } catch {
     throw invalid(row.name, "a column does not hold JSON");
   }
   const parsed = storedJob.safeParse(raw);
   if (!parsed.success) throw invalid(row.name, describeIssues(parsed.error));
-  const { settings, columns, warnings } = parsed.data;
+  const { settings, columns, warnings, schema_state } = parsed.data;
   if (settings.name !== row.name) throw invalid(row.name, "settings.name is another job's");
   return {
     settings,
@@ -95,6 +114,7 @@ export function parseStoredJob(row: JobRow): Job {
     columns: columns as SourceColumn[],
     warnings,
     created_at: row.created_at,
+    ...(schema_state ? { schema: decodeSchemaState(schema_state) } : {}),
     progress: {
       cursor: decodeCursor(row.cursor) as Cursor | null,
       caught_up: row.caught_up === 1,
@@ -113,4 +133,33 @@ function invalid(name: string, problem: string): AppError {
     "internal",
     `stored job ${name} is invalid (${problem}): it was changed outside the API; delete the job and create it again`,
   );
+}
+
+/** The stored state with its cursor values decoded (blobs are tagged in JSON, as in the job's cursor). */
+function decodeSchemaState(stored: z.infer<typeof storedSchemaState>): SchemaState {
+  const recopy = stored.recopy && {
+    ...stored.recopy,
+    after: decodeCursor(stored.recopy.after && JSON.stringify(stored.recopy.after)),
+  };
+  return { ...stored, recopy };
+}
+
+const storedSchemaChanges = z.array(
+  z.strictObject({
+    column: columnName,
+    change: z.enum(["added", "dropped", "retyped"]),
+    from: z.string().max(1024).nullable(),
+    to: z.string().max(1024).nullable(),
+  }),
+);
+
+/** A run's stored schema changes; none when the column is NULL, or (logged) when it does not hold them. */
+export function parseSchemaChanges(text: string | null): SchemaChange[] {
+  if (text === null) return [];
+  try {
+    return storedSchemaChanges.parse(JSON.parse(text));
+  } catch {
+    console.error("replication: a run's schema_changes are not readable; shown as none");
+    return [];
+  }
 }

@@ -12,6 +12,8 @@ export interface PagePlan {
   /** Read rows strictly after this position (or from its tracking value on when `key` is null). */
   after: Cursor | null;
   limit: number;
+  /** Columns that must not be NULL in the rows read: a re-copy in key order reads only rows the cursor pull copies. */
+  notNull?: readonly SourceColumn[];
 }
 
 export interface PlannedQuery {
@@ -45,6 +47,7 @@ export function buildPageQuery(plan: PagePlan): PlannedQuery {
     const values = [after.tracking, ...after.key];
     where = `${q(plan.tracking)} >= ${bind(plan.tracking, after.tracking)} AND ${strictlyAfter(order, values, q, bind)}`;
   }
+  for (const column of plan.notNull ?? []) where += ` AND ${q(column)} IS NOT NULL`;
 
   const sql =
     `SELECT ${plan.columns.map(q).join(", ")} FROM ${plan.dialect.qualifiedTable(plan.schema, plan.table)}` +

@@ -1,0 +1,120 @@
+/**
+ * The re-copy: after a column change, every row the replica already holds is
+ * read again from the source in primary key order and upserted whole, through
+ * the same page query and upsert as the cursor pull (so each row's stored hash
+ * is rewritten with it). It is bounded like a run's pull and resumes from its
+ * saved key on the next run; each page's rows and the re-copy's position commit
+ * in one transaction. The replica stays readable throughout, and the job's
+ * cursor is never read or moved: changes arriving meanwhile are the pull's.
+ *
+ * A row is never made older than the replica had it: the re-copy reads after
+ * the run's pull, and every read sees what the source has committed by then.
+ */
+import type { SourceConnection, SqlDialect, SqliteValue } from "../../../src/sources/types";
+import type { Job } from "../engine/model";
+import type { JobStore } from "../engine/store";
+import { type Cursor, advanceCursor } from "../pull/cursor";
+import { buildPageQuery, pageLimit } from "../pull/keyset";
+import type { RunBounds } from "../pull/sync";
+import { writeToReplica } from "../replica/table";
+import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
+import type { SchemaHost } from "./apply";
+import type { Recopy } from "./state";
+import { saveRecopy } from "./store";
+
+export interface RecopyContext {
+  host: SchemaHost;
+  store: Pick<JobStore, "updateRun">;
+  source: SourceConnection;
+  dialect: SqlDialect;
+  /** The job as applyColumnChanges left it: its columns are the ones to copy. */
+  job: Job;
+  runId: number;
+  bounds: RunBounds;
+  /** When the run started: the re-copy uses what is left of the run's bounds. */
+  startedAt: number;
+  tally: { rows: number; pages: number };
+}
+
+/**
+ * Continues the job's re-copy: at least one page, then more until it is done or
+ * the run's bounds are reached; `done` when none is left.
+ */
+export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolean }> {
+  const { job, bounds } = ctx;
+  const { settings, columns } = job;
+  let recopy = job.schema?.recopy ?? null;
+  if (!recopy) return { done: true };
+
+  const names = columns.map((c) => c.name);
+  const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
+  const key = keyIndexes.map((i) => columns[i]!);
+  const tracking = columns[names.indexOf(settings.tracking_col)]!;
+  const upsertJson = upsertFromJsonSql(settings.target_table, columns, settings.primary_key);
+  const upsertRow = upsertRowSql(settings.target_table, columns, settings.primary_key);
+  const fetchPage = (after: Cursor | null, limit: number) => {
+    // Keyset order on the primary key alone: its first column stands where the pull has its tracking column.
+    const query = buildPageQuery({
+      dialect: ctx.dialect,
+      schema: "schema" in settings.source ? settings.source.schema : undefined,
+      table: settings.table_name,
+      columns,
+      tracking: key[0]!,
+      key: key.slice(1),
+      after,
+      limit,
+      notNull: [tracking],
+    });
+    return ctx.source.query(query.sql, query.params, { bulk: true });
+  };
+
+  let limit = settings.batch_size;
+  let bytes = 0;
+  const within = (rows: number) =>
+    ctx.tally.rows + rows < bounds.maxRows && bytes < bounds.maxBytes && Date.now() - ctx.startedAt < bounds.maxMs;
+  // The first page is read whatever the pull used of the bounds, so a busy table (a lookback window
+  // of many rows, a backlog) cannot starve the re-copy; one page stays within a page's limits.
+  let next = fetchPage(recopy.after, limit);
+
+  for (;;) {
+    const page = await next;
+    const rows = page.rows;
+    const full = rows.length >= limit;
+    const batches = planWriteBatches(rows, { keyIndexes });
+    bytes += batches.bytes;
+    const after = recopyAfterPage(recopy, rows, keyIndexes, full);
+    const more = full && within(rows.length);
+    if (more && after) {
+      limit = pageLimit(settings.batch_size, rows.length, batches.bytes, bounds.pageBytes);
+      next = fetchPage(after.after, limit);
+      next.catch(() => undefined); // abandoned if writing this page fails
+    }
+    ctx.host.transaction(() => {
+      writeToReplica(settings.target_table, () => {
+        for (const batch of batches.list) {
+          if (batch.kind === "json") ctx.host.sql.exec(upsertJson, batch.json);
+          else ctx.host.sql.exec(upsertRow, ...batch.values);
+        }
+      });
+      saveRecopy(ctx.host.sql, settings.name, after);
+      ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
+    });
+    ctx.tally.rows += rows.length;
+    ctx.tally.pages += 1;
+    if (!after) return { done: true };
+    recopy = after;
+    if (!more) return { done: false };
+  }
+}
+
+/** The re-copy after a page: advanced past its last row, or finished (null) when the page was not full. */
+export function recopyAfterPage(
+  recopy: Recopy,
+  rows: readonly SqliteValue[][],
+  keyIndexes: readonly number[],
+  full: boolean,
+): Recopy | null {
+  if (!full) return null;
+  const after = advanceCursor(recopy.after, rows, keyIndexes[0]!, keyIndexes.slice(1));
+  return { ...recopy, after, rows: recopy.rows + rows.length };
+}
