@@ -45,4 +45,26 @@ describe("rowHashSql", () => {
     expect(first).toBeGreaterThanOrEqual(0);
     expect(first).toBeLessThan(2 ** 32);
   });
+
+  it("tells apart MySQL numbers that differ only after the decimal point, and binary values", async () => {
+    const values = [
+      "CAST(12.34 AS DECIMAL(10,2))",
+      "CAST(12.99 AS DECIMAL(10,2))",
+      "CAST(1.5 AS DOUBLE)",
+      "CAST(1.25 AS DOUBLE)",
+      "CAST(2.5 AS FLOAT)",
+      "CAST(2.75 AS FLOAT)",
+      "X'00FF'",
+      "X'00FE'",
+    ];
+    const hashes = await withSource({ dialect: "mysql", ...MYSQL }, async (source) => {
+      const out: unknown[] = [];
+      for (const value of values) {
+        const { rows } = await source.query(`SELECT ${rowHashSql(mysqlDialect, ["a"])} FROM (SELECT ${value} AS a) v`);
+        out.push(rows[0]![0]);
+      }
+      return out;
+    });
+    expect(new Set(hashes).size).toBe(values.length);
+  });
 });
