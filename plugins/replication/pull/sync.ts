@@ -2,10 +2,14 @@ import type { SourceConnection, SqlDialect } from "../../../src/sources/types";
 import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
-import { ensureReplicaTable, writeToReplica } from "../replica/table";
+import { ensureReplicaWithRowHash, withRowHash } from "../replica/hash-column";
+import { deleteKeysSql, keyBatches } from "../replica/keys";
+import { rowHashSql } from "../replica/row-hash";
+import { writeToReplica } from "../replica/table";
 import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
+import { deletedFlagSql, softDeleteOf, splitSoftDeleted } from "./soft-delete";
 
 /** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
 export interface RunBounds {
@@ -48,15 +52,20 @@ export interface SyncResult {
 export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const { job, bounds } = ctx;
   const { settings, columns } = job;
-  ensureReplicaTable(ctx.host.sql, job);
+  ensureReplicaWithRowHash(ctx.host.sql, job);
 
   const names = columns.map((c) => c.name);
   const trackingIndex = names.indexOf(settings.tracking_col);
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
   const tracking = columns[trackingIndex]!;
   const key = keyIndexes.map((i) => columns[i]!);
-  const upsertJson = upsertFromJsonSql(settings.target_table, columns, settings.primary_key);
-  const upsertRow = upsertRowSql(settings.target_table, columns, settings.primary_key);
+  // Each row is read with its hash (computed by the source) and, with soft deletes, a deleted flag after it.
+  const softDelete = softDeleteOf(settings);
+  const extra = [rowHashSql(ctx.dialect, names), ...(softDelete ? [deletedFlagSql(ctx.dialect, softDelete)] : [])];
+  const stored = withRowHash(columns);
+  const upsertJson = upsertFromJsonSql(settings.target_table, stored, settings.primary_key);
+  const upsertRow = upsertRowSql(settings.target_table, stored, settings.primary_key);
+  const deleteKeys = deleteKeysSql(settings.target_table, key);
 
   const fetchPage = (after: Cursor | null, limit: number) => {
     const query = buildPageQuery({
@@ -68,6 +77,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       key,
       after,
       limit,
+      extra,
     });
     return ctx.source.query(query.sql, query.params, { bulk: true });
   };
@@ -88,7 +98,10 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     const page = await next;
     const rows = page.rows;
     const full = rows.length >= limit;
-    const batches = planWriteBatches(rows, { keyIndexes });
+    const { live, deletedKeys } = softDelete
+      ? splitSoftDeleted(rows, stored.length, keyIndexes)
+      : { live: rows, deletedKeys: [] };
+    const batches = planWriteBatches(live, { keyIndexes });
     const pageBytes = batches.bytes;
     const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
     bytes += pageBytes;
@@ -112,6 +125,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
           if (batch.kind === "json") ctx.host.sql.exec(upsertJson, batch.json);
           else ctx.host.sql.exec(upsertRow, ...batch.values);
         }
+        for (const keys of keyBatches(deletedKeys)) ctx.host.sql.exec(deleteKeys, keys);
       });
       ctx.store.saveCursor(settings.name, save.cursor, rows.length);
       ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
