@@ -33,6 +33,17 @@ describe("rowHashSql", () => {
     }
   });
 
+  it("computes the same on PostgreSQL for a row of more columns than a function takes arguments", async () => {
+    const names = Array.from({ length: 150 }, (_, i) => `c${i}`);
+    const values = names.map((_, i) => (i % 7 === 3 ? "NULL::text" : `'v${i}'`));
+    const rows = await withSource({ dialect: "postgresql", ...PG }, (source) =>
+      source.query(
+        `SELECT ${rowHashSql(postgresDialect, names)} FROM (SELECT ${values.map((v, i) => `${v} AS c${i}`).join(", ")}) v`,
+      ),
+    );
+    expect(rows.rows[0]![0]).toBe(rowHash(names.map((_, i) => (i % 7 === 3 ? null : `v${i}`))));
+  });
+
   it("gives MySQL a deterministic unsigned 32-bit hash per row", async () => {
     const rows = await withSource({ dialect: "mysql", ...MYSQL }, (source) =>
       source.query(
