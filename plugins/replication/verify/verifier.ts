@@ -3,7 +3,7 @@
  * (optionally repairing) and the `reconcile` task of jobs with a reconcile_cron.
  * Either one is the job's one run in progress (409 for a verify meanwhile).
  */
-import { AppError, clipMessage, ConflictError } from "../../../src/errors";
+import { AppError, clipMessage, ConflictError, NotFoundError } from "../../../src/errors";
 import { redact } from "../../../src/redact";
 import { dialectOf } from "../../../src/sources";
 import type { SourceColumn, SourceConnection, SqlDialect } from "../../../src/sources/types";
@@ -47,7 +47,7 @@ export class Verifier {
   verify(name: string, repair: boolean): Promise<VerifyResult> {
     return this.runner.exclusive(name, "verify", async () => {
       const started = Date.now();
-      const { result } = await this.execute(name, repair, started);
+      const result = await this.execute(name, repair, started);
       this.results.saveLast(name, result, Date.now());
       return result;
     });
@@ -69,13 +69,13 @@ export class Verifier {
       const runId = this.store.startRun(name, "reconcile", started);
       const written = { rows: 0, pages: 0 };
       try {
-        const outcome = await this.execute(name, true, started, written);
+        const result = await this.execute(name, true, started, written);
         const ended = Date.now();
-        this.store.updateRun(runId, { ...written, done: outcome.result.done, ended_at: ended });
-        this.results.saveRunCounts(runId, outcome.result);
-        this.results.saveLast(name, outcome.result, ended);
+        this.store.updateRun(runId, { ...written, done: result.done, ended_at: ended });
+        this.results.saveRunCounts(runId, result);
+        this.results.saveLast(name, result, ended);
         // Stopped at the run limits: the next pass goes on (ranges already repaired now match, and are skipped).
-        if (!outcome.result.done) this.host.scheduler.runSoon(task);
+        if (!result.done) this.host.scheduler.runSoon(task);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         this.store.updateRun(runId, { ...written, done: false, error: message, ended_at: Date.now() });
@@ -100,10 +100,11 @@ export class Verifier {
     repair: boolean,
     started: number,
     written = { rows: 0, pages: 0 },
-  ): Promise<{ result: VerifyResult }> {
+  ): Promise<VerifyResult> {
     let resolved: ResolvedSource | undefined;
     try {
-      const job = this.store.get(name)!;
+      const job = this.store.get(name);
+      if (!job) throw new NotFoundError(`no replication job named ${name}`);
       const table = job.settings.target_table;
       if (!repair && readTableColumns(this.host.sql, table).length === 0) {
         throw new ConflictError(
@@ -112,12 +113,11 @@ export class Verifier {
       }
       const source = job.sealedSource ? await this.credentials.unseal(job.sealedSource) : job.settings.source;
       resolved = resolveSource(source, this.host.binding);
-      const result = await this.host.connect(
+      return await this.host.connect(
         resolved.config,
         (connection) => this.compare(connection, job, repair, started, written),
         this.tuning.sourceOptions,
       );
-      return { result };
     } catch (error) {
       const message = clipMessage(redact(messageOf(error), resolved?.secrets ?? []));
       if (!(error instanceof AppError)) console.error(`replication job ${name}: verify failed: ${message}`);
