@@ -34,16 +34,24 @@ export interface Walk {
 }
 
 export async function walkRanges(w: Walk): Promise<void> {
-  let after: Key | null = null;
+  let range: KeyRange = { after: null, upTo: w.replica.keyAt({ after: null, upTo: null }, w.shape.topRows - 1) };
+  let pending = w.source.aggregate(range);
   for (;;) {
-    const upTo = w.replica.keyAt({ after, upTo: null }, w.shape.topRows - 1);
-    const range = { after, upTo };
-    const source = await w.source.aggregate(range);
+    const source = await pending;
+    // The next range's source aggregate is asked for now, so the source computes it while the replica sums this one.
+    const next: KeyRange | null =
+      range.upTo === null
+        ? null
+        : { after: range.upTo, upTo: w.replica.keyAt({ after: range.upTo, upTo: null }, w.shape.topRows - 1) };
+    if (next) {
+      pending = w.source.aggregate(next);
+      pending.catch(() => undefined); // awaited on the next turn; unobserved only if this turn fails
+    }
     const replica = w.replica.aggregate(range);
     w.tally.rows(source.rows, replica.rows);
     await compareRange(w, range, source, replica);
-    if (upTo === null) return;
-    after = upTo;
+    if (!next) return;
+    range = next;
   }
 }
 
@@ -100,16 +108,23 @@ export async function walkKeys(w: Walk): Promise<void> {
   let sourceRows = 0;
   let matched = 0;
   let after: Key | null = null;
+  let pending = w.source.entries({ after, upTo: null }, w.shape.pageRows);
   for (;;) {
-    const page = await w.source.entries({ after, upTo: null }, w.shape.pageRows);
+    const page = await pending;
     const last = page[page.length - 1];
     if (!last) break;
+    const full = page.length >= w.shape.pageRows;
+    // The next page is read while this one is looked up in the replica.
+    if (full) {
+      pending = w.source.entries({ after: last.key, upTo: null }, w.shape.pageRows);
+      pending.catch(() => undefined);
+    }
     sourceRows += page.length;
     const found = w.replica.lookup(page.map((e) => e.key));
     matched += found.length;
     const pageRange = { after, upTo: last.key };
     await settleKeys(w, page, found, () => w.source.rows(pageRange));
-    if (page.length < w.shape.pageRows) break;
+    if (!full) break;
     after = last.key;
   }
   w.tally.rows(sourceRows, replicaRows);
