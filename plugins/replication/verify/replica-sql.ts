@@ -5,6 +5,8 @@
  * source layer hands them over, so keys and values compare exactly. At most
  * 2 x (key columns) bound parameters per statement. Pure.
  */
+import { ValidationError } from "../../../src/errors";
+import { MAX_BOUND_PARAMETERS } from "../../../src/limits";
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
 import { keyInJsonSql } from "../replica/keys";
 import { ROW_HASH_COLUMN } from "../replica/row-hash";
@@ -76,6 +78,11 @@ function select(
   range: KeyRange,
   options: { order?: boolean; limit?: number; offset?: number },
 ): SqliteStatement {
+  if (t.key.length * 2 > MAX_BOUND_PARAMETERS) {
+    throw new ValidationError(
+      `a primary key of ${t.key.length} columns is too wide to verify: a key range would bind more than ${MAX_BOUND_PARAMETERS} parameters`,
+    );
+  }
   const params: SqliteValue[] = [];
   const tuple = t.key.length === 1 ? keyNames(t) : `(${keyNames(t)})`;
   const marks = t.key.length === 1 ? "?" : `(${t.key.map(() => "?").join(", ")})`;

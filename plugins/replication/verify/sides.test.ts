@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SourceColumn } from "../../../src/sources/types";
-import { deleteRangeSql, type ReplicaTable } from "./replica-sql";
+import { aggregateSql, deleteRangeSql, type ReplicaTable } from "./replica-sql";
 import { replicaSide } from "./sides";
 
 const column = (name: string, sqliteType: SourceColumn["sqliteType"]): SourceColumn => ({
@@ -108,5 +108,14 @@ describe("replicaSide on Durable Object SQLite", () => {
       expect(sql.exec(statement.sql, ...statement.params).rowsWritten).toBe(2);
       expect(side.entries({ after: null, upTo: null }).map((e) => e.key[0])).toEqual(["B", "a"]);
     });
+  });
+});
+
+describe("replica statements", () => {
+  it("refuse a key too wide for a range to stay within 100 bound parameters", () => {
+    const key = Array.from({ length: 51 }, (_, i) => column(`k${i}`, "INTEGER"));
+    const t: ReplicaTable = { table: "r", columns: key, key, hasHash: true };
+    expect(() => aggregateSql(t, { after: key.map(() => 1), upTo: null })).toThrow(/51 columns is too wide to verify/);
+    expect(aggregateSql({ ...t, key: key.slice(0, 50) }, { after: null, upTo: null }).params).toEqual([]);
   });
 });
