@@ -2,14 +2,11 @@ import type { SourceConnection, SqlDialect } from "../../../src/sources/types";
 import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
-import { ensureReplicaWithRowHash, withRowHash } from "../replica/hash-column";
-import { deleteKeysSql, keyBatches } from "../replica/keys";
-import { rowHashSql } from "../replica/row-hash";
+import { ensureReplicaWithRowHash } from "../replica/hash-column";
 import { writeToReplica } from "../replica/table";
-import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
-import { deletedFlagSql, softDeleteOf, splitSoftDeleted } from "./soft-delete";
+import { pageShape } from "./page-shape";
 
 /** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
 export interface RunBounds {
@@ -59,13 +56,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
   const tracking = columns[trackingIndex]!;
   const key = keyIndexes.map((i) => columns[i]!);
-  // Each row is read with its hash (computed by the source) and, with soft deletes, a deleted flag after it.
-  const softDelete = softDeleteOf(settings);
-  const extra = [rowHashSql(ctx.dialect, names), ...(softDelete ? [deletedFlagSql(ctx.dialect, softDelete)] : [])];
-  const stored = withRowHash(columns);
-  const upsertJson = upsertFromJsonSql(settings.target_table, stored, settings.primary_key);
-  const upsertRow = upsertRowSql(settings.target_table, stored, settings.primary_key);
-  const deleteKeys = deleteKeysSql(settings.target_table, key);
+  const shape = pageShape(ctx.dialect, settings, columns, keyIndexes);
 
   const fetchPage = (after: Cursor | null, limit: number) => {
     const query = buildPageQuery({
@@ -77,7 +68,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       key,
       after,
       limit,
-      extra,
+      extra: shape.extra,
     });
     return ctx.source.query(query.sql, query.params, { bulk: true });
   };
@@ -98,11 +89,8 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     const page = await next;
     const rows = page.rows;
     const full = rows.length >= limit;
-    const { live, deletedKeys } = softDelete
-      ? splitSoftDeleted(rows, stored.length, keyIndexes)
-      : { live: rows, deletedKeys: [] };
-    const batches = planWriteBatches(live, { keyIndexes });
-    const pageBytes = batches.bytes;
+    const writes = shape.plan(rows);
+    const pageBytes = writes.bytes;
     const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
     bytes += pageBytes;
 
@@ -120,13 +108,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
 
     const save = cursorToSave(saved, end, settings.tracking_type, passedSaved);
     ctx.host.transaction(() => {
-      writeToReplica(settings.target_table, () => {
-        for (const batch of batches.list) {
-          if (batch.kind === "json") ctx.host.sql.exec(upsertJson, batch.json);
-          else ctx.host.sql.exec(upsertRow, ...batch.values);
-        }
-        for (const keys of keyBatches(deletedKeys)) ctx.host.sql.exec(deleteKeys, keys);
-      });
+      writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
       ctx.store.saveCursor(settings.name, save.cursor, rows.length);
       ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
     });
