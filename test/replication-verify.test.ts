@@ -391,3 +391,41 @@ async function openWriter(dialect: Dialect): Promise<Writer> {
   const conn = await mysqlSession();
   return { query: (q) => conn.query(q), close: () => conn.end().catch(() => undefined) };
 }
+
+describe("a replica at the column limit", () => {
+  it("has no room for the hash column: verify and repair compare its rows value by value", async () => {
+    const table = uniqueName("ver_wide");
+    created.push(["postgresql", table]);
+    const fillers = Array.from({ length: 98 }, (_, i) => `c${i} int DEFAULT ${i}`).join(", ");
+    await exec(
+      "postgresql",
+      `CREATE TABLE ${table} (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, ${fillers})`,
+    );
+    await exec("postgresql", `INSERT INTO ${table} (id, updated_at) SELECT g, '${OLD}' FROM generate_series(1, 40) g`);
+    await createJob({
+      name: table,
+      source: SOURCES.postgresql,
+      table_name: table,
+      tracking_col: "updated_at",
+      tracking_type: "timestamp",
+      active: false,
+    });
+    await runJob(table);
+    const width = async () =>
+      runInDurableObject(
+        databaseStub(),
+        (_instance, state) => state.storage.sql.exec(`SELECT count(*) AS n FROM pragma_table_info(?)`, table).one().n,
+      );
+    expect(await width()).toBe(100);
+    expect(await verify(table)).toMatchObject({ source_rows: 40, ...zeros });
+    await exec("postgresql", `UPDATE ${table} SET c50 = -1 WHERE id = 7`);
+    await exec("postgresql", `DELETE FROM ${table} WHERE id = 9`);
+    expect(await verify(table, true)).toMatchObject({
+      differing: 1,
+      extra: 1,
+      examples: { differing: [7], extra: [9] },
+    });
+    expect(await verify(table)).toMatchObject({ source_rows: 39, ...zeros });
+    expect(await width()).toBe(100);
+  });
+});

@@ -31,19 +31,25 @@ export function pageShape(
   settings: JobSettings,
   columns: readonly SourceColumn[],
   keyIndexes: readonly number[],
+  /** False for a replica without the hash column (one at the column limit): rows are read and written without it. */
+  rowHash: boolean,
 ): PageShape {
   const softDelete = softDeleteOf(settings);
-  const stored = withRowHash(columns);
+  const stored = rowHash ? withRowHash(columns) : [...columns];
   const key = keyIndexes.map((i) => columns[i]!);
   const upsertJson = upsertFromJsonSql(settings.target_table, stored, settings.primary_key);
   const upsertRow = upsertRowSql(settings.target_table, stored, settings.primary_key);
   const deleteKeys = deleteKeysSql(settings.target_table, key);
   return {
     extra: [
-      rowHashSql(
-        dialect,
-        columns.map((c) => c.name),
-      ),
+      ...(rowHash
+        ? [
+            rowHashSql(
+              dialect,
+              columns.map((c) => c.name),
+            ),
+          ]
+        : []),
       ...(softDelete ? [deletedFlagSql(dialect, softDelete)] : []),
     ],
     plan(rows) {

@@ -49,14 +49,14 @@ export interface SyncResult {
 export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const { job, bounds } = ctx;
   const { settings, columns } = job;
-  ensureReplicaWithRowHash(ctx.host.sql, job);
+  const rowHash = ensureReplicaWithRowHash(ctx.host.sql, job);
 
   const names = columns.map((c) => c.name);
   const trackingIndex = names.indexOf(settings.tracking_col);
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
   const tracking = columns[trackingIndex]!;
   const key = keyIndexes.map((i) => columns[i]!);
-  const shape = pageShape(ctx.dialect, settings, columns, keyIndexes);
+  const shape = pageShape(ctx.dialect, settings, columns, keyIndexes, rowHash);
 
   const fetchPage = (after: Cursor | null, limit: number) => {
     const query = buildPageQuery({

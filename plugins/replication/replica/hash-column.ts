@@ -4,6 +4,7 @@
  * before the column existed gets it on its next run; its rows hold NULL until
  * they are copied again or a repair fills them in.
  */
+import { MAX_TABLE_COLUMNS } from "../../../src/limits";
 import type { SourceColumn } from "../../../src/sources/types";
 import type { Job } from "../engine/model";
 import { ROW_HASH_COLUMN } from "./row-hash";
@@ -26,12 +27,19 @@ export function hasRowHashColumn(sql: SqlStorage, table: string): boolean {
   return readTableColumns(sql, table).some((c) => c.name === ROW_HASH_COLUMN);
 }
 
-/** Creates the replica (or checks the existing one), and adds the hash column when it lacks it. */
-export function ensureReplicaWithRowHash(sql: SqlStorage, job: Job): void {
+/**
+ * Creates the replica (or checks the existing one), and adds the hash column when it lacks it;
+ * answers whether the replica has it. A replica already at the Durable Object's column limit gets
+ * none: its rows are then written without a hash, and verification compares them value by value.
+ */
+export function ensureReplicaWithRowHash(sql: SqlStorage, job: Job): boolean {
   const table = job.settings.target_table;
   ensureReplicaTable(sql, job);
-  if (hasRowHashColumn(sql, table)) return;
+  const existing = readTableColumns(sql, table);
+  if (existing.some((c) => c.name === ROW_HASH_COLUMN)) return true;
+  if (existing.length >= MAX_TABLE_COLUMNS) return false;
   writeToReplica(table, () =>
     sql.exec(`ALTER TABLE ${quoteSqlite(table)} ADD COLUMN ${quoteSqlite(ROW_HASH_COLUMN)} INTEGER`),
   );
+  return true;
 }

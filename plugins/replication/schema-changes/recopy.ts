@@ -16,6 +16,7 @@ import type { JobStore } from "../engine/store";
 import { type Cursor, advanceCursor } from "../pull/cursor";
 import { buildPageQuery, pageLimit } from "../pull/keyset";
 import { pageShape } from "../pull/page-shape";
+import { hasRowHashColumn } from "../replica/hash-column";
 import type { RunBounds } from "../pull/sync";
 import { writeToReplica } from "../replica/table";
 import type { SchemaHost } from "./apply";
@@ -51,7 +52,13 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
   const key = keyIndexes.map((i) => columns[i]!);
   const tracking = columns[names.indexOf(settings.tracking_col)]!;
   // Rows are written as the pull writes them: with their hash, soft-deleted ones deleted.
-  const shape = pageShape(ctx.dialect, settings, columns, keyIndexes);
+  const shape = pageShape(
+    ctx.dialect,
+    settings,
+    columns,
+    keyIndexes,
+    hasRowHashColumn(ctx.host.sql, settings.target_table),
+  );
   const fetchPage = (after: Cursor | null, limit: number) => {
     // Keyset order on the primary key alone: its first column stands where the pull has its tracking column.
     const query = buildPageQuery({

@@ -67,7 +67,8 @@ export function replicaRepairs(options: {
   pageBytes: number;
 }): Repairs {
   const { host, table, source, budget } = options;
-  const stored: SourceColumn[] = withRowHash(table.columns);
+  // Source rows always end with their hash; a replica without the hash column takes them without it.
+  const stored: SourceColumn[] = table.hasHash ? withRowHash(table.columns) : [...table.columns];
   const keyNames = table.key.map((c) => c.name);
   const keyIndexes = keyNames.map((name) => table.columns.findIndex((c) => c.name === name));
   const upsertJson = upsertFromJsonSql(table.table, stored, keyNames);
@@ -77,7 +78,9 @@ export function replicaRepairs(options: {
 
   const upsert = (rows: readonly SqliteValue[][]): number => {
     if (rows.length === 0) return 0;
-    const batches = planWriteBatches(rows, { keyIndexes });
+    const batches = planWriteBatches(table.hasHash ? rows : rows.map((row) => row.slice(0, table.columns.length)), {
+      keyIndexes,
+    });
     write(() => {
       for (const batch of batches.list) {
         if (batch.kind === "json") host.sql.exec(upsertJson, batch.json);
