@@ -363,7 +363,10 @@ describe("create: what is stored", () => {
     await run(job.name);
     const client = await sql<Array<Record<string, unknown>>>(`SELECT * FROM ${target} ORDER BY id LIMIT 1`, [], CLIENT);
     expect(client.status).toBe(200);
-    expect(client.body.result).toEqual([{ id: 1, updated_at: "2024-03-01T00:01:00.000000Z", seq: 10 }]);
+    // The given columns, and the row hash verification uses (README "Verify, repair and reconciliation").
+    expect(client.body.result).toEqual([
+      { id: 1, updated_at: "2024-03-01T00:01:00.000000Z", seq: 10, _starbase_row_hash: expect.any(Number) },
+    ]);
   });
 
   it("active: false creates a paused job whose cron task is disabled", async () => {

@@ -271,7 +271,13 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     expect(midOfNewRows.body.result).toEqual([{ n: 0 }]);
     const dropped = await getJob(dropping);
     expect(dropped.warnings).toEqual([]);
-    expect((await replicaColumns(dropping)).map((c) => c.name)).toEqual(["id", "val", "amount", "updated_at"]);
+    expect((await replicaColumns(dropping)).map((c) => c.name)).toEqual([
+      "id",
+      "val",
+      "amount",
+      "updated_at",
+      "_starbase_row_hash", // the row hash (README "Verify, repair and reconciliation")
+    ]);
   });
 
   it("carries on through int to bigint without copying again, and takes values beyond 32 bits", async () => {

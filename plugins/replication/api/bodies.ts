@@ -8,6 +8,8 @@ import {
   jobName,
   lookbackSeconds,
   onColumnDrop,
+  reconcileCron,
+  softDeleteCol,
   sourceSettings,
   sourceSettingsShape,
   targetTable,
@@ -43,6 +45,8 @@ export const createJobBody = z.strictObject({
   lookback_seconds: lookbackSeconds.optional(),
   active: z.boolean({ error: "active must be true or false" }).optional(),
   on_column_drop: onColumnDrop.optional(),
+  reconcile_cron: reconcileCron.optional(),
+  soft_delete_col: softDeleteCol.optional(),
 });
 
 export type CreateJobBody = z.infer<typeof createJobBody>;
@@ -55,11 +59,13 @@ const patchJobFields = z.strictObject({
   active: z.boolean({ error: "active must be true or false" }).optional(),
   columns: columnChoice.optional(),
   on_column_drop: onColumnDrop.optional(),
+  reconcile_cron: reconcileCron.optional(),
+  soft_delete_col: softDeleteCol.optional(),
 });
 
 export const patchJobBody = patchJobFields.refine(
   (body) => Object.values(body).some((v) => v !== undefined),
-  "nothing to change: give cron_tab, batch_size, lookback_seconds, source, active, columns or on_column_drop",
+  "nothing to change: give cron_tab, batch_size, lookback_seconds, source, active, columns, on_column_drop, reconcile_cron or soft_delete_col",
 );
 
 export type PatchJobBody = z.infer<typeof patchJobBody>;

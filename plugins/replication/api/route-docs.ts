@@ -18,7 +18,8 @@ export const REPLICATION_ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: "patch",
     path: "/replication/jobs/:name",
-    summary: "Change cron_tab, batch_size, lookback_seconds, source, active, columns or on_column_drop",
+    summary:
+      "Change cron_tab, batch_size, lookback_seconds, source, active, columns, on_column_drop, reconcile_cron or soft_delete_col",
     access: "admin",
     body: patchJobBodyDoc,
   },
@@ -50,4 +51,13 @@ export const REPLICATION_ROUTE_DOCS: readonly RouteDoc[] = [
     query: [{ name: "truncate", description: "also empty the replica", values: TRUE_FALSE }],
   },
   { method: "get", path: "/replication/jobs/:name/runs", summary: "The last 50 runs", access: "admin" },
+  {
+    method: "post",
+    path: "/replication/jobs/:name/verify",
+    summary: "Compare the replica with the source by primary key, changing nothing (409 while a run is in progress)",
+    access: "admin",
+    query: [
+      { name: "repair", description: "also delete extra rows and copy missing and differing ones", values: TRUE_FALSE },
+    ],
+  },
 ];

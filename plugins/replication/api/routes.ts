@@ -72,6 +72,10 @@ export function registerReplicationRoutes<E extends Env>(app: Hono<E>, host: Rou
     "/replication/jobs/:name/runs",
     answer((c) => call(c, "listRuns", name(c))),
   );
+  app.post(
+    "/replication/jobs/:name/verify",
+    answer((c) => call(c, "verifyJob", { name: name(c), repair: flag(c, "repair") })),
+  );
 }
 
 /** `?name=true` / `?name=false` / absent; anything else is a 400. */

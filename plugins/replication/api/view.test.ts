@@ -38,6 +38,7 @@ describe("jobView", () => {
     expect(view.source).toMatchObject({ password: "***" });
     expect(view.credentials).toEqual({ encrypted: true, key_id: "1a2b3c4d" });
     expect(JSON.stringify(view)).not.toContain("secret-pw");
+    expect(view).toMatchObject({ reconcile_cron: null, soft_delete_col: null, status: { verify: null } });
     expect(view.status).toMatchObject({
       state: "idle",
       cursor: { tracking: "2024-01-01T00:09:00.000000Z", key: [5] },
@@ -58,6 +59,7 @@ describe("jobView", () => {
         "retry_at",
         "rows_synced",
         "state",
+        "verify",
       ].sort(),
     );
   });

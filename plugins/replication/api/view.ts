@@ -4,6 +4,7 @@ import type { ColumnSelection, OnColumnDrop } from "../engine/settings";
 import { recopyView, recopyWarnings } from "../schema-changes/view";
 import { redactedSource } from "../engine/source-config";
 import { displayCursor, lagSeconds } from "../pull/cursor";
+import type { LastVerify } from "../verify/store";
 
 export interface JobView {
   name: string;
@@ -23,6 +24,10 @@ export interface JobView {
   batch_size: number;
   lookback_seconds: number;
   active: boolean;
+  /** When the job verifies and repairs its replica on its own; null: never. */
+  reconcile_cron: string | null;
+  /** The source column marking deleted rows; null: none. */
+  soft_delete_col: string | null;
   warnings: string[];
   created_at: string;
   status: {
@@ -40,13 +45,21 @@ export interface JobView {
     replica_rows: number | null;
     /** The re-copy of rows after a column change, while one is in progress. */
     recopy: ReturnType<typeof recopyView>;
+    /** The last verification (POST .../verify or the reconcile task); null before the first. */
+    verify: LastVerify | null;
   };
 }
 
 /** A job as the API answers it: settings with secrets redacted, and its status. */
 export function jobView(
   job: Job,
-  live: { running: boolean; nextRunAt: string | null; replicaRows: number | null; now: number },
+  live: {
+    running: boolean;
+    nextRunAt: string | null;
+    replicaRows: number | null;
+    verify?: LastVerify | null;
+    now: number;
+  },
 ): JobView {
   const { settings, progress } = job;
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -82,6 +95,8 @@ export function jobView(
     batch_size: settings.batch_size,
     lookback_seconds: settings.lookback_seconds,
     active: settings.active,
+    reconcile_cron: settings.reconcile_cron ?? null,
+    soft_delete_col: settings.soft_delete_col ?? null,
     warnings: [...job.warnings, ...(job.schema?.warnings ?? []), ...recopyWarnings(job.schema?.recopy ?? null)],
     created_at: new Date(job.created_at).toISOString(),
     status: {
@@ -97,6 +112,7 @@ export function jobView(
       lag_seconds: lag,
       replica_rows: live.replicaRows,
       recopy: recopyView(job.schema?.recopy ?? null),
+      verify: live.verify ?? null,
     },
   };
 }

@@ -11,6 +11,7 @@ import { replicationMigrations } from "./migrations";
 import { defaultTuning, JobRunner, type RunTuning } from "./runs";
 import { holdsSecret, redactedSource } from "./source-config";
 import { JobStore } from "./store";
+import { Verifier } from "../verify/verifier";
 
 /** The methods the REST API calls, by name; each takes one JSON-like input. */
 export type EngineMethod =
@@ -23,7 +24,8 @@ export type EngineMethod =
   | "resumeJob"
   | "resetJob"
   | "deleteJob"
-  | "listRuns";
+  | "listRuns"
+  | "verifyJob";
 
 export class ReplicationEngine {
   readonly migrations = replicationMigrations;
@@ -33,12 +35,14 @@ export class ReplicationEngine {
   private readonly credentials: Credentials;
   private readonly runner: JobRunner;
   private readonly jobs: JobManager;
+  readonly verifier: Verifier;
 
   constructor(host: ReplicationHost) {
     this.store = new JobStore(host.sql);
     this.credentials = new Credentials(host.binding);
     this.runner = new JobRunner(host, this.store, this.credentials, this.tuning);
-    this.jobs = new JobManager(host, this.store, this.runner, this.credentials, this.tuning);
+    this.verifier = new Verifier(host, this.store, this.runner, this.credentials, this.tuning);
+    this.jobs = new JobManager(host, this.store, this.runner, this.credentials, this.tuning, this.verifier);
     this.rpc = {
       createJob: (input) => this.jobs.create(input),
       listJobs: () => this.jobs.list(),
@@ -50,6 +54,8 @@ export class ReplicationEngine {
       resetJob: (input) => this.jobs.reset(input),
       deleteJob: (input) => this.jobs.delete(input),
       listRuns: (input) => this.jobs.runs(input),
+      verifyJob: (input) =>
+        this.verifier.verify(this.jobs.requireName(input), (input as { repair?: boolean }).repair === true),
     };
   }
 
@@ -63,6 +69,7 @@ export class ReplicationEngine {
   /** A tick of one of a job's scheduled tasks. */
   tick(task: JobTask): Promise<void> {
     if (task.kind === "sync") return this.runner.tick(task.job);
+    if (task.kind === "reconcile") return this.verifier.reconcile(task.job);
     // A task kind this version does not run (left by a newer one): nothing to do.
     return Promise.resolve();
   }

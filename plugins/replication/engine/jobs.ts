@@ -14,6 +14,8 @@ import { dropReplica, readTableColumns, targetProblems, truncateReplica } from "
 import { applyColumnChoice, sourceTableLabel } from "../schema-changes/apply";
 import { resolveColumnChoice } from "../schema-changes/choice";
 import type { Credentials } from "./credentials";
+import { planSoftDelete, type SoftDelete } from "../pull/soft-delete";
+import type { Verifier } from "../verify/verifier";
 import { type ReplicationHost, syncTask } from "./host";
 import { INITIAL_PROGRESS, type Job, type JobSettings, type RunRecord } from "./model";
 import {
@@ -33,6 +35,7 @@ import {
 } from "./settings";
 import { holdsSecret, redactedSource, resolveSource, type ResolvedSource } from "./source-config";
 import type { JobStore } from "./store";
+import { checkReconcileCron, scheduleTasks, unscheduleTasks } from "./tasks";
 
 /** Statement timeout of the checks made at create and patch time. */
 const CHECK_STATEMENT_TIMEOUT_MS = 15_000;
@@ -44,6 +47,7 @@ export class JobManager {
     private readonly runner: JobRunner,
     private readonly credentials: Credentials,
     private readonly tuning: RunTuning,
+    private readonly verifier: Verifier,
   ) {}
 
   /** The job named by `input` (a name, or `{name}`); 400 for a malformed name, 404 for an unknown one. */
@@ -64,6 +68,7 @@ export class JobManager {
       running: this.runner.isRunning(name),
       nextRunAt: this.host.scheduler.nextRunAt(syncTask(name)),
       replicaRows: this.replicaRows(job.settings.target_table),
+      verify: this.verifier.last(name),
       now: Date.now(),
     });
   }
@@ -92,6 +97,9 @@ export class JobManager {
       active: body.active ?? true,
       column_selection: body.columns === undefined ? "all" : "subset",
       on_column_drop: body.on_column_drop ?? "keep",
+      reconcile_cron: checkReconcileCron(body.reconcile_cron) ?? null,
+      soft_delete_col: null,
+      soft_delete_kind: null,
     };
     if (RESERVED_TABLE.test(settings.target_table)) {
       throw new ValidationError(`target_table ${settings.target_table} is reserved: give target_table another name`);
@@ -104,6 +112,8 @@ export class JobManager {
     );
     settings.primary_key = plan.primaryKey;
     settings.tracking_col = plan.trackingCol;
+    settings.soft_delete_col = plan.softDelete?.column ?? null;
+    settings.soft_delete_kind = plan.softDelete?.kind ?? null;
     settings.source = redactedSource(body.source);
     const existing = readTableColumns(this.host.sql, settings.target_table);
     if (existing.length) {
@@ -122,10 +132,11 @@ export class JobManager {
     };
     this.store.insert(job);
     try {
-      this.host.scheduler.schedule(syncTask(settings.name), settings.cron_tab, settings.active);
+      scheduleTasks(this.host.scheduler, settings);
       // A new job starts copying now rather than at its first tick, which may be an hour away.
       if (settings.active) this.host.scheduler.runSoon(syncTask(settings.name));
     } catch (error) {
+      unscheduleTasks(this.host.scheduler, settings.name);
       this.store.delete(settings.name);
       throw error;
     }
@@ -136,6 +147,7 @@ export class JobManager {
     const { name, changes } = input as { name: unknown; changes: unknown };
     const body = parseWith(patchJobBody, changes);
     const cronTab = body.cron_tab === undefined ? undefined : validateCronExpression(body.cron_tab);
+    const reconcileCron = checkReconcileCron(body.reconcile_cron);
     let sealedSource: string | null | undefined;
     if (body.source !== undefined) {
       const job = this.require(name);
@@ -144,6 +156,10 @@ export class JobManager {
     }
     const sourceColumns =
       body.columns === undefined ? undefined : await this.sourceColumns(this.require(name), body.source);
+    let softDelete: SoftDelete | null | undefined = body.soft_delete_col === null ? null : undefined;
+    if (typeof body.soft_delete_col === "string") {
+      softDelete = await this.checkSoftDelete(this.require(name), body.soft_delete_col, body.source);
+    }
     // Applied to the job as it is now: a pause or another change may have landed during the check.
     const job = this.require(name);
     let settings: JobSettings = {
@@ -154,6 +170,10 @@ export class JobManager {
       ...(body.lookback_seconds === undefined ? {} : { lookback_seconds: body.lookback_seconds }),
       ...(body.active === undefined ? {} : { active: body.active }),
       ...(body.on_column_drop === undefined ? {} : { on_column_drop: body.on_column_drop }),
+      ...(reconcileCron === undefined ? {} : { reconcile_cron: reconcileCron }),
+      ...(softDelete === undefined
+        ? {}
+        : { soft_delete_col: softDelete?.column ?? null, soft_delete_kind: softDelete?.kind ?? null }),
     };
     if (body.columns !== undefined) {
       const table = sourceTableLabel(settings);
@@ -170,7 +190,7 @@ export class JobManager {
       if (settings.active) this.host.scheduler.runSoon(syncTask(settings.name));
     }
     this.store.saveSettings(settings, sealedSource === undefined ? job.sealedSource : sealedSource);
-    this.host.scheduler.schedule(syncTask(settings.name), settings.cron_tab, settings.active);
+    scheduleTasks(this.host.scheduler, settings);
     return this.view(this.require(settings.name));
   }
 
@@ -178,7 +198,7 @@ export class JobManager {
     const job = this.require(input);
     const settings = { ...job.settings, active };
     this.store.saveSettings(settings, job.sealedSource);
-    this.host.scheduler.schedule(syncTask(settings.name), settings.cron_tab, active);
+    scheduleTasks(this.host.scheduler, settings);
     return this.view(this.require(settings.name));
   }
 
@@ -199,7 +219,7 @@ export class JobManager {
     const name = this.requireName(given);
     this.runner.refuseWhileRunning(name, "delete");
     const target = dropTable ? this.store.get(name)!.settings.target_table : undefined;
-    this.host.scheduler.unschedule(syncTask(name));
+    unscheduleTasks(this.host.scheduler, name);
     this.host.transaction(() => {
       this.store.delete(name);
       if (target !== undefined) dropReplica(this.host.sql, target);
@@ -258,6 +278,20 @@ export class JobManager {
     );
   }
 
+  /** soft_delete_col must name a timestamp, boolean or integer column of the (new, if given) source table. */
+  private async checkSoftDelete(job: Job, column: string, newSource?: SourceSettings): Promise<SoftDelete> {
+    const source =
+      newSource ?? (job.sealedSource ? await this.credentials.unseal(job.sealedSource) : job.settings.source);
+    return this.inspect(resolveSource(source, this.host.binding), async (connection) =>
+      planSoftDelete(
+        connection.dialect,
+        await connection.describeTable(job.settings.table_name),
+        column,
+        job.settings.primary_key,
+      ),
+    );
+  }
+
   private replicaRows(table: string): number | null {
     try {
       return this.host.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${table.replaceAll('"', '""')}"`).one().n;
@@ -267,10 +301,17 @@ export class JobManager {
   }
 }
 
-/** Reads the source table and plans the job's columns; warns when no index serves the cursor. */
-async function checkSourceTable(source: SourceConnection, request: JobColumnsRequest): Promise<JobColumnsPlan> {
+/** Reads the source table and plans the job's columns and soft delete; warns when no index serves the cursor. */
+async function checkSourceTable(
+  source: SourceConnection,
+  request: JobColumnsRequest & { soft_delete_col?: string | null },
+): Promise<JobColumnsPlan & { softDelete: SoftDelete | null }> {
   const info = await source.describeTable(request.table_name);
-  const plan = planJobColumns(info, request);
+  const columns = planJobColumns(info, request);
+  const softDelete = request.soft_delete_col
+    ? planSoftDelete(source.dialect, info, request.soft_delete_col, columns.primaryKey)
+    : null;
+  const plan = { ...columns, softDelete };
   if (!(await source.hasIndexStartingWith(request.table_name, [plan.trackingCol]))) {
     plan.warnings.push(missingIndexWarning(request.table_name, plan.trackingCol, plan.primaryKey));
   }

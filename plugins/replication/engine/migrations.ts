@@ -68,4 +68,10 @@ export const replicationMigrations: readonly Migration[] = [
     sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN schema_state TEXT;
     ALTER TABLE ${RUNS_TABLE} ADD COLUMN schema_changes TEXT`,
   },
+  {
+    // Verification: the job's last result, and what each reconciliation run found.
+    id: "replication/verify-001-results",
+    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN last_verify TEXT;
+    ALTER TABLE ${RUNS_TABLE} ADD COLUMN verify TEXT`,
+  },
 ];

@@ -1,6 +1,7 @@
 import type { SourceColumn } from "../../../src/sources/types";
 import type { Cursor } from "../pull/cursor";
 import type { SchemaChange, SchemaState } from "../schema-changes/state";
+import type { VerifyCounts } from "../verify/types";
 import type { JobSettings } from "./settings";
 
 export type { JobSettings } from "./settings";
@@ -46,7 +47,7 @@ export interface RunSummary {
 }
 
 /** What started a run. */
-export type RunTrigger = "cron" | "manual";
+export type RunTrigger = "cron" | "manual" | "reconcile";
 
 export interface RunRecord {
   id: number;
@@ -59,6 +60,8 @@ export interface RunRecord {
   error: string | null;
   /** Column changes the run found at the source (README "Schema changes"). */
   schema_changes: SchemaChange[];
+  /** What a reconciliation run found (trigger "reconcile" only); `rows` are then the rows it repaired. */
+  verify?: VerifyCounts;
 }
 
 export const INITIAL_PROGRESS: JobProgress = {

@@ -49,6 +49,17 @@ export class JobRunner {
     }
   }
 
+  /** Runs `work` as the job's one run in progress (a verification, a reconciliation): 409 while another is. */
+  async exclusive<T>(name: string, action: string, work: () => Promise<T>): Promise<T> {
+    this.refuseWhileRunning(name, action);
+    this.running.add(name);
+    try {
+      return await work();
+    } finally {
+      this.running.delete(name);
+    }
+  }
+
   /** Runs a job now. Only one run per job at a time: a second caller gets 409. */
   async run(name: string, trigger: RunTrigger): Promise<RunSummary> {
     this.refuseWhileRunning(name, "run");

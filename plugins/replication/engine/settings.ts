@@ -143,6 +143,16 @@ export type ColumnSelection = z.infer<typeof columnSelection>;
 export const onColumnDrop = z.enum(["keep", "drop"], { error: 'on_column_drop must be "keep" or "drop"' });
 export type OnColumnDrop = z.infer<typeof onColumnDrop>;
 
+/** A second cron task of the job that verifies and repairs the replica; null (or absent) when there is none. */
+export const reconcileCron = z
+  .string({ error: "reconcile_cron must be a string or null" })
+  .min(1, "reconcile_cron must not be empty")
+  .max(200, "reconcile_cron is too long")
+  .nullable();
+
+/** A source column marking deleted rows (see pull/soft-delete.ts); null (or absent) when there is none. */
+export const softDeleteCol = identifier("soft_delete_col").nullable();
+
 /**
  * A job's settings after validation against the source, as stored. `source` is
  * stored without its secret (the password or URL is sealed apart, see credentials.ts).
@@ -162,6 +172,10 @@ export const jobSettings = z.strictObject({
   // Absent in jobs stored before schema changes were followed (see schema-changes/selection.ts).
   column_selection: columnSelection.optional(),
   on_column_drop: onColumnDrop.optional(),
+  reconcile_cron: reconcileCron.optional(),
+  soft_delete_col: softDeleteCol.optional(),
+  /** How soft_delete_col marks a deletion, from its source type; set together with it. */
+  soft_delete_kind: z.enum(["timestamp", "boolean", "integer"]).nullable().optional(),
 });
 
 export type JobSettings = z.infer<typeof jobSettings>;

@@ -2,6 +2,7 @@ import { type Cursor, encodeCursor } from "../pull/cursor";
 import { JOBS_TABLE, RUNS_TABLE } from "./migrations";
 import type { Job, JobSettings, RunRecord, RunTrigger } from "./model";
 import { type JobRow, parseSchemaChanges, parseStoredJob } from "./stored";
+import { parseRunCounts } from "../verify/store";
 
 /** How many runs are kept per job. */
 const RUNS_KEPT = 50;
@@ -187,8 +188,9 @@ export class JobStore {
         done: number;
         error: string | null;
         schema_changes: string | null;
+        verify: string | null;
       }>(
-        `SELECT id, trigger, started_at, ended_at, rows, pages, done, error, schema_changes FROM ${RUNS_TABLE}
+        `SELECT id, trigger, started_at, ended_at, rows, pages, done, error, schema_changes, verify FROM ${RUNS_TABLE}
           WHERE job = ? ORDER BY id DESC LIMIT ?`,
         job,
         limit,
@@ -196,7 +198,7 @@ export class JobStore {
       .toArray()
       .map((r) => ({
         id: r.id,
-        trigger: r.trigger === "manual" ? "manual" : "cron",
+        trigger: r.trigger === "manual" || r.trigger === "reconcile" ? r.trigger : "cron",
         started_at: new Date(r.started_at).toISOString(),
         ended_at: r.ended_at === null ? null : new Date(r.ended_at).toISOString(),
         rows: r.rows,
@@ -204,6 +206,7 @@ export class JobStore {
         done: r.done === 1,
         error: r.error,
         schema_changes: parseSchemaChanges(r.schema_changes),
+        ...(r.trigger === "reconcile" ? { verify: parseRunCounts(r.verify) } : {}),
       }));
   }
 }

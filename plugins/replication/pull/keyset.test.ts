@@ -87,3 +87,22 @@ describe("pageLimit", () => {
     expect(pageLimit(batch, rows, bytes, target)).toBe(expected);
   });
 });
+
+describe("buildPageQuery with extra values", () => {
+  it("selects them after the columns (the row hash, a soft-delete flag)", () => {
+    const id = column("id", "bigint");
+    const query = buildPageQuery({
+      dialect: postgresDialect,
+      table: "t",
+      columns: [id],
+      tracking: id,
+      key: [id],
+      after: null,
+      limit: 10,
+      extra: ["h(x)", "CASE WHEN d IS NULL THEN 0 ELSE 1 END"],
+    });
+    expect(query.sql).toBe(
+      `SELECT "id", h(x), CASE WHEN d IS NULL THEN 0 ELSE 1 END FROM "t" WHERE "id" IS NOT NULL ORDER BY "id", "id" LIMIT 10`,
+    );
+  });
+});

@@ -14,6 +14,8 @@ export interface PagePlan {
   limit: number;
   /** Columns that must not be NULL in the rows read: a re-copy in key order reads only rows the cursor pull copies. */
   notNull?: readonly SourceColumn[];
+  /** SQL expressions selected after the columns (the row hash, a soft-delete flag). */
+  extra?: readonly string[];
 }
 
 export interface PlannedQuery {
@@ -50,7 +52,7 @@ export function buildPageQuery(plan: PagePlan): PlannedQuery {
   for (const column of plan.notNull ?? []) where += ` AND ${q(column)} IS NOT NULL`;
 
   const sql =
-    `SELECT ${plan.columns.map(q).join(", ")} FROM ${plan.dialect.qualifiedTable(plan.schema, plan.table)}` +
+    `SELECT ${[...plan.columns.map(q), ...(plan.extra ?? [])].join(", ")} FROM ${plan.dialect.qualifiedTable(plan.schema, plan.table)}` +
     ` WHERE ${where} ORDER BY ${order.map(q).join(", ")} LIMIT ${Math.max(1, Math.floor(plan.limit))}`;
   return { sql, params };
 }

@@ -2,10 +2,11 @@ import type { SourceConnection, SqlDialect } from "../../../src/sources/types";
 import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
-import { ensureReplicaTable, writeToReplica } from "../replica/table";
-import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
+import { ensureReplicaWithRowHash } from "../replica/hash-column";
+import { writeToReplica } from "../replica/table";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
+import { pageShape } from "./page-shape";
 
 /** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
 export interface RunBounds {
@@ -48,15 +49,14 @@ export interface SyncResult {
 export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const { job, bounds } = ctx;
   const { settings, columns } = job;
-  ensureReplicaTable(ctx.host.sql, job);
+  const rowHash = ensureReplicaWithRowHash(ctx.host.sql, job);
 
   const names = columns.map((c) => c.name);
   const trackingIndex = names.indexOf(settings.tracking_col);
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
   const tracking = columns[trackingIndex]!;
   const key = keyIndexes.map((i) => columns[i]!);
-  const upsertJson = upsertFromJsonSql(settings.target_table, columns, settings.primary_key);
-  const upsertRow = upsertRowSql(settings.target_table, columns, settings.primary_key);
+  const shape = pageShape(ctx.dialect, settings, columns, keyIndexes, rowHash);
 
   const fetchPage = (after: Cursor | null, limit: number) => {
     const query = buildPageQuery({
@@ -68,6 +68,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       key,
       after,
       limit,
+      extra: shape.extra,
     });
     return ctx.source.query(query.sql, query.params, { bulk: true });
   };
@@ -88,8 +89,8 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     const page = await next;
     const rows = page.rows;
     const full = rows.length >= limit;
-    const batches = planWriteBatches(rows, { keyIndexes });
-    const pageBytes = batches.bytes;
+    const writes = shape.plan(rows);
+    const pageBytes = writes.bytes;
     const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
     bytes += pageBytes;
 
@@ -107,12 +108,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
 
     const save = cursorToSave(saved, end, settings.tracking_type, passedSaved);
     ctx.host.transaction(() => {
-      writeToReplica(settings.target_table, () => {
-        for (const batch of batches.list) {
-          if (batch.kind === "json") ctx.host.sql.exec(upsertJson, batch.json);
-          else ctx.host.sql.exec(upsertRow, ...batch.values);
-        }
-      });
+      writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
       ctx.store.saveCursor(settings.name, save.cursor, rows.length);
       ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
     });

@@ -33,6 +33,17 @@ describe("rowHashSql", () => {
     }
   });
 
+  it("computes the same on PostgreSQL for a row of more columns than a function takes arguments", async () => {
+    const names = Array.from({ length: 150 }, (_, i) => `c${i}`);
+    const values = names.map((_, i) => (i % 7 === 3 ? "NULL::text" : `'v${i}'`));
+    const rows = await withSource({ dialect: "postgresql", ...PG }, (source) =>
+      source.query(
+        `SELECT ${rowHashSql(postgresDialect, names)} FROM (SELECT ${values.map((v, i) => `${v} AS c${i}`).join(", ")}) v`,
+      ),
+    );
+    expect(rows.rows[0]![0]).toBe(rowHash(names.map((_, i) => (i % 7 === 3 ? null : `v${i}`))));
+  });
+
   it("gives MySQL a deterministic unsigned 32-bit hash per row", async () => {
     const rows = await withSource({ dialect: "mysql", ...MYSQL }, (source) =>
       source.query(
@@ -44,5 +55,27 @@ describe("rowHashSql", () => {
     expect(first).not.toBe(second);
     expect(first).toBeGreaterThanOrEqual(0);
     expect(first).toBeLessThan(2 ** 32);
+  });
+
+  it("tells apart MySQL numbers that differ only after the decimal point, and binary values", async () => {
+    const values = [
+      "CAST(12.34 AS DECIMAL(10,2))",
+      "CAST(12.99 AS DECIMAL(10,2))",
+      "CAST(1.5 AS DOUBLE)",
+      "CAST(1.25 AS DOUBLE)",
+      "CAST(2.5 AS FLOAT)",
+      "CAST(2.75 AS FLOAT)",
+      "X'00FF'",
+      "X'00FE'",
+    ];
+    const hashes = await withSource({ dialect: "mysql", ...MYSQL }, async (source) => {
+      const out: unknown[] = [];
+      for (const value of values) {
+        const { rows } = await source.query(`SELECT ${rowHashSql(mysqlDialect, ["a"])} FROM (SELECT ${value} AS a) v`);
+        out.push(rows[0]![0]);
+      }
+      return out;
+    });
+    expect(new Set(hashes).size).toBe(values.length);
   });
 });

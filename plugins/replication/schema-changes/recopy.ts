@@ -15,9 +15,10 @@ import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
 import { type Cursor, advanceCursor } from "../pull/cursor";
 import { buildPageQuery, pageLimit } from "../pull/keyset";
+import { pageShape } from "../pull/page-shape";
+import { hasRowHashColumn } from "../replica/hash-column";
 import type { RunBounds } from "../pull/sync";
 import { writeToReplica } from "../replica/table";
-import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import type { SchemaHost } from "./apply";
 import type { Recopy } from "./state";
 import { saveRecopy } from "./store";
@@ -50,8 +51,14 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
   const key = keyIndexes.map((i) => columns[i]!);
   const tracking = columns[names.indexOf(settings.tracking_col)]!;
-  const upsertJson = upsertFromJsonSql(settings.target_table, columns, settings.primary_key);
-  const upsertRow = upsertRowSql(settings.target_table, columns, settings.primary_key);
+  // Rows are written as the pull writes them: with their hash, soft-deleted ones deleted.
+  const shape = pageShape(
+    ctx.dialect,
+    settings,
+    columns,
+    keyIndexes,
+    hasRowHashColumn(ctx.host.sql, settings.target_table),
+  );
   const fetchPage = (after: Cursor | null, limit: number) => {
     // Keyset order on the primary key alone: its first column stands where the pull has its tracking column.
     const query = buildPageQuery({
@@ -64,6 +71,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
       after,
       limit,
       notNull: [tracking],
+      extra: shape.extra,
     });
     return ctx.source.query(query.sql, query.params, { bulk: true });
   };
@@ -80,22 +88,17 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     const page = await next;
     const rows = page.rows;
     const full = rows.length >= limit;
-    const batches = planWriteBatches(rows, { keyIndexes });
-    bytes += batches.bytes;
+    const writes = shape.plan(rows);
+    bytes += writes.bytes;
     const after = recopyAfterPage(recopy, rows, keyIndexes, full);
     const more = full && within(rows.length);
     if (more && after) {
-      limit = pageLimit(settings.batch_size, rows.length, batches.bytes, bounds.pageBytes);
+      limit = pageLimit(settings.batch_size, rows.length, writes.bytes, bounds.pageBytes);
       next = fetchPage(after.after, limit);
       next.catch(() => undefined); // abandoned if writing this page fails
     }
     ctx.host.transaction(() => {
-      writeToReplica(settings.target_table, () => {
-        for (const batch of batches.list) {
-          if (batch.kind === "json") ctx.host.sql.exec(upsertJson, batch.json);
-          else ctx.host.sql.exec(upsertRow, ...batch.values);
-        }
-      });
+      writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
       saveRecopy(ctx.host.sql, settings.name, after);
       ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
     });
