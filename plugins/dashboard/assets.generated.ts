@@ -755,7 +755,10 @@ function renderVerify(target, verify) {
     ["missing", formatCount(verify.missing)],
     ["extra", formatCount(verify.extra)],
     ["differing", formatCount(verify.differing)],
-    ["repaired", formatCount(verify.repaired)],
+    [
+      "repaired",
+      verify.repaired === void 0 ? "—" : verify.repaired ? verify.done === false ? "in part" : "yes" : "no"
+    ],
     ["took", formatMs(verify.duration_ms)]
   ];
   target.replaceChildren(
@@ -1079,7 +1082,7 @@ function done(action, result) {
     }
     case "verify": {
       const v = r;
-      return \`Verify: \${formatCount(v.source_rows)} source rows, \${formatCount(v.replica_rows)} in the replica; \${formatCount(v.missing)} missing, \${formatCount(v.extra)} extra, \${formatCount(v.differing)} differing\` + (v.repaired === void 0 ? "." : \`, \${formatCount(v.repaired)} repaired.\`);
+      return \`Verify: \${formatCount(v.source_rows)} source rows, \${formatCount(v.replica_rows)} in the replica; \${formatCount(v.missing)} missing, \${formatCount(v.extra)} extra, \${formatCount(v.differing)} differing\` + (v.repaired ? v.done === false ? "; repaired in part, verify again to go on." : "; repaired." : ".");
     }
     case "pause":
       return "Paused: it runs only when you press Run now.";

@@ -295,7 +295,10 @@ function renderVerify(target: HTMLElement, verify: VerifyResult | null): void {
     ["missing", formatCount(verify.missing)],
     ["extra", formatCount(verify.extra)],
     ["differing", formatCount(verify.differing)],
-    ["repaired", formatCount(verify.repaired)],
+    [
+      "repaired",
+      verify.repaired === undefined ? "—" : verify.repaired ? (verify.done === false ? "in part" : "yes") : "no",
+    ],
     ["took", formatMs(verify.duration_ms)],
   ];
   target.replaceChildren(

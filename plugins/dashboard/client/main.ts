@@ -251,7 +251,7 @@ function done(action: JobAction, result: unknown): string {
       return (
         `Verify: ${formatCount(v.source_rows)} source rows, ${formatCount(v.replica_rows)} in the replica; ` +
         `${formatCount(v.missing)} missing, ${formatCount(v.extra)} extra, ${formatCount(v.differing)} differing` +
-        (v.repaired === undefined ? "." : `, ${formatCount(v.repaired)} repaired.`)
+        (v.repaired ? (v.done === false ? "; repaired in part, verify again to go on." : "; repaired.") : ".")
       );
     }
     case "pause":

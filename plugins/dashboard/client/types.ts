@@ -10,7 +10,10 @@ export interface VerifyResult {
   missing?: number;
   extra?: number;
   differing?: number;
-  repaired?: number;
+  /** True when this verify also repaired what it found. */
+  repaired?: boolean;
+  /** False when a repair stopped at the run limits: verifying again continues it. */
+  done?: boolean;
   duration_ms?: number;
   [more: string]: unknown;
 }
