@@ -6,6 +6,7 @@
  * NULL); numbers are parsed from their digits without an intermediate string.
  * Pure: works on any object with the packet's bytes and read offset.
  */
+import { Buffer } from "node:buffer";
 import { exactInteger, shortestFloat32, unsignedFromBytes } from "./numbers";
 import { isoLocalTimestamp, isoUtcLocalDigits } from "./timestamps";
 import { MYSQL_TYPE, timeWithDigits } from "./mysql-types";
@@ -102,9 +103,6 @@ function textKind(encoding: string): number {
 
 /** Keeps a leading U+FEFF: it is part of the value. */
 const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-/** Maps every byte to one character (windows-1252: bytes >= 0x80 become characters >= 0x80). */
-const bytewise = new TextDecoder("latin1");
-const NON_ASCII = /[^\x00-\x7f]/;
 /** Buffers up to this size are decoded as a whole once (a socket read holds many rows); larger ones per value. */
 const WHOLE_BUFFER_MAX = 1 << 20;
 
@@ -119,10 +117,8 @@ export class MysqlRowDecoder {
   private decimals: Array<number | undefined> = [];
   private packetBuffer: Uint8Array | null = null;
   private bytes: Uint8Array = new Uint8Array(0);
-  /** The buffer's bytes as characters, one per byte, or "" when the buffer is too large. */
+  /** The buffer's bytes as latin1 characters, one per byte, or "" when the buffer is too large. */
   private chars = "";
-  /** True when every byte of the buffer is ASCII, so any value can be sliced out of `chars`. */
-  private allAscii = false;
 
   next(packet: RowPacket, fields: readonly MysqlResultField[]): SqliteValue[] {
     if (fields !== this.fields) this.plan(fields);
@@ -212,9 +208,12 @@ export class MysqlRowDecoder {
     if (buffer !== this.packetBuffer) {
       this.packetBuffer = buffer;
       this.bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-      // One decoding per buffer instead of one per value: values become slices of it.
-      this.chars = buffer.byteLength <= WHOLE_BUFFER_MAX ? bytewise.decode(this.bytes) : "";
-      this.allAscii = this.chars !== "" && !NON_ASCII.test(this.chars);
+      // One decoding per buffer instead of one per value: ASCII values become slices of it.
+      // latin1 keeps one byte per character (a one-byte string; windows-1252 would not).
+      this.chars =
+        buffer.byteLength <= WHOLE_BUFFER_MAX
+          ? Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength).toString("latin1")
+          : "";
     }
     return this.bytes;
   }
@@ -227,7 +226,6 @@ export class MysqlRowDecoder {
 
   /** UTF-8 text -> string; ASCII-only text is sliced out of the buffer's characters. */
   private utf8(start: number, end: number): string {
-    if (this.allAscii) return this.chars.slice(start, end);
     const b = this.bytes;
     if (this.chars !== "") {
       let k = start;
