@@ -27,10 +27,12 @@ export async function connectInspector(port, { timeoutMs = 30_000 } = {}) {
   });
   let nextId = 0;
   const pending = new Map();
+  const listeners = new Map();
   ws.onmessage = (message) => {
     const data = JSON.parse(String(message.data));
-    const waiter = data.id === undefined ? undefined : pending.get(data.id);
-    if (!waiter) return; // events (console, contexts) are not used
+    if (data.id === undefined) return void listeners.get(data.method)?.(data.params);
+    const waiter = pending.get(data.id);
+    if (!waiter) return;
     pending.delete(data.id);
     if (data.error) waiter.reject(new Error(`${waiter.method}: ${data.error.message}`));
     else waiter.resolve(data.result);
@@ -56,6 +58,8 @@ export async function connectInspector(port, { timeoutMs = 30_000 } = {}) {
     });
   return {
     send,
+    /** Calls `handler(params)` for each event `method` (one handler per method). */
+    on: (method, handler) => void listeners.set(method, handler),
     /** `Runtime.getHeapUsage`: V8's used and total heap of the isolate, in bytes. */
     heapUsage: () => send("Runtime.getHeapUsage"),
     close: () => ws.close(),
