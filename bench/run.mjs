@@ -391,7 +391,7 @@ function markdown(r) {
   const lines = [];
   const m = r.machine;
   lines.push(
-    `Machine: ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB RAM; node ${m.node}, workerd ${m.workerd} (wrangler ${m.wrangler}); PostgreSQL ${m.postgresql.split(" ")[0]}, MariaDB ${m.mariadb.split("-")[0]}. ${r.config.rows.toLocaleString("en-US")} rows of 8 mixed columns, batch_size ${r.config.batch_size}.`,
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB RAM; node ${m.node}, workerd ${m.workerd} (wrangler ${m.wrangler}); PostgreSQL ${m.postgresql.split(" ")[0]}, MariaDB ${m.mariadb.split("-")[0]}. ${r.config.rows.toLocaleString("en-US")} rows of 8 mixed columns, batch_size ${r.config.batch_size}. Load average (1 min) ${r.load_average.start[0]} at the start, ${r.load_average.end[0]} at the end.`,
   );
   lines.push("");
   lines.push("| measure | PostgreSQL | MariaDB | target |");
@@ -479,6 +479,8 @@ async function main() {
     memory: {},
   };
   log("machine", JSON.stringify(results.machine));
+  // Other work on the machine lowers every figure: the 1/5/15-minute load averages are recorded.
+  const loadStart = os.loadavg().map((x) => round(x, 2));
   BUILT["wrangler.toml"] = bundleWorker({ cwd: ROOT, config: "wrangler.toml", outDir: join(WORK, "build-app") });
   BUILT[join(BENCH, "wrangler.toml")] = bundleWorker({
     cwd: ROOT,
@@ -552,6 +554,7 @@ async function main() {
     results.backfill[dialect].fraction_of_limit = round(results.backfill[dialect].rows_per_second / limit, 3);
   }
   results.summary = summary(results);
+  results.load_average = { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) };
   results.finished_at = new Date().toISOString();
   for (const b of Object.values(results.backfill)) delete b.memory;
   const dir = join(BENCH, "results");
