@@ -1,7 +1,8 @@
 // `npm run bench`: replication throughput, the machine's limit, incremental ticks and memory,
 // against the local PostgreSQL and MariaDB, through the plugin running in workerd.
 // Sizes: BENCH_ROWS (1,000,000), BENCH_SMALL_ROWS (100,000), BENCH_CHANGES (1,000),
-// BENCH_BATCH (job batch_size, 10,000), BENCH_SOURCES ("postgresql,mysql"), BENCH_PORT (8797).
+// BENCH_BATCH (job batch_size, 10,000), BENCH_SOURCES ("postgresql,mysql"), BENCH_PORT (8797),
+// BENCH_INSPECTOR_PORT (9297, the worker isolate's inspector, for its JavaScript heap).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -9,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as src from "./lib/sources.mjs";
+import { connectInspector, sampleHeap } from "./lib/inspector.mjs";
 import { bundleWorker, call, sampleMemory, startWorker } from "./lib/worker.mjs";
 import { benchVerify, hashCost, verifyMarkdownRows, withVerifySummary } from "./verify.mjs";
 
@@ -21,6 +23,7 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 10_000);
 const TICKS = Number(process.env.BENCH_TICKS ?? 3);
 const SOURCES = (process.env.BENCH_SOURCES ?? "postgresql,mysql").split(",").map((s) => s.trim());
 const PORT = Number(process.env.BENCH_PORT ?? 8797);
+const INSPECTOR_PORT = Number(process.env.BENCH_INSPECTOR_PORT ?? 9297);
 const ADMIN = "bench-admin-token";
 const VARS = { ADMIN_AUTHORIZATION_TOKEN: ADMIN, CLIENT_AUTHORIZATION_TOKEN: "bench-client-token" };
 const TABLE = "bench_rows";
@@ -74,7 +77,8 @@ function machine() {
   };
 }
 
-async function withWorker(config, fn) {
+/** Runs `fn` on a fresh workerd; with `heap`, `worker.inspector` reads the isolate's JavaScript heap. */
+async function withWorker(config, fn, { heap = false } = {}) {
   const persistTo = mkdtempSync(join(WORK, "state-"));
   const worker = await startWorker({
     cwd: ROOT,
@@ -84,10 +88,13 @@ async function withWorker(config, fn) {
     vars: VARS,
     log: LOG,
     noBundle: true,
+    inspectorPort: heap ? INSPECTOR_PORT : undefined,
   });
   try {
+    if (heap) worker.inspector = await connectInspector(INSPECTOR_PORT);
     return await fn(worker);
   } finally {
+    worker.inspector?.close();
     await worker.stop();
     rmSync(persistTo, { recursive: true, force: true });
   }
@@ -120,6 +127,7 @@ async function verify(worker, dialect, table) {
 async function backfill(worker, dialect, table, rows, bytes) {
   const name = `bench_${dialect === "postgresql" ? "pg" : "my"}_${table}`;
   const memory = sampleMemory(worker.workerdPids, 100);
+  const heap = worker.inspector ? sampleHeap(worker.inspector, 100) : null;
   const created = Date.now();
   const t0 = now();
   await admin(worker, "POST", "/replication/jobs", {
@@ -140,7 +148,7 @@ async function backfill(worker, dialect, table, rows, bytes) {
     if (now() - t0 > 600_000) throw new Error(`${name} did not finish within 10 minutes`);
     await sleep(50);
   }
-  const mem = memory.stop();
+  const mem = { ...memory.stop(), ...(heap ? await heap.stop() : {}) };
   const ordered = [...runs].sort((a, b) => a.id - b.id);
   const doneAt = ordered.findIndex((r) => r.done);
   const copy = ordered.slice(0, doneAt + 1);
@@ -355,11 +363,36 @@ async function limits(dialects) {
   return out;
 }
 
+/**
+ * The headline figures, all from this run: per source the backfill rate, its fraction of the
+ * limit and the median incremental run (null for a source not benchmarked), and the largest
+ * JavaScript heap peak over the sources' 100,000-row and 1,000,000-row backfills.
+ */
+function summary(r) {
+  const source = (d) =>
+    r.backfill[d]
+      ? {
+          backfill_rows_per_s: r.backfill[d].rows_per_second,
+          limit_ratio: r.backfill[d].fraction_of_limit,
+          incremental_1k_ms: r.incremental[d].median_duration_ms,
+        }
+      : null;
+  const heapPeak = (suffix) => {
+    const peaks = SOURCES.map((d) => r.memory[`${d}${suffix}`]?.heap_peak_mib).filter((x) => x !== undefined);
+    return peaks.length > 0 ? Math.max(...peaks) : null;
+  };
+  return {
+    pg: source("postgresql"),
+    mysql: source("mysql"),
+    heap_peak_mib: { rows_100k: heapPeak("_small"), rows_1m: heapPeak("") },
+  };
+}
+
 function markdown(r) {
   const lines = [];
   const m = r.machine;
   lines.push(
-    `Machine: ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB RAM; node ${m.node}, workerd ${m.workerd} (wrangler ${m.wrangler}); PostgreSQL ${m.postgresql.split(" ")[0]}, MariaDB ${m.mariadb.split("-")[0]}. ${r.config.rows.toLocaleString("en-US")} rows of 8 mixed columns, batch_size ${r.config.batch_size}.`,
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB RAM; node ${m.node}, workerd ${m.workerd} (wrangler ${m.wrangler}); PostgreSQL ${m.postgresql.split(" ")[0]}, MariaDB ${m.mariadb.split("-")[0]}. ${r.config.rows.toLocaleString("en-US")} rows of 8 mixed columns, batch_size ${r.config.batch_size}. Load average (1 min) ${r.load_average.start[0]} at the start, ${r.load_average.end[0]} at the end.`,
   );
   lines.push("");
   lines.push("| measure | PostgreSQL | MariaDB | target |");
@@ -394,20 +427,40 @@ function markdown(r) {
       `| incremental: rows read by the run / examined by PG | ${t.rows} / ${t.explain.rows_examined} (${t.explain.scan}) | | index on tracking col |`,
     );
   }
-  const mem = (d) => (r.memory[d] ? `${fmt(r.memory[d].rss_peak_mib)} MiB` : "—");
-  const anon = (d) => (r.memory[d]?.anon_peak_mib ? `${fmt(r.memory[d].anon_peak_mib)} MiB` : "—");
-  lines.push(
-    `| workerd peak RSS, ${r.config.small_rows.toLocaleString("en-US")}-row backfill (PG) | ${mem("postgresql_small")} | | |`,
+  const mib = (d, key, digits) => {
+    const v = r.memory[d]?.[key];
+    return v === undefined
+      ? "—"
+      : `${v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })} MiB`;
+  };
+  const memoryRow = (label, suffix, key, target = "", digits = 0) =>
+    lines.push(
+      `| ${label} | ${mib(`postgresql${suffix}`, key, digits)} | ${mib(`mysql${suffix}`, key, digits)} | ${target} |`,
+    );
+  const small = r.config.small_rows.toLocaleString("en-US");
+  const large = r.config.rows.toLocaleString("en-US");
+  memoryRow(
+    `JavaScript heap peak of the isolate (V8 used size), ${small}-row backfill`,
+    "_small",
+    "heap_peak_mib",
+    "",
+    1,
   );
-  lines.push(
-    `| workerd peak RSS, ${r.config.rows.toLocaleString("en-US")}-row backfill | ${mem("postgresql")} | ${mem("mysql")} | flat |`,
+  memoryRow(
+    `JavaScript heap peak of the isolate, ${large}-row backfill`,
+    "",
+    "heap_peak_mib",
+    `≤ 64 MiB and ≤ 1.25 × the ${small}-row peak`,
+    1,
   );
-  lines.push(
-    `| workerd peak anonymous memory (RSS less database file pages), ${r.config.small_rows.toLocaleString("en-US")}-row backfill (PG) | ${anon("postgresql_small")} | | |`,
+  memoryRow(`workerd peak RSS, ${small}-row backfill`, "_small", "rss_peak_mib");
+  memoryRow(`workerd peak RSS, ${large}-row backfill`, "", "rss_peak_mib", "flat");
+  memoryRow(
+    `workerd peak anonymous memory (RSS less database file pages), ${small}-row backfill`,
+    "_small",
+    "anon_peak_mib",
   );
-  lines.push(
-    `| workerd peak anonymous memory, ${r.config.rows.toLocaleString("en-US")}-row backfill | ${anon("postgresql")} | ${anon("mysql")} | flat |`,
-  );
+  memoryRow(`workerd peak anonymous memory, ${large}-row backfill`, "", "anon_peak_mib", "flat");
   if (r.no_index)
     lines.push(
       `| no index on tracking col: job warning | ${r.no_index.warnings.some((w) => /no index/.test(w)) ? "yes" : "NO"} (${r.no_index.explain.scan}) | | warns |`,
@@ -430,6 +483,8 @@ async function main() {
     hash_cost: {},
   };
   log("machine", JSON.stringify(results.machine));
+  // Other work on the machine lowers every figure: the 1/5/15-minute load averages are recorded.
+  const loadStart = os.loadavg().map((x) => round(x, 2));
   BUILT["wrangler.toml"] = bundleWorker({ cwd: ROOT, config: "wrangler.toml", outDir: join(WORK, "build-app") });
   BUILT[join(BENCH, "wrangler.toml")] = bundleWorker({
     cwd: ROOT,
@@ -450,7 +505,9 @@ async function main() {
   if (SOURCES.includes("mysql")) {
     await src.withMy(async (c) => {
       log("mariadb", TABLE, await src.ensureMyTable(c, TABLE, N));
+      log("mariadb", SMALL_TABLE, await src.ensureMyTable(c, SMALL_TABLE, SMALL));
       bytes.mysql = await src.myTextBytes(c, TABLE);
+      bytes.mysql_small = await src.myTextBytes(c, SMALL_TABLE);
     });
   }
 
@@ -459,32 +516,41 @@ async function main() {
   log(JSON.stringify(results.limits));
 
   for (const dialect of SOURCES) {
-    await withWorker("wrangler.toml", async (worker) => {
-      log(`${dialect}: backfill of ${N} rows through the plugin`);
-      const b = await backfill(worker, dialect, TABLE, N, bytes[dialect]);
-      results.backfill[dialect] = b;
-      results.memory[dialect] = { rows: N, ...b.memory };
-      log(JSON.stringify(b));
-      log(`${dialect}: incremental ticks`);
-      results.incremental[dialect] = await incremental(worker, dialect, b.job, TABLE);
-      log(JSON.stringify(results.incremental[dialect]));
-      log(`${dialect}: verify of the ${N}-row replica`);
-      results.verify[dialect] = await benchVerify({ worker, admin, dialect, job: b.job, table: TABLE });
-      log(JSON.stringify(results.verify[dialect]));
-      if (dialect === "postgresql") {
-        results.no_index = await noIndexWarning(worker);
-        log(JSON.stringify(results.no_index));
-      }
-    });
+    await withWorker(
+      "wrangler.toml",
+      async (worker) => {
+        log(`${dialect}: backfill of ${N} rows through the plugin`);
+        const b = await backfill(worker, dialect, TABLE, N, bytes[dialect]);
+        results.backfill[dialect] = b;
+        results.memory[dialect] = { rows: N, ...b.memory };
+        log(JSON.stringify(b));
+        log(`${dialect}: incremental ticks`);
+        results.incremental[dialect] = await incremental(worker, dialect, b.job, TABLE);
+        log(JSON.stringify(results.incremental[dialect]));
+        log(`${dialect}: verify of the ${N}-row replica`);
+        results.verify[dialect] = await benchVerify({ worker, admin, dialect, job: b.job, table: TABLE });
+        log(JSON.stringify(results.verify[dialect]));
+        if (dialect === "postgresql") {
+          results.no_index = await noIndexWarning(worker);
+          log(JSON.stringify(results.no_index));
+        }
+      },
+      { heap: true },
+    );
   }
-  if (SOURCES.includes("postgresql")) {
-    await withWorker("wrangler.toml", async (worker) => {
-      log(`postgresql: backfill of ${SMALL} rows (memory)`);
-      const b = await backfill(worker, "postgresql", SMALL_TABLE, SMALL, bytes.postgresql_small);
-      results.memory.postgresql_small = { rows: SMALL, ...b.memory };
-      results.backfill_small = { postgresql: { rows: SMALL, rows_per_second: b.rows_per_second, seconds: b.seconds } };
-      log(JSON.stringify(b));
-    });
+  results.backfill_small = {};
+  for (const dialect of SOURCES) {
+    await withWorker(
+      "wrangler.toml",
+      async (worker) => {
+        log(`${dialect}: backfill of ${SMALL} rows (memory)`);
+        const b = await backfill(worker, dialect, SMALL_TABLE, SMALL, bytes[`${dialect}_small`]);
+        results.memory[`${dialect}_small`] = { rows: SMALL, ...b.memory };
+        results.backfill_small[dialect] = { rows: SMALL, rows_per_second: b.rows_per_second, seconds: b.seconds };
+        log(JSON.stringify(b));
+      },
+      { heap: true },
+    );
   }
 
   for (const dialect of SOURCES) {
@@ -495,7 +561,8 @@ async function main() {
     results.backfill[dialect].fraction_of_limit = round(results.backfill[dialect].rows_per_second / limit, 3);
   }
   for (const dialect of SOURCES) results.hash_cost[dialect] = await hashCost(dialect, TABLE);
-  results.summary = withVerifySummary(results.summary ?? {}, results.verify);
+  results.summary = withVerifySummary(summary(results), results.verify);
+  results.load_average = { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) };
   results.finished_at = new Date().toISOString();
   for (const b of Object.values(results.backfill)) delete b.memory;
   const dir = join(BENCH, "results");

@@ -26,14 +26,16 @@ export function bundleWorker({ cwd, config, outDir, log }) {
 /**
  * Starts `wrangler dev` for `config` with a fresh `persistTo` dir. Tokens are
  * passed with --var so no .dev.vars is needed. Resolves once the worker answers.
+ * With `inspectorPort`, the isolate's inspector listens there (see inspector.mjs).
  */
-export async function startWorker({ cwd, config, port, persistTo, vars = {}, log, noBundle = false }) {
+export async function startWorker({ cwd, config, port, persistTo, vars = {}, log, noBundle = false, inspectorPort }) {
   const args = [
     "wrangler",
     "dev",
     "--config",
     config,
     ...(noBundle ? ["--no-bundle"] : []),
+    ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : []),
     "--port",
     String(port),
     "--ip",

@@ -10,7 +10,7 @@ import type { SourceConfig, SourceConnection, SourceOptions } from "./types";
 export type * from "./types";
 export { dialectOf, mysqlDialect, postgresDialect } from "./dialects";
 export { mysqlSslOption, parseConnectionUrl, pgSslOption, resolveConfig, type ConnectionTarget } from "./config";
-export { mysqlSqliteTypeOf, mysqlToSqliteValue } from "./mysql-types";
+export { mysqlSqliteTypeOf } from "./mysql-types";
 export { pgSqliteTypeOf, pgToSqliteValue } from "./pg-types";
 export { rewritePlaceholders } from "./pg-placeholders";
 export { TableNotFoundError } from "./table-info";

@@ -156,6 +156,38 @@ describe("MySQL values", () => {
     await assertDurableObjectRoundTrip(info.columns, result.rows);
   });
 
+  it("keeps GEOMETRY as the server's bytes (SRID + WKB)", async () => {
+    const result = await admin.query(
+      "SELECT ST_GeomFromText('POINT(1 2)', 4326) AS g, HEX(ST_GeomFromText('POINT(1 2)', 4326)) AS h, ST_GeomFromText(NULL) AS n",
+    );
+    const [g, h, n] = result.rows[0]!;
+    expect(g).toBeInstanceOf(ArrayBuffer);
+    const hex = [...new Uint8Array(g as ArrayBuffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect(hex.toUpperCase()).toBe(h);
+    expect(hex.slice(0, 8)).toBe("e6100000"); // SRID 4326, little-endian
+    expect(n).toBeNull();
+  });
+
+  it("reads many rows spanning many socket reads exactly, ASCII and not", async () => {
+    const result = await admin.query(
+      `SELECT CAST(seq AS SIGNED), CONCAT('row ', seq, IF(seq % 7 = 0, ' é🙂', '')), IF(seq % 5 = 0, NULL, seq / 4),
+              CONCAT(_utf8mb4 0xEFBBBF, seq), REPEAT('x', seq % 300)
+         FROM seq_1_to_20000`,
+    );
+    expect(result.rows).toHaveLength(20_000);
+    result.rows.forEach((row, k) => {
+      const seq = k + 1;
+      const expected = [
+        seq,
+        `row ${seq}${seq % 7 === 0 ? " é🙂" : ""}`,
+        seq % 5 === 0 ? null : (seq / 4).toFixed(4),
+        `\uFEFF${seq}`,
+        "x".repeat(seq % 300),
+      ];
+      if (JSON.stringify(row) !== JSON.stringify(expected)) expect(row).toEqual(expected);
+    });
+  });
+
   it("binds ? parameters outside strings, identifiers and comments", async () => {
     const result = await admin.query("SELECT '?', ?, CAST(? AS UNSIGNED), ? /* ? */", [
       "a?",
