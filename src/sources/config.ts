@@ -24,6 +24,7 @@ export const DEFAULT_OPTIONS: Required<SourceOptions> = {
   connectTimeoutMs: 10_000,
   statementTimeoutMs: 30_000,
   applicationName: "starbase-edge-replica",
+  largeReads: true,
 };
 
 const DEFAULT_PORT: Record<Dialect, number> = { postgresql: 5432, mysql: 3306 };

@@ -22,6 +22,7 @@ export async function openSource(config: SourceConfig, options: SourceOptions = 
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_OPTIONS.connectTimeoutMs,
     statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_OPTIONS.statementTimeoutMs,
     applicationName: options.applicationName ?? DEFAULT_OPTIONS.applicationName,
+    largeReads: options.largeReads ?? DEFAULT_OPTIONS.largeReads,
   };
   return target.dialect === "postgresql" ? openPostgres(target, resolved) : openMysql(target, resolved);
 }

@@ -48,7 +48,7 @@ export async function openMysql(target: ConnectionTarget, options: Required<Sour
       jsonStrings: true,
       timezone: "Z",
       multipleStatements: false,
-      stream: target.ssl === "off" ? () => largeReadSocket(target.host, target.port) : undefined,
+      stream: target.ssl === "off" && options.largeReads ? () => largeReadSocket(target.host, target.port) : undefined,
     });
     connection = await withDeadline(
       connecting,

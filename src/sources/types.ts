@@ -40,6 +40,12 @@ export interface SourceOptions {
   statementTimeoutMs?: number;
   /** Names the session on the server (PostgreSQL `application_name`, MySQL connect attribute `program_name`), so operators can find it. */
   applicationName?: string;
+  /**
+   * MySQL over plain TCP reads 64 KiB at a time through node:net's `onread`
+   * option (mysql-socket.ts). Default true; runtimes whose node:net lacks
+   * `onread` (the workerd of wrangler 3, which StarbaseDB pins) need false.
+   */
+  largeReads?: boolean;
 }
 
 export interface SourceColumn {

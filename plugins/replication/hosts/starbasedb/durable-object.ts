@@ -74,6 +74,8 @@ export class StarbaseReplication {
       connect: withSource,
       scheduler: this.outbox,
     });
+    // StarbaseDB pins wrangler 3, whose workerd has no node:net `onread`: MySQL reads with the defaults.
+    this.engine.tuning.sourceOptions = { ...this.engine.tuning.sourceOptions, largeReads: false };
     this.authorizer = new ClientAuthorizer(
       ctx.storage.sql,
       () => new Map(this.engine.readOnlyTables().map(([table, owner]) => [table.toLowerCase(), owner])),
