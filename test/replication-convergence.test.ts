@@ -12,7 +12,7 @@ import {
   tuneReplication,
   type Dialect,
 } from "./support/replication";
-import { mysqlSession, pgSession } from "./support/sources";
+import { openWriter } from "./support/sources";
 import { createItemsTable, dropTable, exec, insertRange, NOW } from "./support/tables";
 
 const COLUMNS = ["id", "val", "amount", "updated_at"];
@@ -277,17 +277,3 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
   });
 });
-
-interface Writer {
-  query(sql: string): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-async function openWriter(dialect: Dialect): Promise<Writer> {
-  if (dialect === "postgresql") {
-    const client = await pgSession();
-    return { query: (q) => client.query(q), close: () => client.end().catch(() => undefined) };
-  }
-  const conn = await mysqlSession();
-  return { query: (q) => conn.query(q), close: () => conn.end().catch(() => undefined) };
-}

@@ -17,7 +17,7 @@ import {
   tuneReplication,
   type Dialect,
 } from "./support/replication";
-import { mysqlSession, pgSession } from "./support/sources";
+import { openWriter } from "./support/sources";
 import { dropTable, exec, NOW } from "./support/tables";
 
 const created: Array<[Dialect, string]> = [];
@@ -79,20 +79,6 @@ async function sourceJob(
   });
   expect(await runJob(table)).toMatchObject({ rows: INITIAL_ROWS, done: true });
   return { table, job };
-}
-
-interface Writer {
-  query(sql: string): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-async function openWriter(dialect: Dialect): Promise<Writer> {
-  if (dialect === "postgresql") {
-    const client = await pgSession();
-    return { query: (q) => client.query(q), close: () => client.end().catch(() => undefined) };
-  }
-  const conn = await mysqlSession();
-  return { query: (q) => conn.query(q), close: () => conn.end().catch(() => undefined) };
 }
 
 /** What runs showed while the source changed: whether a re-copy was seen in progress, and every cursor in order. */

@@ -22,7 +22,7 @@ import {
   tuneReplication,
   type Dialect,
 } from "./support/replication";
-import { mysqlSession, pgSession } from "./support/sources";
+import { openWriter } from "./support/sources";
 import { createItemsTable, dropTable, exec, insertRange, NOW } from "./support/tables";
 
 const COLUMNS = ["id", "val", "amount", "updated_at"];
@@ -377,20 +377,6 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s: composite and text keys", (
     expect(await replicaRows(table, ["region", "code", "n", "note"], "region, code")).toEqual(source);
   });
 });
-
-interface Writer {
-  query(sql: string): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-async function openWriter(dialect: Dialect): Promise<Writer> {
-  if (dialect === "postgresql") {
-    const client = await pgSession();
-    return { query: (q) => client.query(q), close: () => client.end().catch(() => undefined) };
-  }
-  const conn = await mysqlSession();
-  return { query: (q) => conn.query(q), close: () => conn.end().catch(() => undefined) };
-}
 
 describe("a replica at the column limit", () => {
   it("has no room for the hash column: verify and repair compare its rows value by value", async () => {

@@ -37,3 +37,18 @@ export async function pgSession(): Promise<pg.Client> {
 export async function mysqlSession(): Promise<mysql.Connection> {
   return mysql.createConnection({ ...MYSQL, disableEval: true });
 }
+
+/** A session that writes to either source, for writers running beside the runs of a test. */
+export interface Writer {
+  query(sql: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function openWriter(dialect: "postgresql" | "mysql"): Promise<Writer> {
+  if (dialect === "postgresql") {
+    const client = await pgSession();
+    return { query: (q) => client.query(q), close: () => client.end().catch(() => undefined) };
+  }
+  const conn = await mysqlSession();
+  return { query: (q) => conn.query(q), close: () => conn.end().catch(() => undefined) };
+}
