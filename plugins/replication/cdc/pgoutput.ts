@@ -1,0 +1,248 @@
+/**
+ * A decoder of PostgreSQL's logical replication protocol as the `pgoutput`
+ * plugin writes it with `proto_version` 1 (the messages that
+ * `pg_logical_slot_peek_binary_changes` returns, one per row). Pure: bytes in,
+ * plain objects out. Column values stay the server's text: the same text the
+ * type's output function prints, hence the same as `col::text` in the session.
+ * https://www.postgresql.org/docs/15/protocol-logicalrep-message-formats.html
+ */
+
+/** A column whose TOASTed value did not change in an update: pgoutput sends no value for it. */
+export const UNCHANGED = Symbol("unchanged TOASTed value");
+
+export type TupleValue = string | null | typeof UNCHANGED;
+
+export interface RelationColumn {
+  name: string;
+  typeOid: number;
+  typmod: number;
+  /** Part of the replica identity (the primary key under REPLICA IDENTITY DEFAULT). */
+  key: boolean;
+}
+
+export interface RelationMessage {
+  type: "relation";
+  oid: number;
+  namespace: string;
+  name: string;
+  /** `d` default (primary key), `n` nothing, `f` full, `i` index. */
+  replicaIdentity: string;
+  columns: RelationColumn[];
+}
+
+export type PgOutputMessage =
+  | { type: "begin"; finalLsn: bigint; xid: number }
+  | { type: "commit"; commitLsn: bigint; endLsn: bigint; commitTimeMicros: number }
+  | RelationMessage
+  | { type: "insert"; relation: number; values: TupleValue[] }
+  /** `old` is the old key (`K`, the key changed) or the whole old row (`O`, REPLICA IDENTITY FULL), or null. */
+  | { type: "update"; relation: number; old: TupleValue[] | null; values: TupleValue[] }
+  | { type: "delete"; relation: number; old: TupleValue[] }
+  | { type: "truncate"; relations: number[] }
+  /** Origin, Type and logical decoding messages: nothing to apply. */
+  | { type: "other"; tag: string };
+
+export class PgOutputError extends Error {}
+
+// ignoreBOM keeps a leading U+FEFF, which is part of the value; fatal: bytes that are not UTF-8 fail loudly.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Reads one message; throws PgOutputError for bytes that are not a pgoutput v1 message. */
+export function decodeMessage(bytes: Uint8Array): PgOutputMessage {
+  const r = new Reader(bytes);
+  const tag = String.fromCharCode(r.byte());
+  switch (tag) {
+    case "B": {
+      const finalLsn = r.int64();
+      r.skip(8); // commit timestamp
+      return { type: "begin", finalLsn, xid: r.uint32() };
+    }
+    case "C": {
+      r.skip(1); // flags, unused
+      const commitLsn = r.int64();
+      const endLsn = r.int64();
+      return { type: "commit", commitLsn, endLsn, commitTimeMicros: r.int64Number() };
+    }
+    case "R": {
+      const oid = r.uint32();
+      const namespace = r.cstring();
+      const name = r.cstring();
+      const replicaIdentity = String.fromCharCode(r.byte());
+      const count = r.int16();
+      const columns: RelationColumn[] = [];
+      for (let i = 0; i < count; i++) {
+        const flags = r.byte();
+        columns.push({ name: r.cstring(), typeOid: r.uint32(), typmod: r.int32(), key: (flags & 1) === 1 });
+      }
+      return { type: "relation", oid, namespace, name, replicaIdentity, columns };
+    }
+    case "I": {
+      const relation = r.uint32();
+      r.expect("N");
+      return { type: "insert", relation, values: r.tuple() };
+    }
+    case "U": {
+      const relation = r.uint32();
+      let old: TupleValue[] | null = null;
+      const kind = String.fromCharCode(r.byte());
+      if (kind === "K" || kind === "O") {
+        old = r.tuple();
+        r.expect("N");
+      } else if (kind !== "N") {
+        throw new PgOutputError(`update message: expected K, O or N, found ${JSON.stringify(kind)}`);
+      }
+      return { type: "update", relation, old, values: r.tuple() };
+    }
+    case "D": {
+      const relation = r.uint32();
+      const kind = String.fromCharCode(r.byte());
+      if (kind !== "K" && kind !== "O") {
+        throw new PgOutputError(`delete message: expected K or O, found ${JSON.stringify(kind)}`);
+      }
+      return { type: "delete", relation, old: r.tuple() };
+    }
+    case "T": {
+      const count = r.uint32();
+      r.skip(1); // CASCADE / RESTART IDENTITY: the replica is emptied either way
+      const relations: number[] = [];
+      for (let i = 0; i < count; i++) relations.push(r.uint32());
+      return { type: "truncate", relations };
+    }
+    default:
+      return { type: "other", tag };
+  }
+}
+
+class Reader {
+  private at = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.bytes.length) {
+      throw new PgOutputError(`message ends early: needs ${n} bytes at offset ${this.at} of ${this.bytes.length}`);
+    }
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.bytes[this.at++]!;
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.at += n;
+  }
+
+  expect(tag: string): void {
+    const found = String.fromCharCode(this.byte());
+    if (found !== tag) throw new PgOutputError(`expected ${tag}, found ${JSON.stringify(found)}`);
+  }
+
+  int16(): number {
+    this.need(2);
+    const value = this.view.getInt16(this.at);
+    this.at += 2;
+    return value;
+  }
+
+  int32(): number {
+    this.need(4);
+    const value = this.view.getInt32(this.at);
+    this.at += 4;
+    return value;
+  }
+
+  uint32(): number {
+    this.need(4);
+    const value = this.view.getUint32(this.at);
+    this.at += 4;
+    return value;
+  }
+
+  int64(): bigint {
+    this.need(8);
+    const value = this.view.getBigUint64(this.at);
+    this.at += 8;
+    return value;
+  }
+
+  /** A signed 64-bit integer that fits a double (timestamps in microseconds). */
+  int64Number(): number {
+    this.need(8);
+    const value = this.view.getInt32(this.at) * 2 ** 32 + this.view.getUint32(this.at + 4);
+    this.at += 8;
+    return value;
+  }
+
+  cstring(): string {
+    const end = this.bytes.indexOf(0, this.at);
+    if (end < 0) throw new PgOutputError(`unterminated string at offset ${this.at}`);
+    const text = utf8Text(this.bytes, this.at, end);
+    this.at = end + 1;
+    return text;
+  }
+
+  tuple(): TupleValue[] {
+    const count = this.int16();
+    const values: TupleValue[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const kind = this.byte();
+      if (kind === 0x74 /* t */) {
+        const length = this.int32();
+        this.need(length);
+        values[i] = utf8Text(this.bytes, this.at, this.at + length);
+        this.at += length;
+      } else if (kind === 0x6e /* n */) {
+        values[i] = null;
+      } else if (kind === 0x75 /* u */) {
+        values[i] = UNCHANGED;
+      } else {
+        // `b` (binary) exists only when the slot is read with binary = true, which this reader never asks for.
+        throw new PgOutputError(`column ${i}: unsupported value kind ${JSON.stringify(String.fromCharCode(kind))}`);
+      }
+    }
+    return values;
+  }
+}
+
+/** UTF-8 text of bytes[from, to); short ASCII runs (most values) skip the TextDecoder call. */
+function utf8Text(bytes: Uint8Array, from: number, to: number): string {
+  if (to - from <= 32) {
+    let ascii = true;
+    for (let i = from; i < to; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(from, to) as unknown as number[]);
+  }
+  return utf8.decode(bytes.subarray(from, to));
+}
+
+const HEX_VALUES = (() => {
+  const table = new Int16Array(128).fill(-1);
+  for (let i = 0; i < 10; i++) table[48 + i] = i;
+  for (let i = 0; i < 6; i++) {
+    table[65 + i] = 10 + i;
+    table[97 + i] = 10 + i;
+  }
+  return table;
+})();
+
+/** Bytes of a hex string (what `encode(data, 'hex')` returns). */
+export function hexToBytes(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0) throw new PgOutputError("hex text of odd length");
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) {
+    const high = HEX_VALUES[hex.charCodeAt(j)] ?? -1;
+    const low = HEX_VALUES[hex.charCodeAt(j + 1)] ?? -1;
+    if (high < 0 || low < 0) throw new PgOutputError(`not hex at offset ${j}`);
+    out[i] = (high << 4) | low;
+  }
+  return out;
+}
