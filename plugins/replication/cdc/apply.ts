@@ -1,0 +1,110 @@
+/**
+ * Writes planned changes into the replica, inside the caller's transaction.
+ * Upserts go through the same json_each statement and batching as the pull
+ * mode (replica/writes.ts), so every write stays under the Durable Object's
+ * parameter and size limits; deletes and moves are keyed the same way.
+ */
+import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
+import { ROW_HASH_COLUMN } from "../replica/row-hash";
+import { quoteSqlite, writeToReplica } from "../replica/table";
+import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
+import type { ApplyOp } from "./plan";
+
+/** The replica's row hash as a column of upserts (computed by the planner, never by SQL). */
+const HASH_COLUMN: SourceColumn = {
+  name: ROW_HASH_COLUMN,
+  sourceType: "integer",
+  nullable: true,
+  sqliteType: "INTEGER",
+};
+
+export class ReplicaWriter {
+  private readonly upserts = new Map<string, { json: string; row: string; columns: SourceColumn[] }>();
+  private readonly keyColumns: SourceColumn[];
+  private readonly keyIndexes: number[];
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly table: string,
+    private readonly columns: readonly SourceColumn[],
+    private readonly key: readonly string[],
+    private readonly rowHash: boolean,
+  ) {
+    this.keyIndexes = key.map((k) => columns.findIndex((c) => c.name === k));
+    this.keyColumns = this.keyIndexes.map((i) => columns[i]!);
+  }
+
+  /** Applies the writes in order; a failure names the replica (the caller's transaction rolls back). */
+  apply(ops: readonly ApplyOp[]): void {
+    writeToReplica(this.table, () => {
+      for (const op of ops) {
+        if (op.op === "upsert") this.upsert(op.present, op.rows);
+        else if (op.op === "delete") this.delete(op.keys);
+        else if (op.op === "move") this.move(op.from, op.to);
+        else this.sql.exec(`DELETE FROM ${quoteSqlite(this.table)}`);
+      }
+    });
+  }
+
+  private upsert(present: boolean[] | null, rows: SqliteValue[][]): void {
+    const statement = this.upsertStatement(present);
+    // Only the columns that were sent are written: an unchanged TOASTed value keeps the replica's.
+    const picked = present ? rows.map((row) => row.filter((_v, i) => i >= present.length || present[i])) : rows;
+    const keyIndexes = this.key.map((k) => statement.columns.findIndex((c) => c.name === k));
+    for (const batch of planWriteBatches(picked, { keyIndexes }).list) {
+      if (batch.kind === "json") this.sql.exec(statement.json, batch.json);
+      else this.sql.exec(statement.row, ...batch.values);
+    }
+  }
+
+  private upsertStatement(present: boolean[] | null) {
+    const id = present ? present.map((p) => (p ? "1" : "0")).join("") : "all";
+    let statement = this.upserts.get(id);
+    if (!statement) {
+      const columns = [
+        ...this.columns.filter((_c, i) => !present || present[i]),
+        ...(this.rowHash ? [HASH_COLUMN] : []),
+      ];
+      statement = {
+        json: upsertFromJsonSql(this.table, columns, this.key),
+        row: upsertRowSql(this.table, columns, this.key),
+        columns,
+      };
+      this.upserts.set(id, statement);
+    }
+    return statement;
+  }
+
+  private delete(keys: SqliteValue[][]): void {
+    const byJson = deleteFromJsonSql(this.table, this.keyColumns);
+    for (const batch of planWriteBatches(keys, { keyIndexes: keys[0]?.map((_v, i) => i) ?? [] }).list) {
+      if (batch.kind === "json") this.sql.exec(byJson, batch.json);
+      else this.sql.exec(`DELETE FROM ${quoteSqlite(this.table)} WHERE ${this.keyMatch()}`, ...batch.values);
+    }
+  }
+
+  /**
+   * The row at `from` takes the key `to`; a row already at `to` gives way (at the
+   * source it cannot exist; in the replica it can while a snapshot is replayed).
+   * Exact big integers bound as text compare as integers (the column's affinity).
+   */
+  private move(from: SqliteValue[], to: SqliteValue[]): void {
+    const table = quoteSqlite(this.table);
+    this.sql.exec(`DELETE FROM ${table} WHERE ${this.keyMatch()}`, ...to);
+    const set = this.keyColumns.map((c) => `${quoteSqlite(c.name)} = ?`).join(", ");
+    this.sql.exec(`UPDATE ${table} SET ${set} WHERE ${this.keyMatch()}`, ...to, ...from);
+  }
+
+  private keyMatch(): string {
+    return this.keyColumns.map((c) => `${quoteSqlite(c.name)} = ?`).join(" AND ");
+  }
+}
+
+/** Deletes the rows whose keys a JSON array of key arrays lists: one bound parameter, a key lookup per row. */
+export function deleteFromJsonSql(table: string, keyColumns: readonly SourceColumn[]): string {
+  const names = keyColumns.map((c) => quoteSqlite(c.name)).join(", ");
+  const values = keyColumns
+    .map((c, i) => (c.sqliteType === "BLOB" ? `unhex(value ->> '$[${i}]')` : `value ->> '$[${i}]'`))
+    .join(", ");
+  return `DELETE FROM ${quoteSqlite(table)} WHERE (${names}) IN (SELECT ${values} FROM json_each(?))`;
+}
