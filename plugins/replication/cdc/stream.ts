@@ -1,0 +1,127 @@
+/**
+ * Reading a logical replication slot over plain SQL. One peek per run,
+ * `pg_logical_slot_peek_binary_changes`, materialized by the server (it spills
+ * to disk, not to our memory) behind a cursor that is fetched in bounded
+ * chunks; a transaction larger than a chunk never has to fit in memory at once.
+ * Peeking consumes nothing: the slot moves only when `finish` advances it,
+ * after the changes are committed to SQLite.
+ */
+import { AppError, SourceUnavailableError } from "../../../src/errors";
+import { pgLiteral } from "../../../src/sources/pg-copy";
+import type { SourceConnection } from "../../../src/sources/types";
+import { formatLsn } from "./lsn";
+import { SLOT_HEALTH_COLUMNS, slotHealthOf } from "./slot";
+import type { SlotHealth } from "./store";
+
+const CURSOR = "starbase_cdc_changes";
+/** A session setting that carries the WAL flush position read when the peek starts to the advance. */
+const FLUSH_SETTING = "starbase.cdc_flush_lsn";
+
+export interface SlotReaderOptions {
+  slot: string;
+  publication: string;
+  /** Most messages one peek decodes (whole transactions: PostgreSQL stops at the first commit past it). */
+  peekMessages: number;
+  /** Messages of the first fetch; later fetches are sized to bring about `fetchBytes` each. */
+  fetchMessages: number;
+  fetchBytes: number;
+}
+
+/** Fetches never ask for more messages than this, however small they are. */
+const MAX_FETCH_MESSAGES = 50_000;
+
+export class SlotReader {
+  private fetched = 0;
+  private asked: number;
+  private done = false;
+
+  constructor(
+    private readonly source: SourceConnection,
+    private readonly options: SlotReaderOptions,
+  ) {
+    this.asked = Math.max(1, Math.floor(options.fetchMessages));
+  }
+
+  /** True once the peek has nothing more to give. */
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /** Starts the peek and answers its first chunk of messages (hex text, one per message). */
+  async start(): Promise<string[]> {
+    const { slot, publication, peekMessages } = this.options;
+    // publication_names is a list of identifiers: quoted, so the name's case is kept.
+    const publications = `"${publication.replaceAll('"', '""')}"`;
+    return this.chunk(
+      `BEGIN; SELECT set_config('${FLUSH_SETTING}', pg_current_wal_flush_lsn()::text, false); ` +
+        `DECLARE ${CURSOR} NO SCROLL CURSOR FOR SELECT encode(data, 'hex') FROM pg_logical_slot_peek_binary_changes(` +
+        `${pgLiteral(slot)}, NULL, ${Math.floor(peekMessages)}, 'proto_version', '1', 'publication_names', ${pgLiteral(publications)}); ` +
+        `FETCH ${this.asked} FROM ${CURSOR}`,
+    );
+  }
+
+  /** The next chunk; empty once the peek is exhausted. */
+  async next(): Promise<string[]> {
+    if (this.done) return [];
+    return this.chunk(`FETCH ${this.asked} FROM ${CURSOR}`);
+  }
+
+  /**
+   * True when the peek was read to its end and was not cut short by `peekMessages`:
+   * every transaction committed before the peek started has been seen.
+   */
+  get drained(): boolean {
+    return this.done && this.fetched < this.options.peekMessages;
+  }
+
+  /**
+   * Ends the peek and advances the slot to `appliedLsn` (the end of the last
+   * transaction committed to SQLite), or, when the slot was drained and everything
+   * read was applied, to the flush position read when the peek started: that
+   * releases WAL written for other tables meanwhile. Answers the slot's health after.
+   */
+  async finish(appliedLsn: bigint | null, caughtUp: boolean, now: number): Promise<SlotHealth> {
+    const applied = pgLiteral(formatLsn(appliedLsn ?? 0n));
+    const flush = caughtUp ? `current_setting('${FLUSH_SETTING}')::pg_lsn` : "NULL";
+    const slot = pgLiteral(this.options.slot);
+    const result = await this.source.query(
+      `CLOSE ${CURSOR}; COMMIT; ` +
+        `SELECT pg_replication_slot_advance(slot_name, t.lsn) FROM pg_replication_slots, ` +
+        `(SELECT GREATEST(${applied}::pg_lsn, ${flush}) AS lsn) AS t WHERE slot_name = ${slot} AND confirmed_flush_lsn < t.lsn; ` +
+        `SELECT ${SLOT_HEALTH_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN pg_replication_slots s ON s.slot_name = ${slot}`,
+    );
+    return slotHealthOf(result.rows[0]!, now);
+  }
+
+  private async chunk(sql: string): Promise<string[]> {
+    let rows;
+    try {
+      rows = (await this.source.query(sql)).rows;
+    } catch (error) {
+      throw explainSlotError(error, this.options.slot);
+    }
+    this.fetched += rows.length;
+    if (rows.length < this.asked) this.done = true;
+    const chunk = rows.map((row) => String(row[0]));
+    // Hex text: two characters a byte. The next fetch aims at fetchBytes with this chunk's message size.
+    let chars = 0;
+    for (const hex of chunk) chars += hex.length;
+    if (chunk.length > 0 && chars > 0) {
+      const perMessage = chars / 2 / chunk.length;
+      this.asked = Math.max(1, Math.min(MAX_FETCH_MESSAGES, Math.floor(this.options.fetchBytes / perMessage)));
+    }
+    return chunk;
+  }
+}
+
+/** Only one session may read a slot; the run fails, and the job retries with its backoff. */
+function explainSlotError(error: unknown, slot: string): unknown {
+  if (!(error instanceof AppError)) return error;
+  if (/\(55006\)|is active for PID/.test(error.message)) {
+    return new SourceUnavailableError(
+      `replication slot ${slot} is being read by another session (${error.message}); ` +
+        `only one reader at a time: the job tries again after its backoff`,
+    );
+  }
+  return error;
+}
