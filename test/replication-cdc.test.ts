@@ -6,6 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { JobView, RunRecord } from "../plugins/replication";
+import { defaultCdcTuning } from "../plugins/replication/cdc/run";
 import { api, uniqueName } from "./helpers";
 import { cronTask, expectNothingStored } from "./support/replication-api";
 import {
@@ -347,7 +348,7 @@ describe("streaming changes", () => {
       expect(await runJob(job.name)).toMatchObject({ rows: 5, pages: 1, done: true });
       await expectCopied(job.name);
     } finally {
-      await tuneCdc((t) => Object.assign(t, { fetchMessages: 2_000, fetchBytes: 4 * 1024 * 1024 }));
+      await tuneCdc((t) => Object.assign(t, defaultCdcTuning()));
     }
   });
 
@@ -355,8 +356,9 @@ describe("streaming changes", () => {
     const job = await cdcJob("large", 3);
     await runJob(job.name);
     await pgExec(`INSERT INTO ${job.name} SELECT g, 'big ' || g, g, now(), '{}' FROM generate_series(100, 122) g`);
-    await tuneCdc((t) => Object.assign(t, { fetchMessages: 1, fetchBytes: 1, maxTransactionChanges: 5 }));
-    await tuneReplication((t) => (t.bounds = { ...t.bounds, maxRows: 10 }));
+    await tuneCdc((t) =>
+      Object.assign(t, { fetchMessages: 1, fetchBytes: 1, maxTransactionChanges: 5, maxChanges: 10 }),
+    );
     try {
       const parts = [await runJob(job.name), await runJob(job.name), await runJob(job.name)];
       expect(parts.map((p) => [p.rows, p.done])).toEqual([
@@ -366,10 +368,7 @@ describe("streaming changes", () => {
       ]);
       await expectCopied(job.name);
     } finally {
-      await tuneCdc((t) =>
-        Object.assign(t, { fetchMessages: 2_000, fetchBytes: 4 * 1024 * 1024, maxTransactionChanges: 50_000 }),
-      );
-      await tuneReplication((t) => (t.bounds = { ...t.bounds, maxRows: 250_000 }));
+      await tuneCdc((t) => Object.assign(t, defaultCdcTuning()));
     }
   });
 

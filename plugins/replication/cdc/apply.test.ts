@@ -3,7 +3,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
 import { createTableSql } from "../replica/table";
-import { deleteFromJsonSql, ReplicaWriter } from "./apply";
+import { deleteFromJsonSql, inKeyOrder, lastPerKey, ReplicaWriter } from "./apply";
 import type { ApplyOp } from "./plan";
 
 const columns: SourceColumn[] = [
@@ -32,6 +32,25 @@ async function applied(...batches: ApplyOp[][]): Promise<unknown[][]> {
 }
 
 const upsert = (...rows: SqliteValue[][]): ApplyOp => ({ op: "upsert", present: null, rows });
+
+describe("key order", () => {
+  it("sorts rows by key stably, and keeps the last row of each key", () => {
+    const rows: SqliteValue[][] = [
+      [2, "b", "first"],
+      ["9223372036854775807", "a", "x"],
+      [1, "z", "y"],
+      [2, "b", "second"],
+      [null, "a", "n"],
+      [2, "a", "z"],
+    ];
+    const sorted = inKeyOrder(rows, [0, 1]);
+    expect(sorted.map((r) => r[2])).toEqual(["n", "y", "z", "first", "second", "x"]);
+    expect(lastPerKey(sorted, [0, 1]).map((r) => r[2])).toEqual(["n", "y", "z", "second", "x"]);
+    expect(
+      inKeyOrder([[bytes(2)], [bytes(1, 0)], [bytes(1)]], [0]).map((r) => [...new Uint8Array(r[0] as ArrayBuffer)]),
+    ).toEqual([[1], [1, 0], [2]]);
+  });
+});
 
 describe("ReplicaWriter", () => {
   it("upserts and deletes by a composite key holding a big integer and bytes", async () => {

@@ -51,7 +51,7 @@ export class ReplicaWriter {
     // Only the columns that were sent are written: an unchanged TOASTed value keeps the replica's.
     const picked = present ? rows.map((row) => row.filter((_v, i) => i >= present.length || present[i])) : rows;
     const keyIndexes = this.key.map((k) => statement.columns.findIndex((c) => c.name === k));
-    for (const batch of planWriteBatches(picked, { keyIndexes }).list) {
+    for (const batch of planWriteBatches(lastPerKey(inKeyOrder(picked, keyIndexes), keyIndexes), { keyIndexes }).list) {
       if (batch.kind === "json") this.sql.exec(statement.json, batch.json);
       else this.sql.exec(statement.row, ...batch.values);
     }
@@ -77,7 +77,8 @@ export class ReplicaWriter {
 
   private delete(keys: SqliteValue[][]): void {
     const byJson = deleteFromJsonSql(this.table, this.keyColumns);
-    for (const batch of planWriteBatches(keys, { keyIndexes: keys[0]?.map((_v, i) => i) ?? [] }).list) {
+    const keyIndexes = this.keyColumns.map((_c, i) => i);
+    for (const batch of planWriteBatches(inKeyOrder(keys, keyIndexes), { keyIndexes }).list) {
       if (batch.kind === "json") this.sql.exec(byJson, batch.json);
       else this.sql.exec(`DELETE FROM ${quoteSqlite(this.table)} WHERE ${this.keyMatch()}`, ...batch.values);
     }
@@ -107,4 +108,49 @@ export function deleteFromJsonSql(table: string, keyColumns: readonly SourceColu
     .map((c, i) => (c.sqliteType === "BLOB" ? `unhex(value ->> '$[${i}]')` : `value ->> '$[${i}]'`))
     .join(", ");
   return `DELETE FROM ${quoteSqlite(table)} WHERE (${names}) IN (SELECT ${values} FROM json_each(?))`;
+}
+
+/**
+ * The rows sorted by key, stably: writes of one key keep their order (the last
+ * one wins, as at the source), and the replica's B-tree is visited page by page
+ * instead of at random, which makes a batch of updates several times faster.
+ */
+export function inKeyOrder(rows: SqliteValue[][], keyIndexes: readonly number[]): SqliteValue[][] {
+  if (rows.length < 2) return rows;
+  return [...rows].sort((a, b) => {
+    for (const i of keyIndexes) {
+      const order = compareValues(a[i] ?? null, b[i] ?? null);
+      if (order !== 0) return order;
+    }
+    return 0;
+  });
+}
+
+/** Of rows in key order, the last of each key: the earlier ones would only be overwritten. */
+export function lastPerKey(sorted: SqliteValue[][], keyIndexes: readonly number[]): SqliteValue[][] {
+  const kept: SqliteValue[][] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const next = sorted[i + 1];
+    if (next && keyIndexes.every((k) => compareValues(sorted[i]![k] ?? null, next[k] ?? null) === 0)) continue;
+    kept.push(sorted[i]!);
+  }
+  return kept;
+}
+
+const RANK = { object: 0, number: 1, string: 2 } as const;
+
+/** A total order on stored values: NULL, numbers, text, bytes. Only locality depends on it, never a result. */
+function compareValues(a: SqliteValue, b: SqliteValue): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  const rankA = a instanceof ArrayBuffer ? 3 : RANK[typeof a as keyof typeof RANK];
+  const rankB = b instanceof ArrayBuffer ? 3 : RANK[typeof b as keyof typeof RANK];
+  if (rankA !== rankB) return rankA - rankB;
+  if (a instanceof ArrayBuffer && b instanceof ArrayBuffer) {
+    const x = new Uint8Array(a);
+    const y = new Uint8Array(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return x.length - y.length;
+  }
+  return 0;
 }

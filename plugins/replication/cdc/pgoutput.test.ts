@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeMessage, hexToBytes, PgOutputError, UNCHANGED } from "./pgoutput";
+import { decodeHexMessages, decodeMessage, hexToBytes, PgOutputError, UNCHANGED } from "./pgoutput";
 import { formatLsn } from "./lsn";
 
 /**
@@ -115,5 +115,23 @@ describe("hexToBytes", () => {
 
   it.each(["abc", "zz", "0g"])("refuses %j", (hex) => {
     expect(() => hexToBytes(hex)).toThrow(PgOutputError);
+  });
+});
+
+describe("decodeHexMessages", () => {
+  it("decodes a chunk of messages given as hex text, with each one's size", () => {
+    expect(decodeHexMessages([CAPTURED.truncate, CAPTURED.delete, CAPTURED.begin])).toEqual({
+      messages: [decode(CAPTURED.truncate), decode(CAPTURED.delete), decode(CAPTURED.begin)],
+      sizes: [10, 17, 21],
+    });
+  });
+
+  it("reads each message within its own bytes", () => {
+    // A truncated message followed by another: the first must not run into the second.
+    expect(() => decodeHexMessages([CAPTURED.delete.slice(0, 20), CAPTURED.begin])).toThrow(/ends early/);
+  });
+
+  it("refuses text that is not hex", () => {
+    expect(() => decodeHexMessages(["00", "zz"])).toThrow(PgOutputError);
   });
 });

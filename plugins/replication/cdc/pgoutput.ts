@@ -6,6 +6,7 @@
  * type's output function prints, hence the same as `col::text` in the session.
  * https://www.postgresql.org/docs/15/protocol-logicalrep-message-formats.html
  */
+import { Buffer } from "node:buffer";
 
 /** A column whose TOASTed value did not change in an update: pgoutput sends no value for it. */
 export const UNCHANGED = Symbol("unchanged TOASTed value");
@@ -48,8 +49,8 @@ export class PgOutputError extends Error {}
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Reads one message; throws PgOutputError for bytes that are not a pgoutput v1 message. */
-export function decodeMessage(bytes: Uint8Array): PgOutputMessage {
-  const r = new Reader(bytes);
+export function decodeMessage(bytes: Uint8Array, start = 0, end = bytes.length, latin1?: string): PgOutputMessage {
+  const r = reader.reset(bytes, start, end, latin1);
   const tag = String.fromCharCode(r.byte());
   switch (tag) {
     case "B": {
@@ -78,26 +79,28 @@ export function decodeMessage(bytes: Uint8Array): PgOutputMessage {
     }
     case "I": {
       const relation = r.uint32();
-      r.expect("N");
+      r.expect(0x4e /* N */);
       return { type: "insert", relation, values: r.tuple() };
     }
     case "U": {
       const relation = r.uint32();
       let old: TupleValue[] | null = null;
-      const kind = String.fromCharCode(r.byte());
-      if (kind === "K" || kind === "O") {
+      const kind = r.byte();
+      if (kind === 0x4b /* K */ || kind === 0x4f /* O */) {
         old = r.tuple();
-        r.expect("N");
-      } else if (kind !== "N") {
-        throw new PgOutputError(`update message: expected K, O or N, found ${JSON.stringify(kind)}`);
+        r.expect(0x4e);
+      } else if (kind !== 0x4e) {
+        throw new PgOutputError(
+          `update message: expected K, O or N, found ${JSON.stringify(String.fromCharCode(kind))}`,
+        );
       }
       return { type: "update", relation, old, values: r.tuple() };
     }
     case "D": {
       const relation = r.uint32();
-      const kind = String.fromCharCode(r.byte());
-      if (kind !== "K" && kind !== "O") {
-        throw new PgOutputError(`delete message: expected K or O, found ${JSON.stringify(kind)}`);
+      const kind = r.byte();
+      if (kind !== 0x4b && kind !== 0x4f) {
+        throw new PgOutputError(`delete message: expected K or O, found ${JSON.stringify(String.fromCharCode(kind))}`);
       }
       return { type: "delete", relation, old: r.tuple() };
     }
@@ -113,17 +116,29 @@ export function decodeMessage(bytes: Uint8Array): PgOutputMessage {
   }
 }
 
+/** Big-endian reads over one message; a single instance is reused (decoding is synchronous). */
 class Reader {
   private at = 0;
-  private readonly view: DataView;
+  private end = 0;
+  private start = 0;
+  private bytes: Uint8Array = new Uint8Array(0);
+  /** The same bytes as a latin1 string, when the caller has one: ASCII values are sliced from it. */
+  private latin1: string | undefined;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  reset(bytes: Uint8Array, start: number, end: number, latin1: string | undefined): this {
+    this.bytes = bytes;
+    this.latin1 = latin1;
+    this.start = start;
+    this.at = start;
+    this.end = end;
+    return this;
   }
 
   private need(n: number): void {
-    if (this.at + n > this.bytes.length) {
-      throw new PgOutputError(`message ends early: needs ${n} bytes at offset ${this.at} of ${this.bytes.length}`);
+    if (this.at + n > this.end) {
+      throw new PgOutputError(
+        `message ends early: needs ${n} bytes at offset ${this.at - this.start} of ${this.end - this.start}`,
+      );
     }
   }
 
@@ -137,51 +152,50 @@ class Reader {
     this.at += n;
   }
 
-  expect(tag: string): void {
-    const found = String.fromCharCode(this.byte());
-    if (found !== tag) throw new PgOutputError(`expected ${tag}, found ${JSON.stringify(found)}`);
+  expect(tag: number): void {
+    const found = this.byte();
+    if (found !== tag) {
+      throw new PgOutputError(
+        `expected ${String.fromCharCode(tag)}, found ${JSON.stringify(String.fromCharCode(found))}`,
+      );
+    }
   }
 
   int16(): number {
     this.need(2);
-    const value = this.view.getInt16(this.at);
+    const b = this.bytes;
+    const value = ((b[this.at]! << 24) | (b[this.at + 1]! << 16)) >> 16;
     this.at += 2;
     return value;
   }
 
   int32(): number {
     this.need(4);
-    const value = this.view.getInt32(this.at);
+    const b = this.bytes;
+    const at = this.at;
     this.at += 4;
-    return value;
+    return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
   }
 
   uint32(): number {
-    this.need(4);
-    const value = this.view.getUint32(this.at);
-    this.at += 4;
-    return value;
+    return this.int32() >>> 0;
   }
 
   int64(): bigint {
-    this.need(8);
-    const value = this.view.getBigUint64(this.at);
-    this.at += 8;
-    return value;
+    const high = this.uint32();
+    return (BigInt(high) << 32n) | BigInt(this.uint32());
   }
 
   /** A signed 64-bit integer that fits a double (timestamps in microseconds). */
   int64Number(): number {
-    this.need(8);
-    const value = this.view.getInt32(this.at) * 2 ** 32 + this.view.getUint32(this.at + 4);
-    this.at += 8;
-    return value;
+    const high = this.int32();
+    return high * 2 ** 32 + this.uint32();
   }
 
   cstring(): string {
     const end = this.bytes.indexOf(0, this.at);
-    if (end < 0) throw new PgOutputError(`unterminated string at offset ${this.at}`);
-    const text = utf8Text(this.bytes, this.at, end);
+    if (end < 0 || end >= this.end) throw new PgOutputError(`unterminated string at offset ${this.at - this.start}`);
+    const text = this.text(this.at, end);
     this.at = end + 1;
     return text;
   }
@@ -194,7 +208,7 @@ class Reader {
       if (kind === 0x74 /* t */) {
         const length = this.int32();
         this.need(length);
-        values[i] = utf8Text(this.bytes, this.at, this.at + length);
+        values[i] = this.text(this.at, this.at + length);
         this.at += length;
       } else if (kind === 0x6e /* n */) {
         values[i] = null;
@@ -207,11 +221,10 @@ class Reader {
     }
     return values;
   }
-}
 
-/** UTF-8 text of bytes[from, to); short ASCII runs (most values) skip the TextDecoder call. */
-function utf8Text(bytes: Uint8Array, from: number, to: number): string {
-  if (to - from <= 32) {
+  /** UTF-8 text of bytes[from, to). ASCII (most values) needs no decoding: a slice of the latin1 string, or of the bytes. */
+  private text(from: number, to: number): string {
+    const bytes = this.bytes;
     let ascii = true;
     for (let i = from; i < to; i++) {
       if (bytes[i]! >= 0x80) {
@@ -219,10 +232,13 @@ function utf8Text(bytes: Uint8Array, from: number, to: number): string {
         break;
       }
     }
-    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(from, to) as unknown as number[]);
+    if (!ascii) return utf8.decode(bytes.subarray(from, to));
+    if (this.latin1 !== undefined) return this.latin1.slice(from, to);
+    return String.fromCharCode.apply(null, bytes.subarray(from, to) as unknown as number[]);
   }
-  return utf8.decode(bytes.subarray(from, to));
 }
+
+const reader = new Reader();
 
 const HEX_VALUES = (() => {
   const table = new Int16Array(128).fill(-1);
@@ -233,6 +249,30 @@ const HEX_VALUES = (() => {
   }
   return table;
 })();
+
+/**
+ * Decodes a chunk of messages given as hex text (what `encode(data, 'hex')`
+ * returns): one native hex decode over the joined chunk (several times faster
+ * than one per message), then each message read in place.
+ */
+export function decodeHexMessages(hexes: readonly string[]): { messages: PgOutputMessage[]; sizes: number[] } {
+  const joined = hexes.join("");
+  const bytes = Buffer.from(joined, "hex");
+  // Buffer.from stops quietly at the first character that is not hex.
+  if (bytes.length * 2 !== joined.length) throw new PgOutputError("a message is not hex text");
+  // One native decode gives every ASCII value as a slice (latin1 maps each byte below 0x80 to itself).
+  const latin1 = bytes.toString("latin1");
+  const messages: PgOutputMessage[] = new Array(hexes.length);
+  const sizes: number[] = new Array(hexes.length);
+  let at = 0;
+  for (let i = 0; i < hexes.length; i++) {
+    const length = hexes[i]!.length / 2;
+    messages[i] = decodeMessage(bytes, at, at + length, latin1);
+    sizes[i] = length;
+    at += length;
+  }
+  return { messages, sizes };
+}
 
 /** Bytes of a hex string (what `encode(data, 'hex')` returns). */
 export function hexToBytes(hex: string): Uint8Array {

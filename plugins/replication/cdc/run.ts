@@ -9,23 +9,14 @@
  * applied again harmlessly (every write is an idempotent upsert or delete by key).
  */
 import { ValidationError } from "../../../src/errors";
-import { PG_TYPE_CATALOG_SQL, type PgTypeCatalogRow, PgTypeResolver } from "../../../src/sources/pg-type-resolver";
-import type { PgValueType } from "../../../src/sources/pg-types";
 import type { SourceConnection } from "../../../src/sources/types";
 import type { Job } from "../engine/model";
 import type { CdcSettings } from "../engine/settings";
 import { type SyncContext, type SyncResult, syncJob } from "../pull/sync";
-import { ensureReplicaTable } from "../replica/table";
-import { ReplicaWriter } from "./apply";
-import { formatLsn, maxLsn, parseLsn } from "./lsn";
-import { decodeMessage, hexToBytes, type PgOutputMessage } from "./pgoutput";
-import { type ApplyOp, ChangePlanner, type ReplicaShape } from "./plan";
-import { SchemaChangeError } from "./schema";
+import { Replay } from "./replay";
 import { readSlot, recreateCdcObjects, slotTrouble, tableTrouble } from "./slot";
 import { restartSnapshot, swapInSnapshot } from "./snapshot";
 import { type CdcState, CdcStore } from "./store";
-import { SlotReader } from "./stream";
-import { TransactionAssembler, type TransactionPart } from "./transactions";
 
 export interface CdcTuning {
   /** Most messages one run's peek decodes at the source. */
@@ -33,6 +24,11 @@ export interface CdcTuning {
   /** Messages per fetch at first; later fetches aim at `fetchBytes`. */
   fetchMessages: number;
   fetchBytes: number;
+  /** Changes one run applies at most (a run also stops at the run time bound). */
+  maxChanges: number;
+  /** Changes (or bytes of messages) written per SQLite transaction: larger batches rewrite each replica page less often. */
+  writeChanges: number;
+  writeBytes: number;
   /** A source transaction beyond this many changes or bytes is applied in parts. */
   maxTransactionChanges: number;
   maxTransactionBytes: number;
@@ -42,9 +38,12 @@ export interface CdcTuning {
 
 export function defaultCdcTuning(): CdcTuning {
   return {
-    peekMessages: 600_000,
-    fetchMessages: 2_000,
+    peekMessages: 1_500_000,
+    fetchMessages: 4_000,
     fetchBytes: 4 * 1024 * 1024,
+    maxChanges: 1_000_000,
+    writeChanges: 50_000,
+    writeBytes: 16 * 1024 * 1024,
     maxTransactionChanges: 50_000,
     maxTransactionBytes: 32 * 1024 * 1024,
   };
@@ -64,39 +63,73 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
   const name = job.settings.name;
   const cdc = requireCdc(job);
   const states = new CdcStore(host.sql);
-  let state = states.require(name);
+  const table = `${states.require(name).schema}.${job.settings.table_name}`;
   const started = Date.now();
+  let note: string | null = null;
 
-  const reading = await readSlot(source, cdc, state.schema, job.settings.table_name, started);
+  // While streaming, the slot is read straight away and checked only when reading it fails: a tick
+  // costs one round trip less. Before a copy it is checked first.
+  for (let attempt = 0; ; attempt++) {
+    let state = states.require(name);
+    if (attempt > 0 || state.snapshot_end_lsn === null) {
+      note = (await checkSlot(ctx, state, cdc)) ?? note;
+      state = states.require(name);
+    }
+    if (state.snapshot_end_lsn === null) {
+      const copied = await copySnapshot(ctx, state);
+      if (!copied.done) return { cursor: copied.cursor, done: false, note };
+      const end = String((await source.query("SELECT pg_current_wal_lsn()::text")).rows[0]![0]);
+      host.transaction(() => {
+        if (state.snapshot_table !== null) swapInSnapshot(host.sql, state.snapshot_table, job.settings.target_table);
+        states.update(name, { snapshot_table: null, snapshot_end_lsn: end });
+        ctx.store.saveCursor(name, null, 0);
+      });
+      state = states.require(name);
+    }
+    let replayed;
+    try {
+      replayed = await new Replay(ctx, state, cdc).run(started);
+    } catch (error) {
+      if (attempt > 0 || !(await slotNeedsRecovery(ctx, state, cdc))) throw error;
+      continue;
+    }
+    // Its changes are applied; a table dropped or created again since is reported now.
+    const gone = tableTrouble(replayed.slot, state.table_oid, table);
+    if (gone) throw new ValidationError(gone);
+    return { cursor: null, done: replayed.caughtUp, note };
+  }
+}
+
+/**
+ * Reads the slot's state before a copy or after a failed read: the table must
+ * be the job's; a slot lost or gone is created again and the table copied
+ * again. Answers why, for the run history, or null when the slot was fine.
+ */
+async function checkSlot(ctx: CdcRunContext, state: CdcState, cdc: CdcSettings): Promise<string | null> {
+  const { job, host } = ctx;
+  const reading = await readSlot(ctx.source, cdc, state.schema, job.settings.table_name, Date.now());
   const gone = tableTrouble(reading, state.table_oid, `${state.schema}.${job.settings.table_name}`);
   if (gone) throw new ValidationError(gone);
-  let note: string | null = null;
+  const states = new CdcStore(host.sql);
+  states.update(job.settings.name, { slot_health: reading.health });
   const trouble = slotTrouble(reading, cdc);
-  if (trouble) {
-    await recreateCdcObjects(source, cdc, reading, state.schema, job.settings.table_name);
-    state = restartSnapshot(host, states, ctx.store, job, { truncate: false, newSlot: true });
-    note = `${trouble}: created it again, and the table is being copied again`;
-    // Recorded now: the run may still fail later, and the reason must stay in the history.
-    ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows, pages: ctx.tally.pages, note });
-  }
+  if (!trouble) return null;
+  await recreateCdcObjects(ctx.source, cdc, reading, state.schema, job.settings.table_name);
+  restartSnapshot(host, states, ctx.store, job, { truncate: false, newSlot: true });
+  const note = `${trouble}: created it again, and the table is being copied again`;
+  // Recorded now: the run may still fail later, and the reason must stay in the history.
+  ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows, pages: ctx.tally.pages, note });
+  return note;
+}
 
-  if (state.snapshot_end_lsn === null) {
-    const copied = await copySnapshot(ctx, state);
-    if (!copied.done) {
-      states.update(name, { slot_health: reading.health });
-      return { cursor: copied.cursor, done: false, note };
-    }
-    const end = String((await source.query("SELECT pg_current_wal_lsn()::text")).rows[0]![0]);
-    host.transaction(() => {
-      if (state.snapshot_table !== null) swapInSnapshot(host.sql, state.snapshot_table, job.settings.target_table);
-      states.update(name, { snapshot_table: null, snapshot_end_lsn: end });
-      ctx.store.saveCursor(name, null, 0);
-    });
-    state = states.require(name);
+/** After a failed read: true when the slot or its publication is what failed (the run then recovers). */
+async function slotNeedsRecovery(ctx: CdcRunContext, state: CdcState, cdc: CdcSettings): Promise<boolean> {
+  try {
+    const reading = await readSlot(ctx.source, cdc, state.schema, ctx.job.settings.table_name, Date.now());
+    return slotTrouble(reading, cdc) !== null;
+  } catch {
+    return false;
   }
-
-  const caughtUp = await streamChanges(ctx, state, cdc, started);
-  return { cursor: null, done: caughtUp, note };
 }
 
 /** The table copied in primary key order by the pull mode's keyset pages, resumable across runs. */
@@ -117,157 +150,6 @@ function copySnapshot(ctx: CdcRunContext, state: CdcState): Promise<SyncResult> 
     progress: { ...ctx.job.progress, caught_up: false },
   };
   return syncJob({ ...ctx, job: copying });
-}
-
-/**
- * Applies the slot's changes until it is drained or the run's bounds are
- * reached; answers true when every change committed before the run started
- * has been applied.
- */
-async function streamChanges(ctx: CdcRunContext, state: CdcState, cdc: CdcSettings, started: number): Promise<boolean> {
-  const { job, host, tuning, bounds } = ctx;
-  const name = job.settings.name;
-  const states = new CdcStore(host.sql);
-  ensureReplicaTable(host.sql, job);
-  const shape: ReplicaShape = {
-    tableOid: state.table_oid,
-    schema: state.schema,
-    table: job.settings.table_name,
-    columns: job.columns,
-    primaryKey: job.settings.primary_key,
-    known: state.source_columns,
-    rowHash: false,
-  };
-  const types = new Map<number, PgValueType>();
-  const resolver = new PgTypeResolver(
-    async (oids) =>
-      (await ctx.source.query(PG_TYPE_CATALOG_SQL.replace("$1", "?"), [oids])).rows as unknown as PgTypeCatalogRow[],
-  );
-  const planner = new ChangePlanner(shape, (oid) => types.get(oid) ?? oid);
-  const writer = new ReplicaWriter(host.sql, job.settings.target_table, job.columns, job.settings.primary_key, false);
-  const position = {
-    appliedLsn: state.applied_lsn === null ? null : parseLsn(state.applied_lsn),
-    partial:
-      state.partial_lsn === null ? null : { commitLsn: parseLsn(state.partial_lsn), changes: state.partial_changes },
-  };
-  const assembler = new TransactionAssembler(position, tuning.maxTransactionChanges, tuning.maxTransactionBytes);
-  const snapshotEnd = state.snapshot_end_lsn === null ? null : parseLsn(state.snapshot_end_lsn);
-  let phase = state.phase;
-  let applied = position.appliedLsn;
-
-  const apply = async (parts: TransactionPart[]) => {
-    await resolveTypes(parts, state.table_oid, types, resolver);
-    const ops: ApplyOp[] = [];
-    let changes = 0;
-    let partial: { commitLsn: bigint; changes: number } | null = position.partial;
-    for (const part of parts) {
-      changes += planner.plan(part, ops);
-      if (part.endLsn === null) partial = { commitLsn: part.commitLsn, changes: part.offset + part.dataChanges };
-      else {
-        applied = maxLsn(applied, part.endLsn);
-        partial = null;
-      }
-    }
-    position.partial = partial;
-    if (phase === "snapshot" && applied !== null && snapshotEnd !== null && applied >= snapshotEnd) phase = "streaming";
-    host.transaction(() => {
-      writer.apply(ops);
-      states.update(name, {
-        applied_lsn: applied === null ? null : formatLsn(applied),
-        partial_lsn: partial === null ? null : formatLsn(partial.commitLsn),
-        partial_changes: partial?.changes ?? 0,
-        phase,
-      });
-      ctx.store.saveCursor(name, null, changes);
-      ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + changes, pages: ctx.tally.pages + 1 });
-    });
-    ctx.tally.rows += changes;
-    ctx.tally.pages += 1;
-  };
-
-  const reader = new SlotReader(ctx.source, {
-    slot: cdc.slot,
-    publication: cdc.publication,
-    peekMessages: tuning.peekMessages,
-    fetchMessages: tuning.fetchMessages,
-    fetchBytes: tuning.fetchBytes,
-  });
-  let chunk = await reader.start();
-  let stopped = false;
-  for (;;) {
-    const messages: PgOutputMessage[] = new Array(chunk.length);
-    const sizes: number[] = new Array(chunk.length);
-    for (let i = 0; i < chunk.length; i++) {
-      messages[i] = decodeMessage(hexToBytes(chunk[i]!));
-      sizes[i] = chunk[i]!.length / 2;
-    }
-    const parts = assembler.push(messages, sizes);
-    const large = assembler.takeLargePart();
-    if (large) parts.push(large);
-    if (parts.length) {
-      try {
-        await apply(parts);
-      } catch (error) {
-        throw error instanceof SchemaChangeError ? await withTypeNames(error, ctx.source) : error;
-      }
-    }
-    if (reader.ended) break;
-    if (ctx.tally.rows >= bounds.maxRows || Date.now() - started >= bounds.maxMs) {
-      stopped = true;
-      break;
-    }
-    chunk = await reader.next();
-  }
-
-  const caughtUp = reader.drained && !stopped;
-  await tuning.beforeSlotAdvance?.(ctx.source);
-  const health = await reader.finish(applied, caughtUp, Date.now());
-  if (caughtUp && phase === "snapshot") phase = "streaming";
-  states.update(name, { slot_health: health, phase });
-  return caughtUp;
-}
-
-/** Resolves the value types of the job table's columns named by Relation messages (enums, domains...). */
-async function resolveTypes(
-  parts: readonly TransactionPart[],
-  tableOid: number,
-  types: Map<number, PgValueType>,
-  resolver: PgTypeResolver,
-): Promise<void> {
-  const oids = new Set<number>();
-  for (const part of parts) {
-    for (const change of part.changes) {
-      if (change.type !== "relation" || change.oid !== tableOid) continue;
-      for (const column of change.columns) if (!types.has(column.typeOid)) oids.add(column.typeOid);
-    }
-  }
-  if (oids.size === 0) return;
-  const list = [...oids];
-  const resolved = await resolver.valueTypes(list);
-  list.forEach((oid, i) => types.set(oid, resolved[i]!));
-}
-
-/** The schema change error with type names in place of OIDs. */
-async function withTypeNames(error: SchemaChangeError, source: SourceConnection): Promise<SchemaChangeError> {
-  const oids = error.changes.flatMap((c) => [c.from, c.to]).filter((t): t is string => t !== null);
-  if (oids.length === 0) return error;
-  try {
-    const result = await source.query(`SELECT o::text, format_type(o, NULL) FROM unnest(?::oid[]) AS o`, [
-      `{${oids.map((t) => t.replace("oid ", "")).join(",")}}`,
-    ]);
-    const names = new Map(result.rows.map(([oid, type]) => [`oid ${String(oid)}`, String(type)]));
-    const named = error.changes.map((c) => ({
-      ...c,
-      from: c.from === null ? null : (names.get(c.from) ?? c.from),
-      to: c.to === null ? null : (names.get(c.to) ?? c.to),
-    }));
-    return new SchemaChangeError(
-      named,
-      error.message.replace(/oid \d+/g, (oid) => names.get(oid) ?? oid),
-    );
-  } catch {
-    return error;
-  }
 }
 
 function requireCdc(job: Job): CdcSettings {

@@ -5,6 +5,7 @@
  */
 import { SourceUnavailableError, ValidationError } from "../../../src/errors";
 import { postgresDialect } from "../../../src/sources";
+import { pgLiteral } from "../../../src/sources/pg-copy";
 import type { SourceConnection } from "../../../src/sources/types";
 import type { CdcSettings } from "../engine/settings";
 import type { KnownColumn, SlotHealth } from "./store";
@@ -117,33 +118,32 @@ export async function readSlot(
   table: string,
   now: number,
 ): Promise<SlotReading> {
-  const result = await source.query(
-    `SELECT ${SLOT_HEALTH_COLUMNS},
-            EXISTS (SELECT 1 FROM pg_publication WHERE pubname = ?), to_regclass(format('%I.%I', ?::text, ?::text))::oid::int8
-       FROM (SELECT 1) AS one LEFT JOIN pg_replication_slots s ON s.slot_name = ?`,
-    [cdc.publication, schema, table, cdc.slot],
-  );
-  const row = result.rows[0]!;
-  return {
-    health: slotHealthOf(row, now),
-    publicationExists: row[4] === 1,
-    tableOid: row[5] === null ? null : Number(row[5]),
-  };
+  const result = await source.query(slotReadingSql(cdc, schema, table));
+  return slotReadingOf(result.rows[0]!, now);
 }
 
-/** Columns of pg_replication_slots `s` that slotHealthOf reads, in its order. */
-export const SLOT_HEALTH_COLUMNS = `CASE WHEN s.slot_name IS NULL THEN 'missing' ELSE s.wal_status END,
-  s.safe_wal_size::int8, s.confirmed_flush_lsn::text, (pg_current_wal_lsn() - s.restart_lsn)::int8`;
+/** One row: the slot's health (`missing` when there is none), whether the publication exists, the table's OID now. */
+export function slotReadingSql(cdc: CdcSettings, schema: string, table: string): string {
+  return `SELECT CASE WHEN s.slot_name IS NULL THEN 'missing' ELSE s.wal_status END,
+            s.safe_wal_size::int8, s.confirmed_flush_lsn::text, (pg_current_wal_lsn() - s.restart_lsn)::int8,
+            EXISTS (SELECT 1 FROM pg_publication WHERE pubname = ${pgLiteral(cdc.publication)}),
+            to_regclass(format('%I.%I', ${pgLiteral(schema)}::text, ${pgLiteral(table)}::text))::oid::int8
+       FROM (SELECT 1) AS one LEFT JOIN pg_replication_slots s ON s.slot_name = ${pgLiteral(cdc.slot)}`;
+}
 
-export function slotHealthOf(row: readonly unknown[], now: number): SlotHealth {
-  const [status, safe, confirmed, retained] = row;
+export function slotReadingOf(row: readonly unknown[], now: number): SlotReading {
+  const [status, safe, confirmed, retained, publication, oid] = row;
   const number = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
-    wal_status: status === null || status === undefined ? null : String(status),
-    safe_wal_size: number(safe),
-    confirmed_lsn: confirmed === null || confirmed === undefined ? null : String(confirmed),
-    retained_wal_bytes: number(retained),
-    checked_at: now,
+    health: {
+      wal_status: status === null || status === undefined ? null : String(status),
+      safe_wal_size: number(safe),
+      confirmed_lsn: confirmed === null || confirmed === undefined ? null : String(confirmed),
+      retained_wal_bytes: number(retained),
+      checked_at: now,
+    },
+    publicationExists: publication === 1,
+    tableOid: number(oid),
   };
 }
 

@@ -10,16 +10,21 @@ import { AppError, SourceUnavailableError } from "../../../src/errors";
 import { pgLiteral } from "../../../src/sources/pg-copy";
 import type { SourceConnection } from "../../../src/sources/types";
 import { formatLsn } from "./lsn";
-import { SLOT_HEALTH_COLUMNS, slotHealthOf } from "./slot";
-import type { SlotHealth } from "./store";
+import type { CdcSettings } from "../engine/settings";
+import { type SlotReading, slotReadingOf, slotReadingSql } from "./slot";
+
+/** The slot after a read: its health, and whether the publication and the table (its OID now) are still there. */
+export type SlotEnd = SlotReading;
 
 const CURSOR = "starbase_cdc_changes";
 /** A session setting that carries the WAL flush position read when the peek starts to the advance. */
 const FLUSH_SETTING = "starbase.cdc_flush_lsn";
 
 export interface SlotReaderOptions {
-  slot: string;
-  publication: string;
+  cdc: CdcSettings;
+  /** The job's table, whose OID the slot's state reports at the end. */
+  schema: string;
+  table: string;
   /** Most messages one peek decodes (whole transactions: PostgreSQL stops at the first commit past it). */
   peekMessages: number;
   /** Messages of the first fetch; later fetches are sized to bring about `fetchBytes` each. */
@@ -49,7 +54,8 @@ export class SlotReader {
 
   /** Starts the peek and answers its first chunk of messages (hex text, one per message). */
   async start(): Promise<string[]> {
-    const { slot, publication, peekMessages } = this.options;
+    const { slot, publication } = this.options.cdc;
+    const { peekMessages } = this.options;
     // publication_names is a list of identifiers: quoted, so the name's case is kept.
     const publications = `"${publication.replaceAll('"', '""')}"`;
     return this.chunk(
@@ -78,19 +84,20 @@ export class SlotReader {
    * Ends the peek and advances the slot to `appliedLsn` (the end of the last
    * transaction committed to SQLite), or, when the slot was drained and everything
    * read was applied, to the flush position read when the peek started: that
-   * releases WAL written for other tables meanwhile. Answers the slot's health after.
+   * releases WAL written for other tables meanwhile. Answers the slot's state after.
    */
-  async finish(appliedLsn: bigint | null, caughtUp: boolean, now: number): Promise<SlotHealth> {
+  async finish(appliedLsn: bigint | null, caughtUp: boolean, now: number): Promise<SlotEnd> {
+    const { cdc, schema, table } = this.options;
     const applied = pgLiteral(formatLsn(appliedLsn ?? 0n));
     const flush = caughtUp ? `current_setting('${FLUSH_SETTING}')::pg_lsn` : "NULL";
-    const slot = pgLiteral(this.options.slot);
     const result = await this.source.query(
       `CLOSE ${CURSOR}; COMMIT; ` +
         `SELECT pg_replication_slot_advance(slot_name, t.lsn) FROM pg_replication_slots, ` +
-        `(SELECT GREATEST(${applied}::pg_lsn, ${flush}) AS lsn) AS t WHERE slot_name = ${slot} AND confirmed_flush_lsn < t.lsn; ` +
-        `SELECT ${SLOT_HEALTH_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN pg_replication_slots s ON s.slot_name = ${slot}`,
+        `(SELECT GREATEST(${applied}::pg_lsn, ${flush}) AS lsn) AS t ` +
+        `WHERE slot_name = ${pgLiteral(cdc.slot)} AND confirmed_flush_lsn < t.lsn; ` +
+        slotReadingSql(cdc, schema, table),
     );
-    return slotHealthOf(result.rows[0]!, now);
+    return slotReadingOf(result.rows[0]!, now);
   }
 
   private async chunk(sql: string): Promise<string[]> {
@@ -98,7 +105,9 @@ export class SlotReader {
     try {
       rows = (await this.source.query(sql)).rows;
     } catch (error) {
-      throw explainSlotError(error, this.options.slot);
+      // The session stays usable (the run may look at the slot next): end the failed transaction.
+      await this.source.query("ROLLBACK").catch(() => undefined);
+      throw explainSlotError(error, this.options.cdc.slot);
     }
     this.fetched += rows.length;
     if (rows.length < this.asked) this.done = true;
