@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { JobView, RunRecord } from "../plugins/replication";
-import { defaultCdcTuning } from "../plugins/replication/cdc/run";
+import { defaultCdcTuning } from "../plugins/replication/cdc/tuning";
 import { api, uniqueName } from "./helpers";
 import { cronTask, expectNothingStored } from "./support/replication-api";
 import {

@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { EdgeReplicationPart, JobView } from "../../plugins/replication";
-import type { CdcTuning } from "../../plugins/replication/cdc/run";
+import type { CdcTuning } from "../../plugins/replication/cdc/tuning";
 import { api, uniqueName } from "../helpers";
 import { databaseStub, SOURCES } from "./replication";
 import { pgExec } from "./sources";

@@ -15,7 +15,7 @@ import { formatLsn, maxLsn, parseLsn } from "./lsn";
 import { decodeHexMessages } from "./pgoutput";
 import { type ApplyOp, ChangePlanner } from "./plan";
 import { SchemaChangeError, type SchemaChange } from "./schema";
-import type { CdcTuning } from "./run";
+import type { CdcTuning } from "./tuning";
 import { type SlotEnd, SlotReader } from "./stream";
 import { type CdcPhase, type CdcState, CdcStore } from "./store";
 import { type AppliedPosition, TransactionAssembler, type TransactionPart } from "./transactions";

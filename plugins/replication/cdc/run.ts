@@ -9,45 +9,14 @@
  * applied again harmlessly (every write is an idempotent upsert or delete by key).
  */
 import { ValidationError } from "../../../src/errors";
-import type { SourceConnection } from "../../../src/sources/types";
 import type { Job } from "../engine/model";
 import type { CdcSettings } from "../engine/settings";
 import { type SyncContext, type SyncResult, syncJob } from "../pull/sync";
 import { Replay } from "./replay";
+import type { CdcTuning } from "./tuning";
 import { readSlot, recreateCdcObjects, slotTrouble, tableTrouble } from "./slot";
 import { restartSnapshot, swapInSnapshot } from "./snapshot";
 import { type CdcState, CdcStore } from "./store";
-
-export interface CdcTuning {
-  /** Most messages one run's peek decodes at the source. */
-  peekMessages: number;
-  /** Messages per fetch at first; later fetches aim at `fetchBytes`. */
-  fetchMessages: number;
-  fetchBytes: number;
-  /** Changes one run applies at most (a run also stops at the run time bound). */
-  maxChanges: number;
-  /** Changes (or bytes of messages) written per SQLite transaction: larger batches rewrite each replica page less often. */
-  writeChanges: number;
-  writeBytes: number;
-  /** A source transaction beyond this many changes or bytes is applied in parts. */
-  maxTransactionChanges: number;
-  maxTransactionBytes: number;
-  /** Test hook: runs after changes are committed to SQLite, before the slot is advanced. */
-  beforeSlotAdvance?: (source: SourceConnection) => Promise<void>;
-}
-
-export function defaultCdcTuning(): CdcTuning {
-  return {
-    peekMessages: 1_500_000,
-    fetchMessages: 4_000,
-    fetchBytes: 4 * 1024 * 1024,
-    maxChanges: 1_000_000,
-    writeChanges: 50_000,
-    writeBytes: 16 * 1024 * 1024,
-    maxTransactionChanges: 50_000,
-    maxTransactionBytes: 32 * 1024 * 1024,
-  };
-}
 
 export interface CdcRunContext extends SyncContext {
   tuning: CdcTuning;

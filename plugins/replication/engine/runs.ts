@@ -6,7 +6,8 @@ import { AppError, clipMessage, ConflictError, NotFoundError } from "../../../sr
 import { redact } from "../../../src/redact";
 import { dialectOf } from "../../../src/sources";
 import type { SourceOptions } from "../../../src/sources/types";
-import { type CdcTuning, defaultCdcTuning, runCdc } from "../cdc/run";
+import { runCdc } from "../cdc/run";
+import { type CdcTuning, defaultCdcTuning } from "../cdc/tuning";
 import { DEFAULT_BOUNDS, type RunBounds } from "../pull/sync";
 import { type SchemaSyncResult, syncFollowingSchema } from "../schema-changes/run";
 import type { Credentials } from "./credentials";
