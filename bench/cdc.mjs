@@ -19,7 +19,7 @@ async function updateRows(client, count, from) {
     BEGIN
       FOR i IN 1..n LOOP
         UPDATE ${TABLE} SET name = 'cdc ' || (base + i), updated_at = clock_timestamp(), score = base + i
-         WHERE id = ((base + i) * 7919) % ${ROWS} + 1;
+         WHERE id = ((base + i)::int8 * 7919) % ${ROWS} + 1;
         COMMIT;
       END LOOP;
     END $$`);

@@ -331,7 +331,7 @@ describe("streaming changes", () => {
   it("applies each source transaction whole, in one SQLite transaction, however it is fetched", async () => {
     const job = await cdcJob("txn", 5);
     await runJob(job.name);
-    await tuneCdc((t) => Object.assign(t, { fetchMessages: 1, fetchBytes: 1 }));
+    await tuneCdc((t) => Object.assign(t, { groupBytes: 1, fetchBytes: 1 }));
     try {
       const client = await pgSession();
       try {
@@ -356,9 +356,7 @@ describe("streaming changes", () => {
     const job = await cdcJob("large", 3);
     await runJob(job.name);
     await pgExec(`INSERT INTO ${job.name} SELECT g, 'big ' || g, g, now(), '{}' FROM generate_series(100, 122) g`);
-    await tuneCdc((t) =>
-      Object.assign(t, { fetchMessages: 1, fetchBytes: 1, maxTransactionChanges: 5, maxChanges: 10 }),
-    );
+    await tuneCdc((t) => Object.assign(t, { groupBytes: 1, fetchBytes: 1, maxTransactionChanges: 5, maxChanges: 10 }));
     try {
       const parts = [await runJob(job.name), await runJob(job.name), await runJob(job.name)];
       expect(parts.map((p) => [p.rows, p.done])).toEqual([

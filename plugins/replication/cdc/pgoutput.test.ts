@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeHexMessages, decodeMessage, hexToBytes, PgOutputError, UNCHANGED } from "./pgoutput";
+import { Buffer } from "node:buffer";
+import { decodeMessage, decodeMessageGroups, PgOutputError, UNCHANGED } from "./pgoutput";
 import { formatLsn } from "./lsn";
 
 /**
@@ -23,7 +24,7 @@ const CAPTURED = {
   truncate: "540000000100000052ab",
 };
 
-const decode = (hex: string) => decodeMessage(hexToBytes(hex));
+const decode = (hex: string) => decodeMessage(Buffer.from(hex, "hex"));
 
 describe("decodeMessage on captured pgoutput messages", () => {
   it("Begin carries the commit's LSN and the transaction id", () => {
@@ -107,31 +108,28 @@ describe("decodeMessage on captured pgoutput messages", () => {
   });
 });
 
-describe("hexToBytes", () => {
-  it("reads lower- and upper-case hex", () => {
-    expect([...hexToBytes("00ffA07f")]).toEqual([0, 255, 160, 127]);
-    expect(hexToBytes("").length).toBe(0);
-  });
+describe("decodeMessageGroups", () => {
+  /** Messages packed as the slot reader's query packs them: a 4-byte length before each. */
+  const group = (...hexes: string[]) => hexes.map((h) => (h.length / 2).toString(16).padStart(8, "0") + h).join("");
 
-  it.each(["abc", "zz", "0g"])("refuses %j", (hex) => {
-    expect(() => hexToBytes(hex)).toThrow(PgOutputError);
-  });
-});
-
-describe("decodeHexMessages", () => {
-  it("decodes a chunk of messages given as hex text, with each one's size", () => {
-    expect(decodeHexMessages([CAPTURED.truncate, CAPTURED.delete, CAPTURED.begin])).toEqual({
+  it("decodes groups of length-prefixed messages, in order, with each one's size", () => {
+    expect(decodeMessageGroups([group(CAPTURED.truncate, CAPTURED.delete), group(CAPTURED.begin), ""])).toEqual({
       messages: [decode(CAPTURED.truncate), decode(CAPTURED.delete), decode(CAPTURED.begin)],
       sizes: [10, 17, 21],
     });
+    expect(decodeMessageGroups([group(CAPTURED.insert)]).messages[0]).toEqual(decode(CAPTURED.insert));
   });
 
   it("reads each message within its own bytes", () => {
     // A truncated message followed by another: the first must not run into the second.
-    expect(() => decodeHexMessages([CAPTURED.delete.slice(0, 20), CAPTURED.begin])).toThrow(/ends early/);
+    expect(() => decodeMessageGroups([group(CAPTURED.delete.slice(0, 20), CAPTURED.begin)])).toThrow(/ends early/);
   });
 
-  it("refuses text that is not hex", () => {
-    expect(() => decodeHexMessages(["00", "zz"])).toThrow(PgOutputError);
+  it.each([
+    ["text that is not hex", ["0000000100zz"]],
+    ["a group cut inside a length", ["000000"]],
+    ["a group cut inside a message", ["0000000a0102"]],
+  ])("refuses %s", (_label, groups) => {
+    expect(() => decodeMessageGroups(groups)).toThrow(PgOutputError);
   });
 });

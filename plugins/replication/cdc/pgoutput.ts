@@ -240,49 +240,35 @@ class Reader {
 
 const reader = new Reader();
 
-const HEX_VALUES = (() => {
-  const table = new Int16Array(128).fill(-1);
-  for (let i = 0; i < 10; i++) table[48 + i] = i;
-  for (let i = 0; i < 6; i++) {
-    table[65 + i] = 10 + i;
-    table[97 + i] = 10 + i;
-  }
-  return table;
-})();
-
-/**
- * Decodes a chunk of messages given as hex text (what `encode(data, 'hex')`
- * returns): one native hex decode over the joined chunk (several times faster
- * than one per message), then each message read in place.
- */
-export function decodeHexMessages(hexes: readonly string[]): { messages: PgOutputMessage[]; sizes: number[] } {
-  const joined = hexes.join("");
-  const bytes = Buffer.from(joined, "hex");
-  // Buffer.from stops quietly at the first character that is not hex.
-  if (bytes.length * 2 !== joined.length) throw new PgOutputError("a message is not hex text");
-  // One native decode gives every ASCII value as a slice (latin1 maps each byte below 0x80 to itself).
-  const latin1 = bytes.toString("latin1");
-  const messages: PgOutputMessage[] = new Array(hexes.length);
-  const sizes: number[] = new Array(hexes.length);
-  let at = 0;
-  for (let i = 0; i < hexes.length; i++) {
-    const length = hexes[i]!.length / 2;
-    messages[i] = decodeMessage(bytes, at, at + length, latin1);
-    sizes[i] = length;
-    at += length;
-  }
-  return { messages, sizes };
+/** Messages in order, with each one's size in bytes. */
+export interface MessageChunk {
+  messages: PgOutputMessage[];
+  sizes: number[];
 }
 
-/** Bytes of a hex string (what `encode(data, 'hex')` returns). */
-export function hexToBytes(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0) throw new PgOutputError("hex text of odd length");
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0, j = 0; i < out.length; i++, j += 2) {
-    const high = HEX_VALUES[hex.charCodeAt(j)] ?? -1;
-    const low = HEX_VALUES[hex.charCodeAt(j + 1)] ?? -1;
-    if (high < 0 || low < 0) throw new PgOutputError(`not hex at offset ${j}`);
-    out[i] = (high << 4) | low;
+/**
+ * Decodes groups of messages, each group the hex text of length-prefixed
+ * messages (a 4-byte big-endian length, then the message), as the slot reader's
+ * query packs them. One native hex decode per group, then each message read in
+ * place, its ASCII values sliced from one latin1 string of the group.
+ */
+export function decodeMessageGroups(groups: readonly string[]): MessageChunk {
+  const messages: PgOutputMessage[] = [];
+  const sizes: number[] = [];
+  for (const hex of groups) {
+    const bytes = Buffer.from(hex, "hex");
+    // Buffer.from stops quietly at the first character that is not hex.
+    if (bytes.length * 2 !== hex.length) throw new PgOutputError("a message group is not hex text");
+    const latin1 = bytes.toString("latin1");
+    for (let at = 0; at < bytes.length;) {
+      if (at + 4 > bytes.length) throw new PgOutputError("a message group ends inside a length");
+      const length = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+      const start = at + 4;
+      if (start + length > bytes.length) throw new PgOutputError("a message group ends inside a message");
+      messages.push(decodeMessage(bytes, start, start + length, latin1));
+      sizes.push(length);
+      at = start + length;
+    }
   }
-  return out;
+  return { messages, sizes };
 }

@@ -12,7 +12,6 @@ import type { SyncContext } from "../pull/sync";
 import { ensureReplicaTable } from "../replica/table";
 import { ReplicaWriter } from "./apply";
 import { formatLsn, maxLsn, parseLsn } from "./lsn";
-import { decodeHexMessages } from "./pgoutput";
 import { type ApplyOp, ChangePlanner } from "./plan";
 import { SchemaChangeError, type SchemaChange } from "./schema";
 import type { CdcTuning } from "./tuning";
@@ -88,14 +87,13 @@ export class Replay {
       schema: this.schema,
       table: ctx.job.settings.table_name,
       peekMessages: tuning.peekMessages,
-      fetchMessages: tuning.fetchMessages,
+      groupBytes: tuning.groupBytes,
       fetchBytes: tuning.fetchBytes,
     });
     let chunk = await reader.start();
     let stopped = false;
     for (;;) {
-      const { messages, sizes } = decodeHexMessages(chunk);
-      const parts = assembler.push(messages, sizes);
+      const parts = assembler.push(chunk.messages, chunk.sizes);
       const large = assembler.takeLargePart();
       if (large) parts.push(large);
       await this.plan(parts);

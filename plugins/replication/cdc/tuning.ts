@@ -4,8 +4,8 @@ import type { SourceConnection } from "../../../src/sources/types";
 export interface CdcTuning {
   /** Most messages one run's peek decodes at the source. */
   peekMessages: number;
-  /** Messages per fetch at first; later fetches aim at `fetchBytes`. */
-  fetchMessages: number;
+  /** Bytes of messages the server packs into one row, and per fetch (whole groups: at least one). */
+  groupBytes: number;
   fetchBytes: number;
   /** Changes one run applies at most (a run also stops at the run time bound). */
   maxChanges: number;
@@ -22,7 +22,7 @@ export interface CdcTuning {
 export function defaultCdcTuning(): CdcTuning {
   return {
     peekMessages: 1_500_000,
-    fetchMessages: 4_000,
+    groupBytes: 1024 * 1024,
     fetchBytes: 4 * 1024 * 1024,
     maxChanges: 1_000_000,
     writeChanges: 50_000,
