@@ -109,8 +109,11 @@ describe("decodeMessage on captured pgoutput messages", () => {
 });
 
 describe("decodeMessageGroups", () => {
-  /** Messages packed as the slot reader's query packs them: a 4-byte length before each. */
-  const group = (...hexes: string[]) => hexes.map((h) => (h.length / 2).toString(16).padStart(8, "0") + h).join("");
+  /** Messages packed as the slot reader's query packs them: a 4-byte length before each, in base64 with line breaks. */
+  const group = (...hexes: string[]) =>
+    Buffer.from(hexes.map((h) => (h.length / 2).toString(16).padStart(8, "0") + h).join(""), "hex")
+      .toString("base64")
+      .replace(/(.{76})/g, "$1\n");
 
   it("decodes groups of length-prefixed messages, in order, with each one's size", () => {
     expect(decodeMessageGroups([group(CAPTURED.truncate, CAPTURED.delete), group(CAPTURED.begin), ""])).toEqual({
@@ -125,10 +128,10 @@ describe("decodeMessageGroups", () => {
     expect(() => decodeMessageGroups([group(CAPTURED.delete.slice(0, 20), CAPTURED.begin)])).toThrow(/ends early/);
   });
 
+  const base64 = (hex: string) => Buffer.from(hex, "hex").toString("base64");
   it.each([
-    ["text that is not hex", ["0000000100zz"]],
-    ["a group cut inside a length", ["000000"]],
-    ["a group cut inside a message", ["0000000a0102"]],
+    ["a group cut inside a length", [base64("000000")]],
+    ["a group cut inside a message", [base64("0000000a0102")]],
   ])("refuses %s", (_label, groups) => {
     expect(() => decodeMessageGroups(groups)).toThrow(PgOutputError);
   });

@@ -247,18 +247,17 @@ export interface MessageChunk {
 }
 
 /**
- * Decodes groups of messages, each group the hex text of length-prefixed
- * messages (a 4-byte big-endian length, then the message), as the slot reader's
- * query packs them. One native hex decode per group, then each message read in
- * place, its ASCII values sliced from one latin1 string of the group.
+ * Decodes groups of messages, each group the base64 text (PostgreSQL's, with a
+ * line break every 76 characters) of length-prefixed messages (a 4-byte
+ * big-endian length, then the message), as the slot reader's query packs them.
+ * One native decode per group, then each message read in place, its ASCII
+ * values sliced from one latin1 string of the group.
  */
 export function decodeMessageGroups(groups: readonly string[]): MessageChunk {
   const messages: PgOutputMessage[] = [];
   const sizes: number[] = [];
-  for (const hex of groups) {
-    const bytes = Buffer.from(hex, "hex");
-    // Buffer.from stops quietly at the first character that is not hex.
-    if (bytes.length * 2 !== hex.length) throw new PgOutputError("a message group is not hex text");
+  for (const text of groups) {
+    const bytes = Buffer.from(text, "base64");
     const latin1 = bytes.toString("latin1");
     for (let at = 0; at < bytes.length;) {
       if (at + 4 > bytes.length) throw new PgOutputError("a message group ends inside a length");

@@ -7,7 +7,7 @@
  * after the changes are committed to SQLite.
  *
  * The server packs the messages, in order, into groups of about `groupBytes`,
- * each a length-prefixed run of messages in hex: a few rows per megabyte
+ * each a length-prefixed run of messages in base64: a few rows per megabyte
  * instead of one per message (the driver's cost is per row), for a sort of the
  * peek's rows on the server.
  */
@@ -47,7 +47,7 @@ export function peekSql(cdc: CdcSettings, peekMessages: number, groupBytes: numb
     `pg_logical_slot_peek_binary_changes(${pgLiteral(cdc.slot)}, NULL, ${Math.floor(peekMessages)}, ` +
     `'proto_version', '1', 'publication_names', ${pgLiteral(publications)}) WITH ORDINALITY AS c(lsn, xid, data, n)`;
   return (
-    `SELECT encode(string_agg(int4send(octet_length(data)) || data, ''::bytea ORDER BY n), 'hex') ` +
+    `SELECT encode(string_agg(int4send(octet_length(data)) || data, ''::bytea ORDER BY n), 'base64') ` +
     `FROM (SELECT n, data, sum(octet_length(data) + 4) OVER (ORDER BY n) - octet_length(data) - 4 AS at FROM ${peek}) AS m ` +
     `GROUP BY at / ${groupBytes} ORDER BY at / ${groupBytes}`
   );
