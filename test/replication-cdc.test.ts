@@ -457,6 +457,42 @@ describe("failures and recovery", () => {
     await expectCopied(job.name);
   });
 
+  it("recreates its own publication dropped behind its back, and says what to do about one it was given", async () => {
+    const job = await cdcJob("droppub", 10);
+    const { publication } = job.status.cdc!;
+    await runJob(job.name);
+    await pgExec(`DROP PUBLICATION "${publication}"`);
+    await pgExec(`DELETE FROM ${job.name} WHERE id = 1`);
+    const recovered = await runJob(job.name);
+    expect(recovered.note).toMatch(new RegExp(`publication ${publication} no longer exists.*copied again`));
+    expect(await publicationExists(publication)).toBe(true);
+    await expectCopied(job.name);
+    await pgExec(`UPDATE ${job.name} SET name = 'after' WHERE id = 2`);
+    expect(await runJob(job.name)).toMatchObject({ rows: 1, note: null });
+    await expectCopied(job.name);
+
+    const given = cdcJobName("givenpub");
+    tables.push(given);
+    await pgExec(`CREATE TABLE ${given} (id int PRIMARY KEY); CREATE PUBLICATION ${given}_p FOR TABLE ${given}`);
+    jobs.push(given);
+    await createCdcJob(given, given, { publication: `${given}_p` });
+    await pgExec(`DROP PUBLICATION ${given}_p`);
+    await pgExec(`INSERT INTO ${given} VALUES (1)`);
+    const res = await api("POST", `/replication/jobs/${given}/run`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(
+      new RegExp(`publication ${given}_p, which this job was told to use, no longer exists: CREATE PUBLICATION`),
+    );
+    // Its slot is kept until the publication is back.
+    expect(await slotExists((await getJob(given)).status.cdc!.slot)).toBe(true);
+    // Back, it cannot serve what was written while it was gone: the slot is created again and the table copied.
+    await pgExec(`CREATE PUBLICATION ${given}_p FOR TABLE ${given}`);
+    await pgExec(`INSERT INTO ${given} VALUES (2)`);
+    const back = await runJob(given);
+    expect(back.note).toMatch(/cannot be read past the time publication \w+ was missing/);
+    await expectReplicaEqualsSource("postgresql", given, given, ["id"], "id");
+  });
+
   it("retries a slot another session is reading, with the job's backoff", async () => {
     const job = await cdcJob("inuse", 3);
     const slot = job.status.cdc!.slot;

@@ -38,10 +38,11 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
 
   // While streaming, the slot is read straight away and checked only when reading it fails: a tick
   // costs one round trip less. Before a copy it is checked first.
+  let unreadable: string | null = null;
   for (let attempt = 0; ; attempt++) {
     let state = states.require(name);
     if (attempt > 0 || state.snapshot_end_lsn === null) {
-      note = (await checkSlot(ctx, state, cdc)) ?? note;
+      note = (await checkSlot(ctx, state, cdc, unreadable)) ?? note;
       state = states.require(name);
     }
     if (state.snapshot_end_lsn === null) {
@@ -59,7 +60,9 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
     try {
       replayed = await new Replay(ctx, state, cdc).run(started);
     } catch (error) {
-      if (attempt > 0 || !(await slotNeedsRecovery(ctx, state, cdc))) throw error;
+      if (attempt > 0) throw error;
+      unreadable = unreadableSlot(error, cdc);
+      if (unreadable === null && !(await slotNeedsRecovery(ctx, state, cdc))) throw error;
       continue;
     }
     // Its changes are applied; a table dropped or created again since is reported now.
@@ -70,18 +73,34 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
 }
 
 /**
+ * A slot that fails to decode for good: its publication was missing for a while.
+ * pgoutput looks the publication up as of each change's time, so changes from
+ * that time can never be read, even once the publication is back.
+ */
+export function unreadableSlot(error: unknown, cdc: CdcSettings): string | null {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.includes(`publication "${cdc.publication}" does not exist`)) return null;
+  return `replication slot ${cdc.slot} cannot be read past the time publication ${cdc.publication} was missing`;
+}
+
+/**
  * Reads the slot's state before a copy or after a failed read: the table must
  * be the job's; a slot lost or gone is created again and the table copied
  * again. Answers why, for the run history, or null when the slot was fine.
  */
-async function checkSlot(ctx: CdcRunContext, state: CdcState, cdc: CdcSettings): Promise<string | null> {
+async function checkSlot(
+  ctx: CdcRunContext,
+  state: CdcState,
+  cdc: CdcSettings,
+  unreadable: string | null,
+): Promise<string | null> {
   const { job, host } = ctx;
   const reading = await readSlot(ctx.source, cdc, state.schema, job.settings.table_name, Date.now());
   const gone = tableTrouble(reading, state.table_oid, `${state.schema}.${job.settings.table_name}`);
   if (gone) throw new ValidationError(gone);
   const states = new CdcStore(host.sql);
   states.update(job.settings.name, { slot_health: reading.health });
-  const trouble = slotTrouble(reading, cdc);
+  const trouble = slotTrouble(reading, cdc) ?? unreadable;
   if (!trouble) return null;
   await recreateCdcObjects(ctx.source, cdc, reading, state.schema, job.settings.table_name);
   restartSnapshot(host, states, ctx.store, job, { truncate: false, newSlot: true });

@@ -183,14 +183,15 @@ export async function recreateCdcObjects(
   schema: string,
   table: string,
 ): Promise<void> {
+  if (!reading.publicationExists && !cdc.owns_publication) {
+    // Nothing is dropped: the slot stays as it is until the publication is back.
+    throw new ValidationError(
+      `publication ${cdc.publication}, which this job was told to use, no longer exists: ` +
+        `CREATE PUBLICATION ${cdc.publication} FOR TABLE ${schema}.${table}, then run the job again`,
+    );
+  }
   if (reading.health.wal_status !== "missing") await dropSlot(source, cdc.slot);
   if (!reading.publicationExists) {
-    if (!cdc.owns_publication) {
-      throw new ValidationError(
-        `publication ${cdc.publication}, which this job was told to use, no longer exists: ` +
-          `CREATE PUBLICATION ${cdc.publication} FOR TABLE ${schema}.${table}, then run the job again`,
-      );
-    }
     await source.query(`CREATE PUBLICATION ${q(cdc.publication)} FOR TABLE ${q(schema)}.${q(table)}`);
   }
   await createSlot(source, cdc.slot);
