@@ -556,8 +556,13 @@ describe("slot health, pausing and deleting", () => {
     });
     expect(patched.status).toBe(200);
     expect(patched.body.result!.warnings).toEqual([]);
-    const pulled = await api("PATCH", `/replication/jobs/${job.name}`, { body: { wal_warning_bytes: 0 } });
-    expect(pulled.status).toBe(400);
+    const zero = await api("PATCH", `/replication/jobs/${job.name}`, { body: { wal_warning_bytes: 0 } });
+    expect(zero.status).toBe(400);
+    const lookback = await api("PATCH", `/replication/jobs/${job.name}`, { body: { lookback_seconds: 60 } });
+    expect(lookback.body.error).toMatch(/lookback_seconds applies to mode pull only/);
+    // A new source is checked like a new job's: it must be able to serve change capture.
+    const moved = await api("PATCH", `/replication/jobs/${job.name}`, { body: { source: { ...SOURCES.postgresql } } });
+    expect(moved.status).toBe(200);
   });
 
   it("deleting the job drops its slot and publication", async () => {

@@ -4,7 +4,7 @@
  * manager (engine/jobs.ts) on a connection it opens.
  */
 import { ValidationError } from "../../../src/errors";
-import type { SourceConnection } from "../../../src/sources/types";
+import type { SourceConnection, TableInfo } from "../../../src/sources/types";
 import { type JobColumnsPlan, planJobColumns } from "../engine/plan-job";
 import { type CdcSettings, DEFAULT_WAL_WARNING_BYTES } from "../engine/settings";
 import { cdcProblems, readCdcFacts } from "./readiness";
@@ -31,11 +31,8 @@ export interface CdcJobPlan extends JobColumnsPlan {
  * its publication and slot. Creates nothing.
  */
 export async function planCdcJob(source: SourceConnection, request: CdcJobRequest): Promise<CdcJobPlan> {
-  const info = await source.describeTable(request.table_name);
+  const info = await checkCdcSource(source, request.table_name, request.publication);
   const table = `${info.schema}.${info.name}`;
-  const facts = await readCdcFacts(source, info.schema, info.name, request.publication);
-  const problems = cdcProblems(facts, { table, primaryKey: info.primaryKey, publication: request.publication });
-  if (problems.length) throw new ValidationError(problems.join("; "));
   const given = request.primary_key === undefined ? undefined : [request.primary_key].flat();
   if (given && given.join(",").toLowerCase() !== info.primaryKey.join(",").toLowerCase()) {
     throw new ValidationError(
@@ -67,6 +64,23 @@ export async function planCdcJob(source: SourceConnection, request: CdcJobReques
       slot_health: null,
     },
   };
+}
+
+/**
+ * The table, once the source is found able to serve change capture for it (a
+ * 400 saying what to run or change when not). `publication` is one the user named.
+ */
+export async function checkCdcSource(
+  source: SourceConnection,
+  tableName: string,
+  publication: string | undefined,
+): Promise<TableInfo> {
+  const info = await source.describeTable(tableName);
+  const facts = await readCdcFacts(source, info.schema, info.name, publication);
+  const table = `${info.schema}.${info.name}`;
+  const problems = cdcProblems(facts, { table, primaryKey: info.primaryKey, publication });
+  if (problems.length) throw new ValidationError(problems.join("; "));
+  return info;
 }
 
 /** Creates the publication (unless the user named one) and the slot: the slot exists before the first copy starts. */

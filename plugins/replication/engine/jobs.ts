@@ -10,7 +10,7 @@ import { parseWith } from "../../../src/validation";
 import { validateCronExpression } from "../../cron/expression";
 import { type CreateJobBody, createJobBody, patchJobBody } from "../api/bodies";
 import { type CdcLive, type JobView, jobView } from "../api/view";
-import { type CdcCleanup, createCdcJobObjects, dropCdcJobObjects, planCdcJob } from "../cdc/setup";
+import { type CdcCleanup, checkCdcSource, createCdcJobObjects, dropCdcJobObjects, planCdcJob } from "../cdc/setup";
 import { restartSnapshot, shadowTable } from "../cdc/snapshot";
 import { CdcStore } from "../cdc/store";
 import { cdcStatus, cdcWarnings, inSnapshot } from "../cdc/view";
@@ -113,7 +113,8 @@ export class JobManager {
       primary_key: [],
       cron_tab: validateCronExpression(body.cron_tab),
       batch_size: body.batch_size ?? DEFAULT_BATCH_SIZE,
-      lookback_seconds: body.lookback_seconds ?? DEFAULT_LOOKBACK_SECONDS,
+      // Mode cdc re-reads nothing.
+      lookback_seconds: body.mode === "cdc" ? 0 : (body.lookback_seconds ?? DEFAULT_LOOKBACK_SECONDS),
       active: body.active ?? true,
       column_selection: body.columns === undefined ? "all" : "subset",
       on_column_drop: body.on_column_drop ?? "keep",
@@ -218,6 +219,16 @@ export class JobManager {
     const body = parseWith(patchJobBody, changes);
     const cronTab = body.cron_tab === undefined ? undefined : validateCronExpression(body.cron_tab);
     const reconcileCron = checkReconcileCron(body.reconcile_cron);
+    const mode = this.require(name).settings.mode;
+    if (body.wal_warning_bytes !== undefined && mode !== "cdc") {
+      throw new ValidationError("wal_warning_bytes applies to mode cdc only");
+    }
+    if (body.lookback_seconds !== undefined && mode !== "pull") {
+      throw new ValidationError("lookback_seconds applies to mode pull only: mode cdc reads every change");
+    }
+    if (typeof body.soft_delete_col === "string" && mode !== "pull") {
+      throw new ValidationError("soft_delete_col applies to mode pull only: mode cdc replicates deletes");
+    }
     let sealedSource: string | null | undefined;
     if (body.source !== undefined) {
       const job = this.require(name);
@@ -232,9 +243,6 @@ export class JobManager {
     }
     // Applied to the job as it is now: a pause or another change may have landed during the check.
     const job = this.require(name);
-    if (body.wal_warning_bytes !== undefined && !job.settings.cdc) {
-      throw new ValidationError("wal_warning_bytes applies to mode cdc only");
-    }
     let settings: JobSettings = {
       ...job.settings,
       ...(cronTab === undefined ? {} : { cron_tab: cronTab }),
@@ -378,9 +386,13 @@ export class JobManager {
         `source.dialect cannot change (${job.settings.source.dialect}); create a new job instead`,
       );
     }
-    const plan = await this.inspect(resolveSource(source, this.host.binding), (connection) =>
-      checkSourceTable(connection, { ...job.settings, columns: job.columns.map((c) => c.name) }),
-    );
+    const cdc = job.settings.cdc;
+    const plan = await this.inspect(resolveSource(source, this.host.binding), async (connection) => {
+      // A change capture job may move to another server: its slot is created there on the next run.
+      if (cdc)
+        await checkCdcSource(connection, job.settings.table_name, cdc.owns_publication ? undefined : cdc.publication);
+      return checkSourceTable(connection, { ...job.settings, columns: job.columns.map((c) => c.name) });
+    });
     const changed = columnTypeChanges(job.columns, plan.columns);
     if (changed.length) throw new ValidationError(`the new source does not fit this job: ${changed.join("; ")}`);
   }
