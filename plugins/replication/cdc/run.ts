@@ -12,9 +12,12 @@ import { ValidationError } from "../../../src/errors";
 import type { Job } from "../engine/model";
 import type { CdcSettings } from "../engine/settings";
 import { type SyncContext, type SyncResult, syncJob } from "../pull/sync";
+import { applyColumnChanges } from "../schema-changes/apply";
+import { continueRecopy } from "../schema-changes/recopy";
+import type { SchemaChange } from "../schema-changes/state";
 import { Replay } from "./replay";
 import type { CdcTuning } from "./tuning";
-import { readSlot, recreateCdcObjects, slotTrouble, tableTrouble } from "./slot";
+import { readSlot, readSourceColumns, recreateCdcObjects, slotTrouble, tableTrouble } from "./slot";
 import { restartSnapshot, swapInSnapshot } from "./snapshot";
 import { type CdcState, CdcStore } from "./store";
 
@@ -23,17 +26,21 @@ export interface CdcRunContext extends SyncContext {
 }
 
 export interface CdcRunResult extends SyncResult {
+  /** Every change committed before the run began is applied (`done` also waits for a re-copy). */
+  caughtUp: boolean;
+  /** Column changes the run met, as run history records them. */
+  schemaChanges: SchemaChange[];
   /** What the run did beyond applying changes, for the run history. */
   note: string | null;
 }
 
 export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
-  const { job, host, source } = ctx;
-  const name = job.settings.name;
-  const cdc = requireCdc(job);
+  const { host, source } = ctx;
+  const name = ctx.job.settings.name;
+  const cdc = requireCdc(ctx.job);
   const states = new CdcStore(host.sql);
-  const table = `${states.require(name).schema}.${job.settings.table_name}`;
   const started = Date.now();
+  const schemaChanges: SchemaChange[] = [];
   let note: string | null = null;
 
   // While streaming, the slot is read straight away and checked only when reading it fails: a tick
@@ -41,16 +48,21 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
   let unreadable: string | null = null;
   for (let attempt = 0; ; attempt++) {
     let state = states.require(name);
+    let job = currentJob(ctx);
     if (attempt > 0 || state.snapshot_end_lsn === null) {
-      note = (await checkSlot(ctx, state, cdc, unreadable)) ?? note;
+      note = (await checkSlot({ ...ctx, job }, state, cdc, unreadable)) ?? note;
       state = states.require(name);
     }
     if (state.snapshot_end_lsn === null) {
-      const copied = await copySnapshot(ctx, state);
-      if (!copied.done) return { cursor: copied.cursor, done: false, note };
+      const followed = await followCatalog({ ...ctx, job }, state);
+      job = followed.job;
+      schemaChanges.push(...followed.changes);
+      const copied = await copySnapshot({ ...ctx, job }, states.require(name));
+      if (!copied.done) return { cursor: copied.cursor, done: false, caughtUp: false, schemaChanges, note };
       const end = String((await source.query("SELECT pg_current_wal_lsn()::text")).rows[0]![0]);
+      const copyTable = states.require(name).snapshot_table;
       host.transaction(() => {
-        if (state.snapshot_table !== null) swapInSnapshot(host.sql, state.snapshot_table, job.settings.target_table);
+        if (copyTable !== null) swapInSnapshot(host.sql, copyTable, job.settings.target_table);
         states.update(name, { snapshot_table: null, snapshot_end_lsn: end });
         ctx.store.saveCursor(name, null, 0);
       });
@@ -58,18 +70,51 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
     }
     let replayed;
     try {
-      replayed = await new Replay(ctx, state, cdc).run(started);
+      replayed = await new Replay({ ...ctx, job }, state, cdc).run(started);
     } catch (error) {
       if (attempt > 0) throw error;
       unreadable = unreadableSlot(error, cdc);
       if (unreadable === null && !(await slotNeedsRecovery(ctx, state, cdc))) throw error;
       continue;
     }
+    schemaChanges.push(...replayed.schemaChanges);
     // Its changes are applied; a table dropped or created again since is reported now.
-    const gone = tableTrouble(replayed.slot, state.table_oid, table);
+    const gone = tableTrouble(replayed.slot, state.table_oid, `${state.schema}.${job.settings.table_name}`);
     if (gone) throw new ValidationError(gone);
-    return { cursor: null, done: replayed.caughtUp, note };
+    // Rows copied before a column change get the new columns by a re-copy, carried on run after run.
+    const recopied = replayed.job.schema?.recopy
+      ? await continueRecopy({ ...ctx, job: replayed.job, startedAt: started })
+      : { done: true };
+    const done = replayed.caughtUp && recopied.done;
+    return { cursor: null, done, caughtUp: replayed.caughtUp, schemaChanges, note };
   }
+}
+
+/** The job as stored now: an earlier attempt of this run may have changed its columns. */
+function currentJob(ctx: CdcRunContext): Job {
+  return ctx.store.get(ctx.job.settings.name) ?? ctx.job;
+}
+
+/**
+ * Before a copy, the job follows the table's columns as the catalog has them, so
+ * the copy reads what exists; the Relation messages replayed after it may show
+ * older columns, which are followed in turn (and converge on the current ones).
+ */
+async function followCatalog(ctx: CdcRunContext, state: CdcState): Promise<{ job: Job; changes: SchemaChange[] }> {
+  const { job } = ctx;
+  const table = `${state.schema}.${job.settings.table_name}`;
+  const current = await ctx.source.describeColumns(job.settings.table_name);
+  const followed = applyColumnChanges(ctx.host, job, current, { dialect: "postgresql", table, runId: ctx.runId });
+  if (followed.changes.length) {
+    const known = await readSourceColumns(ctx.source, state.schema, job.settings.table_name);
+    const states = new CdcStore(ctx.host.sql);
+    states.update(job.settings.name, { source_columns: known.columns });
+    // A copy under way into a shadow table has the old columns: it starts again with the new ones.
+    if (state.snapshot_table !== null) {
+      restartSnapshot(ctx.host, states, ctx.store, followed.job, { truncate: false, newSlot: false });
+    }
+  }
+  return followed;
 }
 
 /**

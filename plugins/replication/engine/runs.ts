@@ -121,11 +121,7 @@ export class JobRunner {
             tally,
           };
           return job.settings.mode === "cdc"
-            ? runCdc({ ...context, tuning: this.tuning.cdc }).then((run) => ({
-                ...run,
-                caughtUp: run.done,
-                schemaChanges: [],
-              }))
+            ? runCdc({ ...context, tuning: this.tuning.cdc })
             : syncFollowingSchema(context).then((synced) => ({ ...synced, note: null }));
         },
         this.tuning.sourceOptions,
