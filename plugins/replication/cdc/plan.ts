@@ -96,7 +96,6 @@ export class ChangePlanner {
     const { positions, types } = relation;
     const width = positions.length;
     const row: SqliteValue[] = new Array(this.shape.rowHash ? width + 1 : width);
-    const texts: Array<string | null> = new Array(width);
     let present: boolean[] | null = null;
     for (let i = 0; i < width; i++) {
       const value = values[positions[i]!];
@@ -107,11 +106,15 @@ export class ChangePlanner {
         continue;
       }
       row[i] = pgToSqliteValue(types[i]!, value);
-      texts[i] = value;
     }
-    // pgoutput's texts are what `col::text` prints, which the hash is defined over; a value not sent leaves it unknown.
-    if (this.shape.rowHash) row[width] = present ? null : rowHash(texts);
-    push(ops, { op: "upsert", present, rows: [row] });
+    if (this.shape.rowHash) {
+      // pgoutput's texts are what `col::text` prints, which the hash is defined over; a value not sent leaves it unknown.
+      row[width] = present ? null : rowHash(positions.map((p) => values[p] as string | null));
+    }
+    // Most changes extend the previous write (a run of full-row upserts): no new op.
+    const last = ops[ops.length - 1];
+    if (last?.op === "upsert" && samePresence(last.present, present)) last.rows.push(row);
+    else ops.push({ op: "upsert", present, rows: [row] });
   }
 
   private key(relation: RelationPlan, values: readonly TupleValue[], what: string): SqliteValue[] {
