@@ -15,6 +15,11 @@ export interface CdcTuning {
   /** A source transaction beyond this many changes or bytes is applied in parts. */
   maxTransactionChanges: number;
   maxTransactionBytes: number;
+  /**
+   * Statement timeout of a change capture run's connection: PostgreSQL decodes a
+   * peek whole before its first row, and a large transaction is decoded whole.
+   */
+  statementTimeoutMs: number;
   /** Test hook: runs after changes are committed to SQLite, before the slot is advanced. */
   beforeSlotAdvance?: (source: SourceConnection) => Promise<void>;
 }
@@ -29,5 +34,6 @@ export function defaultCdcTuning(): CdcTuning {
     writeBytes: 16 * 1024 * 1024,
     maxTransactionChanges: 50_000,
     maxTransactionBytes: 32 * 1024 * 1024,
+    statementTimeoutMs: 120_000,
   };
 }

@@ -124,7 +124,9 @@ export class JobRunner {
             ? runCdc({ ...context, tuning: this.tuning.cdc })
             : syncFollowingSchema(context).then((synced) => ({ ...synced, note: null }));
         },
-        this.tuning.sourceOptions,
+        job.settings.mode === "cdc"
+          ? { ...this.tuning.sourceOptions, statementTimeoutMs: this.tuning.cdc.statementTimeoutMs }
+          : this.tuning.sourceOptions,
       );
       const ended = Date.now();
       this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended, note: result.note });
