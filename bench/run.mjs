@@ -557,7 +557,6 @@ async function main() {
   if (SOURCES.includes("postgresql")) {
     await withWorker("wrangler.toml", async (worker) => {
       results.cdc = await cdcBench({ admin: (method, path, body) => admin(worker, method, path, body), log });
-      results.summary = { ...results.summary, pg: { ...results.summary?.pg, ...cdcSummary(results.cdc) } };
       log(JSON.stringify(results.cdc));
     });
   }
@@ -571,6 +570,7 @@ async function main() {
   }
   for (const dialect of SOURCES) results.hash_cost[dialect] = await hashCost(dialect, TABLE);
   results.summary = withVerifySummary(summary(results), results.verify);
+  if (results.cdc) results.summary.pg = { ...results.summary.pg, ...cdcSummary(results.cdc) };
   results.load_average = { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) };
   results.finished_at = new Date().toISOString();
   for (const b of Object.values(results.backfill)) delete b.memory;
