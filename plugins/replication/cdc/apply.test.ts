@@ -3,7 +3,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
 import { createTableSql } from "../replica/table";
-import { deleteFromJsonSql, inKeyOrder, lastPerKey, ReplicaWriter } from "./apply";
+import { deleteKeysSql } from "../replica/keys";
+import { inKeyOrder, lastPerKey, ReplicaWriter } from "./apply";
 import type { ApplyOp } from "./plan";
 
 const columns: SourceColumn[] = [
@@ -130,10 +131,7 @@ describe("ReplicaWriter", () => {
           .toArray()
           .map((r) => r.detail)
           .join("; ");
-      return [
-        plan(deleteFromJsonSql("replica", [columns[0]!, columns[1]!])),
-        plan(deleteFromJsonSql("single", [columns[0]!])),
-      ];
+      return [plan(deleteKeysSql("replica", [columns[0]!, columns[1]!])), plan(deleteKeysSql("single", [columns[0]!]))];
     });
     for (const plan of plans) {
       expect(plan).toMatch(/SEARCH (replica|single) USING (INTEGER PRIMARY KEY|(COVERING )?INDEX sqlite_autoindex)/);

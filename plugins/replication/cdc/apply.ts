@@ -5,18 +5,11 @@
  * parameter and size limits; deletes and moves are keyed the same way.
  */
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
-import { ROW_HASH_COLUMN } from "../replica/row-hash";
+import { ROW_HASH_META } from "../replica/hash-column";
+import { deleteKeysSql, keyBatches } from "../replica/keys";
 import { quoteSqlite, writeToReplica } from "../replica/table";
 import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import type { ApplyOp } from "./plan";
-
-/** The replica's row hash as a column of upserts (computed by the planner, never by SQL). */
-const HASH_COLUMN: SourceColumn = {
-  name: ROW_HASH_COLUMN,
-  sourceType: "integer",
-  nullable: true,
-  sqliteType: "INTEGER",
-};
 
 export class ReplicaWriter {
   private readonly upserts = new Map<string, { json: string; row: string; columns: SourceColumn[] }>();
@@ -63,7 +56,8 @@ export class ReplicaWriter {
     if (!statement) {
       const columns = [
         ...this.columns.filter((_c, i) => !present || present[i]),
-        ...(this.rowHash ? [HASH_COLUMN] : []),
+        // The hash is computed by the planner from pgoutput's texts (NULL when a value was not sent).
+        ...(this.rowHash ? [ROW_HASH_META] : []),
       ];
       statement = {
         json: upsertFromJsonSql(this.table, columns, this.key),
@@ -76,12 +70,9 @@ export class ReplicaWriter {
   }
 
   private delete(keys: SqliteValue[][]): void {
-    const byJson = deleteFromJsonSql(this.table, this.keyColumns);
+    const statement = deleteKeysSql(this.table, this.keyColumns);
     const keyIndexes = this.keyColumns.map((_c, i) => i);
-    for (const batch of planWriteBatches(inKeyOrder(keys, keyIndexes), { keyIndexes }).list) {
-      if (batch.kind === "json") this.sql.exec(byJson, batch.json);
-      else this.sql.exec(`DELETE FROM ${quoteSqlite(this.table)} WHERE ${this.keyMatch()}`, ...batch.values);
-    }
+    for (const batch of keyBatches(inKeyOrder(keys, keyIndexes))) this.sql.exec(statement, batch);
   }
 
   /**
@@ -99,15 +90,6 @@ export class ReplicaWriter {
   private keyMatch(): string {
     return this.keyColumns.map((c) => `${quoteSqlite(c.name)} = ?`).join(" AND ");
   }
-}
-
-/** Deletes the rows whose keys a JSON array of key arrays lists: one bound parameter, a key lookup per row. */
-export function deleteFromJsonSql(table: string, keyColumns: readonly SourceColumn[]): string {
-  const names = keyColumns.map((c) => quoteSqlite(c.name)).join(", ");
-  const values = keyColumns
-    .map((c, i) => (c.sqliteType === "BLOB" ? `unhex(value ->> '$[${i}]')` : `value ->> '$[${i}]'`))
-    .join(", ");
-  return `DELETE FROM ${quoteSqlite(table)} WHERE (${names}) IN (SELECT ${values} FROM json_each(?))`;
 }
 
 /**

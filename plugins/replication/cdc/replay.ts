@@ -15,7 +15,7 @@ import type { PgValueType } from "../../../src/sources/pg-types";
 import type { Job } from "../engine/model";
 import type { CdcSettings } from "../engine/settings";
 import type { SyncContext } from "../pull/sync";
-import { ensureReplicaTable } from "../replica/table";
+import { ensureReplicaWithRowHash, hasRowHashColumn } from "../replica/hash-column";
 import { applyColumnChanges } from "../schema-changes/apply";
 import type { SchemaChange } from "../schema-changes/state";
 import { ReplicaWriter } from "./apply";
@@ -55,6 +55,8 @@ export class Replay {
   private job: Job;
   private known: KnownColumn[];
   private readonly schemaChanges: SchemaChange[] = [];
+  /** The replica keeps row hashes (all but a table at the column limit). */
+  private rowHash = false;
 
   constructor(
     private readonly ctx: SyncContext & { tuning: CdcTuning },
@@ -84,7 +86,8 @@ export class Replay {
   async run(started: number): Promise<ReplayResult> {
     const { ctx } = this;
     const { tuning, bounds } = ctx;
-    ensureReplicaTable(ctx.host.sql, this.job);
+    this.rowHash = ensureReplicaWithRowHash(ctx.host.sql, this.job);
+    this.shape();
     const assembler = new TransactionAssembler(this.position, tuning.maxTransactionChanges, tuning.maxTransactionBytes);
     const reader = new SlotReader(ctx.source, {
       cdc: this.cdc,
@@ -196,6 +199,7 @@ export class Replay {
     this.known = knownColumnsOf(relation);
     this.states.update(job.settings.name, { source_columns: this.known });
     this.schemaChanges.push(...changes);
+    this.rowHash = hasRowHashColumn(this.ctx.host.sql, job.settings.target_table);
     this.shape();
   }
 
@@ -210,11 +214,17 @@ export class Replay {
         columns,
         primaryKey: settings.primary_key,
         known: this.known,
-        rowHash: false,
+        rowHash: this.rowHash,
       },
       (oid) => this.types.get(oid) ?? oid,
     );
-    this.writer = new ReplicaWriter(this.ctx.host.sql, settings.target_table, columns, settings.primary_key, false);
+    this.writer = new ReplicaWriter(
+      this.ctx.host.sql,
+      settings.target_table,
+      columns,
+      settings.primary_key,
+      this.rowHash,
+    );
   }
 
   /** Value types of the table's columns named by Relation messages (enums, domains...), looked up once. */
