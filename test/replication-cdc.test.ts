@@ -190,6 +190,10 @@ describe("creating a change capture job", () => {
         /publication: applies to mode cdc only/,
       );
       await refused(cdcBody(cdcJobName("nomode"), "t", { mode: "pull" }), /tracking_col: is required/);
+      await refused(
+        cdcBody(cdcJobName("softdel"), "t", { soft_delete_col: "deleted_at" }),
+        /soft_delete_col: applies to mode pull only/,
+      );
       await refused(cdcBody(cdcJobName("badmode"), "t", { mode: "stream" }), /mode must be "pull" or "cdc"/);
     });
 
