@@ -3,8 +3,10 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
 import { createTableSql } from "../replica/table";
+import { withRowHash } from "../replica/hash-column";
 import { deleteKeysSql } from "../replica/keys";
-import { inKeyOrder, lastPerKey, ReplicaWriter } from "./apply";
+import { rowHash } from "../replica/row-hash";
+import { lastPerKey, ReplicaWriter } from "./apply";
 import type { ApplyOp } from "./plan";
 
 const columns: SourceColumn[] = [
@@ -32,7 +34,7 @@ async function applied(...batches: ApplyOp[][]): Promise<unknown[][]> {
   });
 }
 
-const upsert = (...rows: SqliteValue[][]): ApplyOp => ({ op: "upsert", present: null, rows });
+const upsert = (...rows: SqliteValue[][]): ApplyOp => ({ op: "upsert", present: null, rows, texts: null });
 
 describe("key order", () => {
   it("sorts rows by key stably, and keeps the last row of each key", () => {
@@ -44,16 +46,48 @@ describe("key order", () => {
       [null, "a", "n"],
       [2, "a", "z"],
     ];
-    const sorted = inKeyOrder(rows, [0, 1]);
-    expect(sorted.map((r) => r[2])).toEqual(["n", "y", "z", "first", "second", "x"]);
-    expect(lastPerKey(sorted, [0, 1]).map((r) => r[2])).toEqual(["n", "y", "z", "second", "x"]);
-    expect(
-      inKeyOrder([[bytes(2)], [bytes(1, 0)], [bytes(1)]], [0]).map((r) => [...new Uint8Array(r[0] as ArrayBuffer)]),
-    ).toEqual([[1], [1, 0], [2]]);
+    expect(lastPerKey(rows, [0, 1]).map((i) => rows[i]![2])).toEqual(["n", "y", "z", "second", "x"]);
+    const blobs = [[bytes(2)], [bytes(1, 0)], [bytes(1)]];
+    expect(lastPerKey(blobs, [0]).map((i) => [...new Uint8Array(blobs[i]![0] as ArrayBuffer)])).toEqual([
+      [1],
+      [1, 0],
+      [2],
+    ]);
   });
 });
 
 describe("ReplicaWriter", () => {
+  it("hashes the rows it writes from their texts, and writes NULL for a row whose texts are not known", async () => {
+    const stub = env.DATABASE_DURABLE_OBJECT.get(env.DATABASE_DURABLE_OBJECT.idFromName(crypto.randomUUID()));
+    const stored = await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      const cols = [columns[0]!, columns[2]!];
+      sql.exec(createTableSql("hashed", withRowHash(cols), ["k1"]));
+      new ReplicaWriter(sql, "hashed", cols, ["k1"], true).apply([
+        {
+          op: "upsert",
+          present: null,
+          rows: [
+            [1, "a"],
+            [2, "b"],
+            [1, "c"],
+          ],
+          texts: [
+            ["1", "a"],
+            ["2", "b"],
+            ["1", "c"],
+          ],
+        },
+        { op: "upsert", present: [true, false], rows: [[2, null]], texts: [null] },
+      ]);
+      return sql.exec(`SELECT k1, doc, _starbase_row_hash AS h FROM hashed ORDER BY k1`).toArray();
+    });
+    expect(stored).toEqual([
+      { k1: 1, doc: "c", h: rowHash(["1", "c"]) },
+      { k1: 2, doc: "b", h: null },
+    ]);
+  });
+
   it("upserts and deletes by a composite key holding a big integer and bytes", async () => {
     expect(
       await applied(
@@ -84,6 +118,7 @@ describe("ReplicaWriter", () => {
               [1, bytes(1), null, 2],
               [5, bytes(1), null, 5],
             ],
+            texts: null,
           },
         ],
       ),

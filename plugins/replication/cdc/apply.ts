@@ -7,6 +7,7 @@
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
 import { ROW_HASH_META } from "../replica/hash-column";
 import { deleteKeysSql, keyBatches } from "../replica/keys";
+import { rowHash } from "../replica/row-hash";
 import { quoteSqlite, writeToReplica } from "../replica/table";
 import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import type { ApplyOp } from "./plan";
@@ -31,7 +32,7 @@ export class ReplicaWriter {
   apply(ops: readonly ApplyOp[]): void {
     writeToReplica(this.table, () => {
       for (const op of ops) {
-        if (op.op === "upsert") this.upsert(op.present, op.rows);
+        if (op.op === "upsert") this.upsert(op);
         else if (op.op === "delete") this.delete(op.keys);
         else if (op.op === "move") this.move(op.from, op.to);
         else this.sql.exec(`DELETE FROM ${quoteSqlite(this.table)}`);
@@ -39,12 +40,20 @@ export class ReplicaWriter {
     });
   }
 
-  private upsert(present: boolean[] | null, rows: SqliteValue[][]): void {
+  private upsert(op: Extract<ApplyOp, { op: "upsert" }>): void {
+    const { present, rows, texts } = op;
     const statement = this.upsertStatement(present);
-    // Only the columns that were sent are written: an unchanged TOASTed value keeps the replica's.
-    const picked = present ? rows.map((row) => row.filter((_v, i) => i >= present.length || present[i])) : rows;
+    // Key order (pages visited in turn, not at random), and only the last write of each key is made;
+    // only those rows are hashed.
+    const kept = lastPerKey(rows, this.keyIndexes).map((i) => {
+      // Only the columns that were sent are written: an unchanged TOASTed value keeps the replica's.
+      const row = present ? rows[i]!.filter((_v, c) => present[c]) : rows[i]!;
+      if (!this.rowHash) return row;
+      const sent = texts?.[i] ?? null;
+      return [...row, sent === null ? null : rowHash(sent)];
+    });
     const keyIndexes = this.key.map((k) => statement.columns.findIndex((c) => c.name === k));
-    for (const batch of planWriteBatches(lastPerKey(inKeyOrder(picked, keyIndexes), keyIndexes), { keyIndexes }).list) {
+    for (const batch of planWriteBatches(kept, { keyIndexes }).list) {
       if (batch.kind === "json") this.sql.exec(statement.json, batch.json);
       else this.sql.exec(statement.row, ...batch.values);
     }
@@ -72,7 +81,8 @@ export class ReplicaWriter {
   private delete(keys: SqliteValue[][]): void {
     const statement = deleteKeysSql(this.table, this.keyColumns);
     const keyIndexes = this.keyColumns.map((_c, i) => i);
-    for (const batch of keyBatches(inKeyOrder(keys, keyIndexes))) this.sql.exec(statement, batch);
+    const ordered = lastPerKey(keys, keyIndexes).map((i) => keys[i]!);
+    for (const batch of keyBatches(ordered)) this.sql.exec(statement, batch);
   }
 
   /**
@@ -93,30 +103,21 @@ export class ReplicaWriter {
 }
 
 /**
- * The rows sorted by key, stably: writes of one key keep their order (the last
- * one wins, as at the source), and the replica's B-tree is visited page by page
- * instead of at random, which makes a batch of updates several times faster.
+ * Positions of `rows` in key order, keeping only the last row of each key:
+ * the earlier ones would only be overwritten (a later write of a key wins, as
+ * at the source). Sorted stably, so the replica's B-tree is visited page by
+ * page instead of at random, which makes a batch of updates several times faster.
  */
-export function inKeyOrder(rows: SqliteValue[][], keyIndexes: readonly number[]): SqliteValue[][] {
-  if (rows.length < 2) return rows;
-  return [...rows].sort((a, b) => {
-    for (const i of keyIndexes) {
-      const order = compareValues(a[i] ?? null, b[i] ?? null);
+export function lastPerKey(rows: readonly SqliteValue[][], keyIndexes: readonly number[]): number[] {
+  const compare = (a: number, b: number) => {
+    for (const k of keyIndexes) {
+      const order = compareValues(rows[a]![k] ?? null, rows[b]![k] ?? null);
       if (order !== 0) return order;
     }
     return 0;
-  });
-}
-
-/** Of rows in key order, the last of each key: the earlier ones would only be overwritten. */
-export function lastPerKey(sorted: SqliteValue[][], keyIndexes: readonly number[]): SqliteValue[][] {
-  const kept: SqliteValue[][] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    const next = sorted[i + 1];
-    if (next && keyIndexes.every((k) => compareValues(sorted[i]![k] ?? null, next[k] ?? null) === 0)) continue;
-    kept.push(sorted[i]!);
-  }
-  return kept;
+  };
+  const order = rows.map((_row, i) => i).sort((a, b) => compare(a, b) || a - b);
+  return order.filter((i, n) => n === order.length - 1 || compare(i, order[n + 1]!) !== 0);
 }
 
 const RANK = { object: 0, number: 1, string: 2 } as const;

@@ -8,7 +8,6 @@ import { ValidationError } from "../../../src/errors";
 import { pgToSqliteValue, type PgValueType } from "../../../src/sources/pg-types";
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
 import { type RelationMessage, type TupleValue, UNCHANGED } from "./pgoutput";
-import { rowHash } from "../replica/row-hash";
 import { schemaDiffers } from "./schema";
 import type { KnownColumn } from "./store";
 import type { TransactionPart } from "./transactions";
@@ -23,7 +22,7 @@ export interface ReplicaShape {
   primaryKey: readonly string[];
   /** The source's columns as the job knows them. */
   known: readonly KnownColumn[];
-  /** The replica keeps each row's hash (replica/row-hash.ts) after its columns: upsert rows carry it last. */
+  /** The replica keeps each row's hash (replica/row-hash.ts): upserts carry the texts it is computed from. */
   rowHash: boolean;
 }
 
@@ -33,7 +32,13 @@ export interface ReplicaShape {
  * were not sent (an unchanged TOASTed value) and keep what the replica holds.
  */
 export type ApplyOp =
-  | { op: "upsert"; present: boolean[] | null; rows: SqliteValue[][] }
+  | {
+      op: "upsert";
+      present: boolean[] | null;
+      rows: SqliteValue[][];
+      /** With row hashes: each row's pgoutput texts, hashed by the writer for the rows it keeps (null: not known). */
+      texts: Array<Array<string | null> | null> | null;
+    }
   | { op: "delete"; keys: SqliteValue[][] }
   /** The key of a row changed while one of its values was not sent: the row moves, keeping that value. */
   | { op: "move"; from: SqliteValue[]; to: SqliteValue[] }
@@ -95,7 +100,7 @@ export class ChangePlanner {
   private upsert(ops: ApplyOp[], relation: RelationPlan, values: readonly TupleValue[]): void {
     const { positions, types } = relation;
     const width = positions.length;
-    const row: SqliteValue[] = new Array(this.shape.rowHash ? width + 1 : width);
+    const row: SqliteValue[] = new Array(width);
     let present: boolean[] | null = null;
     for (let i = 0; i < width; i++) {
       const value = values[positions[i]!];
@@ -107,14 +112,16 @@ export class ChangePlanner {
       }
       row[i] = pgToSqliteValue(types[i]!, value);
     }
-    if (this.shape.rowHash) {
-      // pgoutput's texts are what `col::text` prints, which the hash is defined over; a value not sent leaves it unknown.
-      row[width] = present ? null : rowHash(positions.map((p) => values[p] as string | null));
-    }
+    // pgoutput's texts are what `col::text` prints, which the hash is defined over; a value not sent leaves it unknown.
+    const texts = !this.shape.rowHash || present ? null : positions.map((p) => values[p] as string | null);
     // Most changes extend the previous write (a run of full-row upserts): no new op.
     const last = ops[ops.length - 1];
-    if (last?.op === "upsert" && samePresence(last.present, present)) last.rows.push(row);
-    else ops.push({ op: "upsert", present, rows: [row] });
+    if (last?.op === "upsert" && samePresence(last.present, present)) {
+      last.rows.push(row);
+      last.texts?.push(texts);
+    } else {
+      ops.push({ op: "upsert", present, rows: [row], texts: this.shape.rowHash ? [texts] : null });
+    }
   }
 
   private key(relation: RelationPlan, values: readonly TupleValue[], what: string): SqliteValue[] {
