@@ -34,6 +34,8 @@ import { pgExec, pgSession } from "./support/sources";
 
 const jobs: string[] = [];
 const tables: string[] = [];
+/** Publications tests create for jobs to be given (jobs never drop those). */
+const publications: string[] = [];
 
 // Each test's jobs are deleted as soon as it ends: a slot pins WAL on the shared server, and slots are few.
 afterEach(async () => {
@@ -41,6 +43,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  for (const publication of publications) await pgExec(`DROP PUBLICATION IF EXISTS "${publication}"`);
   for (const table of tables) await pgExec(`DROP TABLE IF EXISTS ${table}`);
   await dropLeftoverCdcObjects();
 });
@@ -552,6 +555,7 @@ describe("failures and recovery", () => {
 
     const given = cdcJobName("givenpub");
     tables.push(given);
+    publications.push(`${given}_p`);
     await pgExec(`CREATE TABLE ${given} (id int PRIMARY KEY); CREATE PUBLICATION ${given}_p FOR TABLE ${given}`);
     jobs.push(given);
     await createCdcJob(given, given, { publication: `${given}_p` });
