@@ -211,13 +211,6 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     console.log(JSON.stringify({ ...result, summary: cdcSummary(result) }, null, 1));
   } finally {
     await worker.stop();
-    console.log(
-      (await import("node:fs"))
-        .readFileSync(join(work, "wrangler.log"), "utf8")
-        .split("\n")
-        .filter((l) => l.includes("TIMING"))
-        .join("\n"),
-    );
     rmSync(work, { recursive: true, force: true });
   }
 }
