@@ -9,6 +9,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { cdcBench, cdcMarkdown, cdcSummary } from "./cdc.mjs";
 import * as src from "./lib/sources.mjs";
 import { connectInspector, sampleHeap } from "./lib/inspector.mjs";
 import { bundleWorker, call, sampleMemory, startWorker } from "./lib/worker.mjs";
@@ -553,6 +554,13 @@ async function main() {
     );
   }
 
+  if (SOURCES.includes("postgresql")) {
+    await withWorker("wrangler.toml", async (worker) => {
+      results.cdc = await cdcBench({ admin: (method, path, body) => admin(worker, method, path, body), log });
+      log(JSON.stringify(results.cdc));
+    });
+  }
+
   for (const dialect of SOURCES) {
     const l = results.limits[dialect];
     const read = dialect === "postgresql" ? l.pg_driver_select.rows_per_second : l.mysql2_select.rows_per_second;
@@ -562,14 +570,15 @@ async function main() {
   }
   for (const dialect of SOURCES) results.hash_cost[dialect] = await hashCost(dialect, TABLE);
   results.summary = withVerifySummary(summary(results), results.verify);
+  if (results.cdc) results.summary.pg = { ...results.summary.pg, ...cdcSummary(results.cdc) };
   results.load_average = { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) };
   results.finished_at = new Date().toISOString();
   for (const b of Object.values(results.backfill)) delete b.memory;
   const dir = join(BENCH, "results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "latest.json"), JSON.stringify(results, null, 1) + "\n");
-  writeFileSync(join(dir, "latest.md"), markdown(results));
-  console.log("\n" + markdown(results));
+  writeFileSync(join(dir, "latest.md"), markdown(results) + cdcMarkdown(results.cdc));
+  console.log("\n" + markdown(results) + cdcMarkdown(results.cdc));
 }
 
 try {

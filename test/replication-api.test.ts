@@ -480,6 +480,7 @@ describe("runs, status and history", () => {
       "ended_at",
       "error",
       "id",
+      "note",
       "pages",
       "rows",
       "schema_changes",

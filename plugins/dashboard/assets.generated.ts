@@ -821,7 +821,7 @@ function renderCdc(target, cdc) {
 }
 function renderSettings(target, job) {
   const rows = [
-    ["Tracking column", \`\${job.tracking_col} (\${job.tracking_type})\`],
+    ["Tracking column", job.tracking_col === null ? "— (reads changes)" : \`\${job.tracking_col} (\${job.tracking_type})\`],
     ["Primary key", job.primary_key.join(", ")],
     ["Schedule (UTC)", job.cron_tab],
     ["Batch size", formatCount(job.batch_size)],

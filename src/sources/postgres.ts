@@ -8,7 +8,8 @@ import { ValidationError } from "../errors";
 import { type ConnectionTarget, pgSslOption } from "./config";
 import { connectError, sourceError, withDeadline } from "./failures";
 import { rewritePlaceholders } from "./pg-placeholders";
-import { builtinPgType, pgSqliteTypeOf, pgToSqliteValue, type PgValueType } from "./pg-types";
+import { pgSqliteTypeOf, pgToSqliteValue, type PgValueType } from "./pg-types";
+import { PG_TYPE_CATALOG_SQL, type PgTypeCatalogRow, PgTypeResolver } from "./pg-type-resolver";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
 import { parseCopyLine, pgLiteral } from "./pg-copy";
 import type {
@@ -93,7 +94,9 @@ class PostgresConnection implements SourceConnection {
   /** Column names and value types of statements read with COPY, by statement text. */
   private readonly bulkShapes = new Map<string, { columns: string[]; types: PgValueType[] }>();
   /** Value types of OIDs found through pg_type (enums, domains, extension types and their arrays). */
-  private readonly types = new Map<number, PgValueType>();
+  private readonly typeResolver = new PgTypeResolver(
+    async (oidArray) => (await this.run(PG_TYPE_CATALOG_SQL, [oidArray])).rows as unknown as PgTypeCatalogRow[],
+  );
 
   constructor(
     private readonly client: pg.Client,
@@ -248,46 +251,8 @@ class PostgresConnection implements SourceConnection {
     }
   }
 
-  /** Resolves each column OID to a value type, asking pg_type once per unknown OID. */
-  private async valueTypes(oids: readonly number[]): Promise<PgValueType[]> {
-    for (let round = 0; round < 4; round++) {
-      const unknown = [...new Set(oids.flatMap((oid) => this.missingOids(oid)))];
-      if (unknown.length === 0) break;
-      const catalog = await this.run(
-        "SELECT oid::int8, typcategory, typelem::int8, typbasetype::int8 FROM pg_type WHERE oid = ANY($1::oid[])",
-        [`{${unknown.join(",")}}`],
-      );
-      for (const [oid, category, element, base] of catalog.rows as unknown as Array<[string, string, string, string]>) {
-        this.catalog.set(Number(oid), { category, element: Number(element), base: Number(base) });
-      }
-      // OIDs the catalog does not know (dropped types) are plain text.
-      for (const oid of unknown)
-        if (!this.catalog.has(oid)) this.catalog.set(oid, { category: "X", element: 0, base: 0 });
-    }
-    return oids.map((oid) => this.resolve(oid));
-  }
-
-  private readonly catalog = new Map<number, { category: string; element: number; base: number }>();
-
-  /** OIDs still needed from pg_type before `oid` can be resolved. */
-  private missingOids(oid: number): number[] {
-    if (builtinPgType(oid) !== undefined || this.types.has(oid)) return [];
-    const entry = this.catalog.get(oid);
-    if (!entry) return [oid];
-    if (entry.base !== 0) return this.missingOids(entry.base);
-    if (entry.category === "A" && entry.element !== 0) return this.missingOids(entry.element);
-    return [];
-  }
-
-  private resolve(oid: number): PgValueType {
-    const known = builtinPgType(oid) ?? this.types.get(oid);
-    if (known !== undefined) return known;
-    const entry = this.catalog.get(oid);
-    let type: PgValueType = oid;
-    if (entry && entry.base !== 0) type = this.resolve(entry.base);
-    else if (entry && entry.category === "A" && entry.element !== 0) type = { arrayOf: this.resolve(entry.element) };
-    this.types.set(oid, type);
-    return type;
+  private valueTypes(oids: readonly number[]): Promise<PgValueType[]> {
+    return this.typeResolver.valueTypes(oids);
   }
 }
 

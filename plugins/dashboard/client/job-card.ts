@@ -368,7 +368,7 @@ function renderCdc(target: HTMLElement, cdc: JobView["status"]["cdc"] | null): v
 
 function renderSettings(target: HTMLElement, job: JobView): void {
   const rows: Array<[string, string]> = [
-    ["Tracking column", `${job.tracking_col} (${job.tracking_type})`],
+    ["Tracking column", job.tracking_col === null ? "— (reads changes)" : `${job.tracking_col} (${job.tracking_type})`],
     ["Primary key", job.primary_key.join(", ")],
     ["Schedule (UTC)", job.cron_tab],
     ["Batch size", formatCount(job.batch_size)],

@@ -40,8 +40,9 @@ export interface JobView {
   table_name: string;
   target_table: string;
   columns?: Array<{ name: string; source_type: string; sqlite_type: string; nullable: boolean }>;
-  tracking_col: string;
-  tracking_type: string;
+  /** Null in mode cdc. */
+  tracking_col: string | null;
+  tracking_type: string | null;
   primary_key: string[];
   cron_tab: string;
   batch_size: number;

@@ -10,10 +10,12 @@ import {
   onColumnDrop,
   reconcileCron,
   softDeleteCol,
+  replicationMode,
   sourceSettings,
   sourceSettingsShape,
   targetTable,
   trackingType,
+  walWarningBytes,
 } from "../engine/settings";
 
 /** PATCH `columns`: a new subset of the source's columns, or "all" to copy every column and follow new ones. */
@@ -31,14 +33,15 @@ const columnChoice = z.custom<unknown>().transform((value, ctx): string[] | "all
   return parsed.data;
 });
 
-export const createJobBody = z.strictObject({
+const createJobFields = z.strictObject({
   name: jobName,
+  mode: replicationMode.optional(),
   source: sourceSettings,
   table_name: identifier("table_name"),
   target_table: targetTable.optional(),
   columns: columnList("columns").optional(),
-  tracking_col: identifier("tracking_col"),
-  tracking_type: trackingType,
+  tracking_col: identifier("tracking_col").optional(),
+  tracking_type: trackingType.optional(),
   primary_key: z.union([identifier("primary_key"), columnList("primary_key")]).optional(),
   cron_tab: cronTab,
   batch_size: batchSize.optional(),
@@ -47,6 +50,28 @@ export const createJobBody = z.strictObject({
   on_column_drop: onColumnDrop.optional(),
   reconcile_cron: reconcileCron.optional(),
   soft_delete_col: softDeleteCol.optional(),
+  publication: identifier("publication").optional(),
+  wal_warning_bytes: walWarningBytes.optional(),
+});
+
+/** Mode pull needs a tracking column; mode cdc (PostgreSQL only) has none, and each mode refuses the other's settings. */
+export const createJobBody = createJobFields.superRefine((body, ctx) => {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if ((body.mode ?? "pull") === "pull") {
+    if (body.tracking_col === undefined) problem("tracking_col", "is required (or use mode cdc on PostgreSQL)");
+    if (body.tracking_type === undefined) problem("tracking_type", 'is required: "timestamp" or "id"');
+    for (const field of ["publication", "wal_warning_bytes"] as const) {
+      if (body[field] !== undefined) problem(field, "applies to mode cdc only");
+    }
+    return;
+  }
+  if (body.source?.dialect === "mysql") {
+    problem("mode", "cdc reads PostgreSQL's logical decoding: a MySQL source replicates with mode pull");
+  }
+  for (const field of ["tracking_col", "tracking_type", "lookback_seconds", "soft_delete_col"] as const) {
+    if (body[field] !== undefined)
+      problem(field, "applies to mode pull only: mode cdc reads every change, deletes too");
+  }
 });
 
 export type CreateJobBody = z.infer<typeof createJobBody>;
@@ -61,17 +86,18 @@ const patchJobFields = z.strictObject({
   on_column_drop: onColumnDrop.optional(),
   reconcile_cron: reconcileCron.optional(),
   soft_delete_col: softDeleteCol.optional(),
+  wal_warning_bytes: walWarningBytes.optional(),
 });
 
 export const patchJobBody = patchJobFields.refine(
   (body) => Object.values(body).some((v) => v !== undefined),
-  "nothing to change: give cron_tab, batch_size, lookback_seconds, source, active, columns, on_column_drop, reconcile_cron or soft_delete_col",
+  "nothing to change: give cron_tab, batch_size, lookback_seconds, source, active, columns, on_column_drop, reconcile_cron, soft_delete_col or wal_warning_bytes",
 );
 
 export type PatchJobBody = z.infer<typeof patchJobBody>;
 
 /** The bodies as the OpenAPI document shows them: `source` as its four shapes, `columns` as a list or "all". */
-export const createJobBodyDoc = createJobBody.extend({ source: sourceSettingsShape });
+export const createJobBodyDoc = createJobFields.extend({ source: sourceSettingsShape });
 export const patchJobBodyDoc = patchJobFields.extend({
   source: sourceSettingsShape.optional(),
   columns: z.union([z.literal("all"), z.array(z.string())]).optional(),

@@ -19,14 +19,14 @@ export const REPLICATION_ROUTE_DOCS: readonly RouteDoc[] = [
     method: "patch",
     path: "/replication/jobs/:name",
     summary:
-      "Change cron_tab, batch_size, lookback_seconds, source, active, columns, on_column_drop, reconcile_cron or soft_delete_col",
+      "Change cron_tab, batch_size, lookback_seconds, source, active, columns, on_column_drop, reconcile_cron, soft_delete_col or wal_warning_bytes",
     access: "admin",
     body: patchJobBodyDoc,
   },
   {
     method: "delete",
     path: "/replication/jobs/:name",
-    summary: "Delete the job and its cron task",
+    summary: "Delete the job and its cron task (mode cdc: and its replication slot and publication at the source)",
     access: "admin",
     query: [{ name: "drop_table", description: "also drop the replica table", values: TRUE_FALSE }],
   },
@@ -46,7 +46,7 @@ export const REPLICATION_ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: "post",
     path: "/replication/jobs/:name/reset",
-    summary: "Cursor back to the start",
+    summary: "Cursor back to the start (mode cdc: the table is copied again)",
     access: "admin",
     query: [{ name: "truncate", description: "also empty the replica", values: TRUE_FALSE }],
   },

@@ -5,6 +5,7 @@ import { jobView } from "./view";
 const job: Job = {
   settings: {
     name: "orders",
+    mode: "pull",
     source: { dialect: "postgresql", host: "h", user: "u", password: "secret-pw", database: "d" },
     table_name: "orders",
     target_table: "orders",
@@ -60,6 +61,7 @@ describe("jobView", () => {
         "rows_synced",
         "state",
         "verify",
+        "cdc",
       ].sort(),
     );
   });
@@ -100,6 +102,45 @@ describe("jobView", () => {
       state: "paused",
       next_run_at: null,
     });
+  });
+});
+
+describe("jobView of a change capture job", () => {
+  const cdcJob: Job = {
+    ...job,
+    settings: {
+      ...job.settings,
+      mode: "cdc",
+      tracking_col: null,
+      tracking_type: null,
+      cdc: { slot: "s", publication: "p", owns_publication: true, wal_warning_bytes: 1 },
+    },
+  };
+  const cdc = (snapshot: boolean) => ({
+    status: { slot: "s", publication: "p", confirmed_lsn: "0/1", retained_wal_bytes: 5, wal_status: "reserved" },
+    snapshot,
+    warnings: ["a live warning"],
+  });
+
+  it("shows its mode, its slot's status and its live warnings", () => {
+    const view = jobView(cdcJob, { ...live, cdc: cdc(false) });
+    expect(view).toMatchObject({ mode: "cdc", tracking_col: null, tracking_type: null, warnings: ["a live warning"] });
+    expect(view.status.cdc).toEqual(cdc(false).status);
+    expect(jobView(job, live)).toMatchObject({ mode: "pull", status: { cdc: null } });
+  });
+
+  it.each([
+    [{ running: true }, {}, true, "snapshot"],
+    [{}, {}, true, "snapshot"],
+    [{ running: true }, {}, false, "running"],
+    [{}, { active: false }, true, "paused"],
+    [{}, {}, false, "idle"],
+  ])("state with %j, settings %j and snapshot %s is %s", (liveChange, settingsChange, snapshot, state) => {
+    const view = jobView(
+      { ...cdcJob, settings: { ...cdcJob.settings, ...settingsChange } },
+      { ...live, ...liveChange, cdc: cdc(snapshot) },
+    );
+    expect(view.status.state).toBe(state);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { CdcStatusView } from "../cdc/view";
 import { Credentials } from "../engine/credentials";
 import type { Job, JobState } from "../engine/model";
 import type { ColumnSelection, OnColumnDrop } from "../engine/settings";
@@ -8,6 +9,7 @@ import type { LastVerify } from "../verify/store";
 
 export interface JobView {
   name: string;
+  mode: "pull" | "cdc";
   source: Record<string, unknown>;
   /** How the source's secret is stored: sealed under the key with this id, or null when there is none to store. */
   credentials: { encrypted: true; key_id: string | null } | null;
@@ -17,8 +19,9 @@ export interface JobView {
   /** "all": every source column, new ones followed; "subset": the chosen ones. Null for a job from before, until its next run. */
   column_selection: ColumnSelection | null;
   on_column_drop: OnColumnDrop;
-  tracking_col: string;
-  tracking_type: string;
+  /** Null in mode cdc. */
+  tracking_col: string | null;
+  tracking_type: string | null;
   primary_key: string[];
   cron_tab: string;
   batch_size: number;
@@ -47,7 +50,17 @@ export interface JobView {
     recopy: ReturnType<typeof recopyView>;
     /** The last verification (POST .../verify or the reconcile task); null before the first. */
     verify: LastVerify | null;
+    /** Mode cdc: the job's replication slot and publication at the source, and the slot's health as last read. */
+    cdc: CdcStatusView | null;
   };
+}
+
+/** What a change capture job adds to its view (cdc/view.ts). */
+export interface CdcLive {
+  status: CdcStatusView;
+  /** Until replay has passed the WAL position read after the copy. */
+  snapshot: boolean;
+  warnings: string[];
 }
 
 /** A job as the API answers it: settings with secrets redacted, and its status. */
@@ -59,23 +72,31 @@ export function jobView(
     replicaRows: number | null;
     verify?: LastVerify | null;
     now: number;
+    cdc?: CdcLive;
   },
 ): JobView {
   const { settings, progress } = job;
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  const state: JobState = live.running
-    ? "running"
-    : !settings.active
-      ? "paused"
-      : progress.consecutive_failures > 0
-        ? "failing"
-        : "idle";
+  // A change capture job shows "snapshot", running or not, until its copy has caught up with the stream.
+  const state: JobState =
+    live.running && !live.cdc?.snapshot
+      ? "running"
+      : !settings.active
+        ? "paused"
+        : progress.consecutive_failures > 0
+          ? "failing"
+          : live.cdc?.snapshot
+            ? "snapshot"
+            : live.running
+              ? "running"
+              : "idle";
   const lag =
     settings.tracking_type === "timestamp" && progress.cursor
       ? (lagSeconds(progress.cursor.tracking, live.now) ?? null)
       : null;
   return {
     name: settings.name,
+    mode: settings.mode,
     source: redactedSource(settings.source),
     credentials: job.sealedSource ? { encrypted: true, key_id: Credentials.keyIdOf(job.sealedSource) } : null,
     table_name: settings.table_name,
@@ -97,7 +118,12 @@ export function jobView(
     active: settings.active,
     reconcile_cron: settings.reconcile_cron ?? null,
     soft_delete_col: settings.soft_delete_col ?? null,
-    warnings: [...job.warnings, ...(job.schema?.warnings ?? []), ...recopyWarnings(job.schema?.recopy ?? null)],
+    warnings: [
+      ...job.warnings,
+      ...(job.schema?.warnings ?? []),
+      ...recopyWarnings(job.schema?.recopy ?? null),
+      ...(live.cdc?.warnings ?? []),
+    ],
     created_at: new Date(job.created_at).toISOString(),
     status: {
       state,
@@ -113,6 +139,7 @@ export function jobView(
       replica_rows: live.replicaRows,
       recopy: recopyView(job.schema?.recopy ?? null),
       verify: live.verify ?? null,
+      cdc: live.cdc?.status ?? null,
     },
   };
 }

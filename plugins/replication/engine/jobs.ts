@@ -8,8 +8,12 @@ import { redact } from "../../../src/redact";
 import type { SourceColumn, SourceConnection } from "../../../src/sources/types";
 import { parseWith } from "../../../src/validation";
 import { validateCronExpression } from "../../cron/expression";
-import { createJobBody, patchJobBody } from "../api/bodies";
-import { type JobView, jobView } from "../api/view";
+import { type CreateJobBody, createJobBody, patchJobBody } from "../api/bodies";
+import { type CdcLive, type JobView, jobView } from "../api/view";
+import { type CdcCleanup, checkCdcSource, createCdcJobObjects, dropCdcJobObjects, planCdcJob } from "../cdc/setup";
+import { restartSnapshot, shadowTable } from "../cdc/snapshot";
+import { CdcStore } from "../cdc/store";
+import { cdcStatus, cdcWarnings, inSnapshot } from "../cdc/view";
 import { dropReplica, readTableColumns, targetProblems, truncateReplica } from "../replica/table";
 import { applyColumnChoice, sourceTableLabel } from "../schema-changes/apply";
 import { resolveColumnChoice } from "../schema-changes/choice";
@@ -41,6 +45,8 @@ import { checkReconcileCron, scheduleTasks, unscheduleTasks } from "./tasks";
 const CHECK_STATEMENT_TIMEOUT_MS = 15_000;
 
 export class JobManager {
+  private readonly cdcStates: CdcStore;
+
   constructor(
     private readonly host: ReplicationHost,
     private readonly store: JobStore,
@@ -48,7 +54,9 @@ export class JobManager {
     private readonly credentials: Credentials,
     private readonly tuning: RunTuning,
     private readonly verifier: Verifier,
-  ) {}
+  ) {
+    this.cdcStates = new CdcStore(host.sql);
+  }
 
   /** The job named by `input` (a name, or `{name}`); 400 for a malformed name, 404 for an unknown one. */
   require(input: unknown): Job {
@@ -70,7 +78,18 @@ export class JobManager {
       replicaRows: this.replicaRows(job.settings.target_table),
       verify: this.verifier.last(name),
       now: Date.now(),
+      ...(job.settings.cdc ? { cdc: this.cdcLive(job) } : {}),
     });
+  }
+
+  private cdcLive(job: Job): CdcLive {
+    const cdc = job.settings.cdc!;
+    const state = this.cdcStates.get(job.settings.name);
+    return {
+      status: cdcStatus(cdc, state),
+      snapshot: inSnapshot(state),
+      warnings: cdcWarnings(cdc, state, job.settings.active),
+    };
   }
 
   list(): JobView[] {
@@ -85,15 +104,17 @@ export class JobManager {
     const body = parseWith(createJobBody, input);
     const settings: JobSettings = {
       name: body.name,
+      mode: body.mode ?? "pull",
       source: body.source,
       table_name: body.table_name,
       target_table: body.target_table ?? body.table_name,
-      tracking_col: body.tracking_col,
-      tracking_type: body.tracking_type,
+      tracking_col: body.tracking_col ?? null,
+      tracking_type: body.tracking_type ?? null,
       primary_key: [],
       cron_tab: validateCronExpression(body.cron_tab),
       batch_size: body.batch_size ?? DEFAULT_BATCH_SIZE,
-      lookback_seconds: body.lookback_seconds ?? DEFAULT_LOOKBACK_SECONDS,
+      // Mode cdc re-reads nothing.
+      lookback_seconds: body.mode === "cdc" ? 0 : (body.lookback_seconds ?? DEFAULT_LOOKBACK_SECONDS),
       active: body.active ?? true,
       column_selection: body.columns === undefined ? "all" : "subset",
       on_column_drop: body.on_column_drop ?? "keep",
@@ -107,19 +128,15 @@ export class JobManager {
     this.refuseClash(settings);
     // Sealed before the source is contacted: without a key, nothing is tried with the password.
     const sealedSource = holdsSecret(body.source) ? await this.credentials.seal(body.source) : null;
-    const plan = await this.inspect(resolveSource(settings.source, this.host.binding), (source) =>
-      checkSourceTable(source, body),
-    );
+    const resolved = resolveSource(settings.source, this.host.binding);
+    if (settings.mode === "cdc") return this.createCdc(settings, body, sealedSource, resolved);
+    const plan = await this.inspect(resolved, (source) => checkSourceTable(source, body));
     settings.primary_key = plan.primaryKey;
     settings.tracking_col = plan.trackingCol;
     settings.soft_delete_col = plan.softDelete?.column ?? null;
     settings.soft_delete_kind = plan.softDelete?.kind ?? null;
     settings.source = redactedSource(body.source);
-    const existing = readTableColumns(this.host.sql, settings.target_table);
-    if (existing.length) {
-      const problems = targetProblems(settings.target_table, existing, plan.columns, plan.primaryKey);
-      if (problems.length) throw new ValidationError(problems.join("; "));
-    }
+    this.checkTarget(settings, plan);
     // Again after the awaits: another request may have taken the name or the table meanwhile.
     this.refuseClash(settings);
     const job: Job = {
@@ -131,6 +148,59 @@ export class JobManager {
       created_at: Date.now(),
     };
     this.store.insert(job);
+    return this.startSchedule(job);
+  }
+
+  /**
+   * A change capture job: the source is checked, then its publication and slot
+   * are created before the job is stored (the slot must exist before the copy
+   * starts). If storing fails, they are dropped again.
+   */
+  private async createCdc(
+    settings: JobSettings,
+    body: CreateJobBody,
+    sealedSource: string | null,
+    resolved: ResolvedSource,
+  ): Promise<JobView> {
+    const plan = await this.inspect(resolved, async (source) => {
+      const planned = await planCdcJob(source, body);
+      this.checkTarget({ ...settings, primary_key: planned.primaryKey }, planned);
+      await createCdcJobObjects(source, planned, settings.table_name);
+      return planned;
+    });
+    const job: Job = {
+      settings: { ...settings, primary_key: plan.primaryKey, source: redactedSource(body.source), cdc: plan.cdc },
+      sealedSource,
+      columns: plan.columns,
+      warnings: plan.warnings,
+      progress: { ...INITIAL_PROGRESS },
+      created_at: Date.now(),
+    };
+    try {
+      // Again after the awaits: another request may have taken the name or the table meanwhile.
+      this.refuseClash(settings);
+      this.host.transaction(() => {
+        this.store.insert(job);
+        this.cdcStates.insert(settings.name, plan.state);
+      });
+    } catch (error) {
+      await dropCdcJobObjects(plan.cdc, (work) => this.connect(resolved, work));
+      throw error;
+    }
+    return this.startSchedule(job);
+  }
+
+  /** An existing replica table must fit the job: same columns and key, types of the same affinity. */
+  private checkTarget(settings: JobSettings, plan: JobColumnsPlan): void {
+    const existing = readTableColumns(this.host.sql, settings.target_table);
+    if (existing.length) {
+      const problems = targetProblems(settings.target_table, existing, plan.columns, plan.primaryKey);
+      if (problems.length) throw new ValidationError(problems.join("; "));
+    }
+  }
+
+  private startSchedule(job: Job): JobView {
+    const { settings } = job;
     try {
       scheduleTasks(this.host.scheduler, settings);
       // A new job starts copying now rather than at its first tick, which may be an hour away.
@@ -138,6 +208,7 @@ export class JobManager {
     } catch (error) {
       unscheduleTasks(this.host.scheduler, settings.name);
       this.store.delete(settings.name);
+      this.cdcStates.delete(settings.name);
       throw error;
     }
     return this.view(job);
@@ -148,6 +219,16 @@ export class JobManager {
     const body = parseWith(patchJobBody, changes);
     const cronTab = body.cron_tab === undefined ? undefined : validateCronExpression(body.cron_tab);
     const reconcileCron = checkReconcileCron(body.reconcile_cron);
+    const mode = this.require(name).settings.mode;
+    if (body.wal_warning_bytes !== undefined && mode !== "cdc") {
+      throw new ValidationError("wal_warning_bytes applies to mode cdc only");
+    }
+    if (body.lookback_seconds !== undefined && mode !== "pull") {
+      throw new ValidationError("lookback_seconds applies to mode pull only: mode cdc reads every change");
+    }
+    if (typeof body.soft_delete_col === "string" && mode !== "pull") {
+      throw new ValidationError("soft_delete_col applies to mode pull only: mode cdc replicates deletes");
+    }
     let sealedSource: string | null | undefined;
     if (body.source !== undefined) {
       const job = this.require(name);
@@ -174,6 +255,9 @@ export class JobManager {
       ...(softDelete === undefined
         ? {}
         : { soft_delete_col: softDelete?.column ?? null, soft_delete_kind: softDelete?.kind ?? null }),
+      ...(body.wal_warning_bytes === undefined || !job.settings.cdc
+        ? {}
+        : { cdc: { ...job.settings.cdc, wal_warning_bytes: body.wal_warning_bytes } }),
     };
     if (body.columns !== undefined) {
       const table = sourceTableLabel(settings);
@@ -208,23 +292,54 @@ export class JobManager {
     this.runner.refuseWhileRunning(job.settings.name, "reset");
     this.host.transaction(() => {
       this.store.resetProgress(job.settings.name);
-      if (truncate) truncateReplica(this.host.sql, job.settings.target_table);
+      // Change capture copies the table again and replays the slot from where it stands.
+      if (job.settings.cdc)
+        restartSnapshot(this.host, this.cdcStates, this.store, job, { truncate: !!truncate, newSlot: false });
+      else if (truncate) truncateReplica(this.host.sql, job.settings.target_table);
     });
     return this.view(this.require(job.settings.name));
   }
 
-  /** Deletes a job even when its stored row no longer parses; the replica is dropped only on request. */
-  delete(input: unknown): { deleted: string; dropped_table: boolean } {
+  /**
+   * Deletes a job even when its stored row no longer parses; the replica is dropped
+   * only on request. A change capture job's slot and publication are dropped at the
+   * source first; when the source cannot be reached the job is deleted anyway, and
+   * the answer says what was left there.
+   */
+  async delete(input: unknown): Promise<{ deleted: string; dropped_table: boolean; cdc?: CdcCleanup }> {
     const { name: given, dropTable } = input as { name: unknown; dropTable?: boolean };
     const name = this.requireName(given);
     this.runner.refuseWhileRunning(name, "delete");
+    const job = this.readable(name);
     const target = dropTable ? this.store.get(name)!.settings.target_table : undefined;
     unscheduleTasks(this.host.scheduler, name);
+    let cdc: CdcCleanup | undefined;
+    if (job?.settings.cdc) {
+      const settings = job.settings.cdc;
+      // No run may start while the slot is being dropped: it would hold the slot.
+      cdc = await this.runner.exclusive(name, "delete", () =>
+        dropCdcJobObjects(settings, async (work) => {
+          const source = job.sealedSource ? await this.credentials.unseal(job.sealedSource) : job.settings.source;
+          await this.connect(resolveSource(source, this.host.binding), work);
+        }),
+      );
+    }
     this.host.transaction(() => {
       this.store.delete(name);
+      this.cdcStates.delete(name);
+      dropReplica(this.host.sql, shadowTable(name));
       if (target !== undefined) dropReplica(this.host.sql, target);
     });
-    return { deleted: name, dropped_table: target !== undefined };
+    return { deleted: name, dropped_table: target !== undefined, ...(cdc ? { cdc } : {}) };
+  }
+
+  /** The job, or undefined when its stored row no longer parses. */
+  private readable(name: string): Job | undefined {
+    try {
+      return this.store.get(name);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Job names are unique, and so are target tables (SQLite names ignore case): two jobs must never share a replica. */
@@ -238,6 +353,15 @@ export class JobManager {
       throw new ConflictError(
         `table ${settings.target_table} is already the replica of job ${sharing.name}: choose another target_table`,
       );
+    }
+  }
+
+  /** Connects to the source for work whose failure the caller handles; secrets are redacted from errors. */
+  private async connect(resolved: ResolvedSource, work: (source: SourceConnection) => Promise<void>): Promise<void> {
+    try {
+      await this.host.connect(resolved.config, work, this.tuning.sourceOptions);
+    } catch (error) {
+      throw new Error(redact(messageOf(error), resolved.secrets));
     }
   }
 
@@ -262,9 +386,13 @@ export class JobManager {
         `source.dialect cannot change (${job.settings.source.dialect}); create a new job instead`,
       );
     }
-    const plan = await this.inspect(resolveSource(source, this.host.binding), (connection) =>
-      checkSourceTable(connection, { ...job.settings, columns: job.columns.map((c) => c.name) }),
-    );
+    const cdc = job.settings.cdc;
+    const plan = await this.inspect(resolveSource(source, this.host.binding), async (connection) => {
+      // A change capture job may move to another server: its slot is created there on the next run.
+      if (cdc)
+        await checkCdcSource(connection, job.settings.table_name, cdc.owns_publication ? undefined : cdc.publication);
+      return checkSourceTable(connection, { ...job.settings, columns: job.columns.map((c) => c.name) });
+    });
     const changed = columnTypeChanges(job.columns, plan.columns);
     if (changed.length) throw new ValidationError(`the new source does not fit this job: ${changed.join("; ")}`);
   }
@@ -312,8 +440,9 @@ async function checkSourceTable(
     ? planSoftDelete(source.dialect, info, request.soft_delete_col, columns.primaryKey)
     : null;
   const plan = { ...columns, softDelete };
-  if (!(await source.hasIndexStartingWith(request.table_name, [plan.trackingCol]))) {
-    plan.warnings.push(missingIndexWarning(request.table_name, plan.trackingCol, plan.primaryKey));
+  const tracking = plan.trackingCol;
+  if (tracking !== null && !(await source.hasIndexStartingWith(request.table_name, [tracking]))) {
+    plan.warnings.push(missingIndexWarning(request.table_name, tracking, plan.primaryKey));
   }
   return plan;
 }

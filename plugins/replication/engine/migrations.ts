@@ -1,4 +1,5 @@
 import type { Migration } from "../../../src/plugin";
+import { CDC_MIGRATIONS } from "../cdc/store";
 
 export const JOBS_TABLE = "tmp_replication_jobs";
 export const RUNS_TABLE = "tmp_replication_runs";
@@ -74,4 +75,6 @@ export const replicationMigrations: readonly Migration[] = [
     sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN last_verify TEXT;
     ALTER TABLE ${RUNS_TABLE} ADD COLUMN verify TEXT`,
   },
+  // Change capture's own table, and run notes (ids replication/cdc-*).
+  ...CDC_MIGRATIONS,
 ];

@@ -34,7 +34,8 @@ export interface Job {
   schema?: SchemaState;
 }
 
-export type JobState = "idle" | "running" | "paused" | "failing";
+/** `snapshot`: a change capture job whose copy of the table is not yet caught up with the stream. */
+export type JobState = "idle" | "running" | "paused" | "failing" | "snapshot";
 
 export interface RunSummary {
   rows: number;
@@ -44,6 +45,8 @@ export interface RunSummary {
   duration_ms: number;
   /** Column changes this run found at the source. */
   schema_changes: SchemaChange[];
+  /** What the run did beyond copying (a replication slot recreated, and why); null when nothing. */
+  note: string | null;
 }
 
 /** What started a run. */
@@ -62,6 +65,7 @@ export interface RunRecord {
   schema_changes: SchemaChange[];
   /** What a reconciliation run found (trigger "reconcile" only); `rows` are then the rows it repaired. */
   verify?: VerifyCounts;
+  note: string | null;
 }
 
 export const INITIAL_PROGRESS: JobProgress = {

@@ -5,16 +5,17 @@ import type { TrackingType } from "../pull/cursor";
 export interface JobColumnsRequest {
   table_name: string;
   columns?: string[];
-  tracking_col: string;
-  tracking_type: TrackingType;
+  /** Absent (or null) in mode cdc, which needs no tracking column. */
+  tracking_col?: string | null;
+  tracking_type?: TrackingType | null;
   primary_key?: string | string[];
 }
 
 export interface JobColumnsPlan {
   columns: SourceColumn[];
   primaryKey: string[];
-  /** The tracking column's name as the source spells it. */
-  trackingCol: string;
+  /** The tracking column's name as the source spells it; null without one (mode cdc). */
+  trackingCol: string | null;
   warnings: string[];
 }
 
@@ -41,27 +42,29 @@ export function planJobColumns(info: TableInfo, request: JobColumnsRequest): Job
   if (primaryKey.length === 0) {
     throw new ValidationError(`${table} has no primary key: give primary_key, columns whose values are unique`);
   }
-  const tracking = require(request.tracking_col, "tracking_col");
-  checkTrackingType(tracking, request.tracking_type, table);
+  const tracking = request.tracking_col == null ? null : require(request.tracking_col, "tracking_col");
+  if (tracking) checkTrackingType(tracking, request.tracking_type ?? "timestamp", table);
 
   let columns: SourceColumn[];
   if (request.columns) {
     columns = request.columns.map((name) => require(name, "columns[]"));
     const chosen = new Set(columns.map((c) => c.name));
-    const missing = [tracking.name, ...primaryKey].filter((name) => !chosen.has(name));
-    if (missing.length)
-      throw new ValidationError(`columns must include the tracking and key columns; missing: ${missing.join(", ")}`);
+    const missing = [...(tracking ? [tracking.name] : []), ...primaryKey].filter((name) => !chosen.has(name));
+    if (missing.length) {
+      const what = tracking ? "the tracking and key columns" : "the key columns";
+      throw new ValidationError(`columns must include ${what}; missing: ${missing.join(", ")}`);
+    }
   } else {
     columns = info.columns;
   }
 
   const warnings: string[] = [];
-  if (tracking.nullable) {
+  if (tracking?.nullable) {
     warnings.push(
       `tracking_col "${tracking.name}" is nullable: rows whose ${tracking.name} is NULL are not replicated`,
     );
   }
-  return { columns, primaryKey, trackingCol: tracking.name, warnings };
+  return { columns, primaryKey, trackingCol: tracking?.name ?? null, warnings };
 }
 
 function checkTrackingType(column: SourceColumn, type: TrackingType, table: string): void {

@@ -6,8 +6,10 @@ import { AppError, clipMessage, ConflictError, NotFoundError } from "../../../sr
 import { redact } from "../../../src/redact";
 import { dialectOf } from "../../../src/sources";
 import type { SourceOptions } from "../../../src/sources/types";
+import { runCdc } from "../cdc/run";
+import { type CdcTuning, defaultCdcTuning } from "../cdc/tuning";
 import { DEFAULT_BOUNDS, type RunBounds } from "../pull/sync";
-import { syncFollowingSchema } from "../schema-changes/run";
+import { type SchemaSyncResult, syncFollowingSchema } from "../schema-changes/run";
 import type { Credentials } from "./credentials";
 import { type ReplicationHost, syncTask } from "./host";
 import { backoffMs, type RunSummary, type RunTrigger } from "./model";
@@ -19,12 +21,15 @@ export interface RunTuning {
   bounds: RunBounds;
   /** Connect and statement timeouts of a run's source connection. */
   sourceOptions: SourceOptions;
+  /** Reading a replication slot (mode cdc). */
+  cdc: CdcTuning;
 }
 
 export function defaultTuning(): RunTuning {
   return {
     bounds: { ...DEFAULT_BOUNDS },
     sourceOptions: { connectTimeoutMs: 10_000, statementTimeoutMs: 30_000, applicationName: "starbase-replication" },
+    cdc: defaultCdcTuning(),
   };
 }
 
@@ -104,8 +109,8 @@ export class JobRunner {
       const dialect = dialectOf(job.settings.source.dialect);
       const result = await this.host.connect(
         resolved.config,
-        (connection) =>
-          syncFollowingSchema({
+        (connection): Promise<SchemaSyncResult & { note: string | null }> => {
+          const context = {
             host: this.host,
             store: this.store,
             source: connection,
@@ -114,11 +119,17 @@ export class JobRunner {
             runId,
             bounds: this.tuning.bounds,
             tally,
-          }),
-        this.tuning.sourceOptions,
+          };
+          return job.settings.mode === "cdc"
+            ? runCdc({ ...context, tuning: this.tuning.cdc })
+            : syncFollowingSchema(context).then((synced) => ({ ...synced, note: null }));
+        },
+        job.settings.mode === "cdc"
+          ? { ...this.tuning.sourceOptions, statementTimeoutMs: this.tuning.cdc.statementTimeoutMs }
+          : this.tuning.sourceOptions,
       );
       const ended = Date.now();
-      this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended });
+      this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended, note: result.note });
       this.store.saveSuccess(name, { caughtUp: result.caughtUp, startedAt: started, endedAt: ended });
       if (!result.done && active) this.host.scheduler.runSoon(syncTask(name));
       return {
@@ -128,6 +139,7 @@ export class JobRunner {
         done: result.done,
         duration_ms: ended - started,
         schema_changes: result.schemaChanges,
+        note: result.note,
       };
     } catch (error) {
       const message = clipMessage(redact(messageOf(error), resolved?.secrets ?? []));

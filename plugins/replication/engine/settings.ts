@@ -104,6 +104,32 @@ export const sourceSettings = z.custom<unknown>().transform((value, ctx): Source
 
 export const trackingType = z.enum(["timestamp", "id"], { error: 'tracking_type must be "timestamp" or "id"' });
 
+/** `pull` reads rows after a cursor; `cdc` (PostgreSQL) reads the table's changes from a logical replication slot. */
+export const replicationMode = z.enum(["pull", "cdc"], { error: 'mode must be "pull" or "cdc"' });
+
+/** Past this much WAL retained by a job's replication slot, the job warns (1 GiB unless the job says otherwise). */
+export const DEFAULT_WAL_WARNING_BYTES = 1024 ** 3;
+
+export const walWarningBytes = z
+  .number({ error: "wal_warning_bytes must be a number" })
+  .int("wal_warning_bytes must be a whole number")
+  .min(1, "wal_warning_bytes must be at least 1")
+  .max(Number.MAX_SAFE_INTEGER, "wal_warning_bytes is too large");
+
+/** PostgreSQL's rule for replication slot names. */
+export const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
+
+/** What a change capture job owns at the source, named when the job was created. */
+export const cdcSettings = z.strictObject({
+  slot: z.string().regex(SLOT_NAME, "cdc.slot must be a replication slot name"),
+  publication: identifier("cdc.publication"),
+  /** True when the job created the publication (and drops it when deleted); false for one the user named. */
+  owns_publication: z.boolean(),
+  wal_warning_bytes: walWarningBytes,
+});
+
+export type CdcSettings = z.infer<typeof cdcSettings>;
+
 export const columnList = (what: string) =>
   z
     .array(identifier(`${what}[]`), { error: `${what} must be an array of column names` })
@@ -159,11 +185,14 @@ export const softDeleteCol = identifier("soft_delete_col").nullable();
  */
 export const jobSettings = z.strictObject({
   name: jobName,
+  /** Jobs stored before change capture existed are pull jobs. */
+  mode: replicationMode.default("pull"),
   source: sourceSettings,
   table_name: identifier("table_name"),
   target_table: targetTable,
-  tracking_col: identifier("tracking_col"),
-  tracking_type: trackingType,
+  /** Null in mode cdc, which needs no tracking column. */
+  tracking_col: identifier("tracking_col").nullable(),
+  tracking_type: trackingType.nullable(),
   primary_key: columnList("primary_key"),
   cron_tab: cronTab,
   batch_size: batchSize,
@@ -176,6 +205,8 @@ export const jobSettings = z.strictObject({
   soft_delete_col: softDeleteCol.optional(),
   /** How soft_delete_col marks a deletion, from its source type; set together with it. */
   soft_delete_kind: z.enum(["timestamp", "boolean", "integer"]).nullable().optional(),
+  /** Present exactly in mode cdc. */
+  cdc: cdcSettings.optional(),
 });
 
 export type JobSettings = z.infer<typeof jobSettings>;

@@ -154,16 +154,24 @@ export class JobStore {
   /** Called inside each page's transaction and once more when the run ends. */
   updateRun(
     id: number,
-    run: { rows: number; pages: number; done?: boolean; error?: string | null; ended_at?: number },
+    run: {
+      rows: number;
+      pages: number;
+      done?: boolean;
+      error?: string | null;
+      ended_at?: number;
+      note?: string | null;
+    },
   ): void {
     this.sql.exec(
       `UPDATE ${RUNS_TABLE} SET rows = ?, pages = ?, done = coalesce(?, done), error = coalesce(?, error),
-         ended_at = coalesce(?, ended_at) WHERE id = ?`,
+         ended_at = coalesce(?, ended_at), note = coalesce(?, note) WHERE id = ?`,
       run.rows,
       run.pages,
       run.done === undefined ? null : run.done ? 1 : 0,
       run.error ?? null,
       run.ended_at ?? null,
+      run.note ?? null,
       id,
     );
   }
@@ -189,8 +197,9 @@ export class JobStore {
         error: string | null;
         schema_changes: string | null;
         verify: string | null;
+        note: string | null;
       }>(
-        `SELECT id, trigger, started_at, ended_at, rows, pages, done, error, schema_changes, verify FROM ${RUNS_TABLE}
+        `SELECT id, trigger, started_at, ended_at, rows, pages, done, error, schema_changes, verify, note FROM ${RUNS_TABLE}
           WHERE job = ? ORDER BY id DESC LIMIT ?`,
         job,
         limit,
@@ -207,6 +216,7 @@ export class JobStore {
         error: r.error,
         schema_changes: parseSchemaChanges(r.schema_changes),
         ...(r.trigger === "reconcile" ? { verify: parseRunCounts(r.verify) } : {}),
+        note: r.note,
       }));
   }
 }

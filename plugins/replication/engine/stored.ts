@@ -78,8 +78,14 @@ const storedJob = z
   })
   .superRefine((job, ctx) => {
     const names = new Set(job.columns.map((c) => c.name));
-    for (const needed of [job.settings.tracking_col, ...job.settings.primary_key]) {
+    const { mode, tracking_col, tracking_type, cdc } = job.settings;
+    for (const needed of [...(tracking_col === null ? [] : [tracking_col]), ...job.settings.primary_key]) {
       if (!names.has(needed)) ctx.addIssue({ code: "custom", path: ["columns"], message: `does not hold ${needed}` });
+    }
+    const pull = tracking_col !== null && tracking_type !== null && cdc === undefined;
+    const capture = tracking_col === null && tracking_type === null && cdc !== undefined;
+    if (mode === "pull" ? !pull : !capture) {
+      ctx.addIssue({ code: "custom", path: ["settings", "mode"], message: `does not match the job's other settings` });
     }
     if (job.settings.source.dialect !== "postgresql") return;
     job.columns.forEach((column, i) => {

@@ -49,6 +49,10 @@ export interface SyncResult {
 export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const { job, bounds } = ctx;
   const { settings, columns } = job;
+  if (settings.tracking_col === null || settings.tracking_type === null) {
+    throw new Error(`job ${settings.name} has no tracking column: it cannot be pulled`);
+  }
+  const trackingType = settings.tracking_type;
   const rowHash = ensureReplicaWithRowHash(ctx.host.sql, job);
 
   const names = columns.map((c) => c.name);
@@ -76,7 +80,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const started = Date.now();
   let saved = job.progress.cursor;
   let position = runStart(saved, {
-    trackingType: settings.tracking_type,
+    trackingType,
     caughtUp: job.progress.caught_up,
     lookbackSeconds: settings.lookback_seconds,
   });
@@ -106,7 +110,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       next.catch(() => undefined);
     }
 
-    const save = cursorToSave(saved, end, settings.tracking_type, passedSaved);
+    const save = cursorToSave(saved, end, trackingType, passedSaved);
     ctx.host.transaction(() => {
       writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
       ctx.store.saveCursor(settings.name, save.cursor, rows.length);

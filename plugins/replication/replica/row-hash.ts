@@ -13,8 +13,8 @@
  * decoding (pgoutput) sends, so change capture computes the same hash in
  * JavaScript (`rowHash`) from the values it decodes.
  */
-import { createHash } from "node:crypto";
 import type { SqlDialect } from "../../../src/sources/types";
+import { md5First32 } from "./md5";
 
 /** The replica's metadata column holding each row's hash (NULL: not known yet, verification compares the row itself). */
 export const ROW_HASH_COLUMN = "_starbase_row_hash";
@@ -25,7 +25,7 @@ const NULL_MARK = "\u001e";
 /** The hash of a row from the source's texts of its copied columns, in replica column order. */
 export function rowHash(texts: ReadonlyArray<string | null>): number {
   const joined = texts.map((text) => (text === null ? NULL_MARK : text)).join(UNIT_SEPARATOR);
-  return parseInt(createHash("md5").update(joined, "utf8").digest("hex").slice(0, 8), 16);
+  return md5First32(joined);
 }
 
 /** A SQL expression computing `rowHash` of the named columns at the source. */

@@ -65,7 +65,8 @@ export function planWriteBatches(
         `row with key (${keyOf(row, options.keyIndexes)}) is ${size} bytes, over the Durable Object's 2 MB row limit`,
       );
     }
-    const encoded = row.map(toJsonCell);
+    // Rows without bytes are encoded as they are: no copy per row.
+    const encoded = row.some((value) => value instanceof ArrayBuffer) ? row.map(toJsonCell) : row;
     const chars = jsonLength(encoded);
     if (chars > maxChars) {
       if (row.length > MAX_BOUND_PARAMETERS) {

@@ -9,7 +9,8 @@ import type { SourceColumn } from "../../../src/sources/types";
 export function resolveColumnChoice(
   chosen: readonly string[] | "all",
   current: readonly SourceColumn[],
-  job: { tracking_col: string; primary_key: readonly string[] },
+  /** `tracking_col` is null in mode cdc. */
+  job: { tracking_col: string | null; primary_key: readonly string[] },
   table: string,
 ): string[] | "all" {
   if (chosen === "all") return "all";
@@ -22,7 +23,8 @@ export function resolveColumnChoice(
     );
   }
   const names = chosen.map((name) => find(name)!.name);
-  const missing = [job.tracking_col, ...job.primary_key].filter((name) => !names.includes(name));
+  const needed = job.tracking_col === null ? job.primary_key : [job.tracking_col, ...job.primary_key];
+  const missing = needed.filter((name) => !names.includes(name));
   if (missing.length) {
     throw new ValidationError(`columns must include the tracking and key columns; missing: ${missing.join(", ")}`);
   }

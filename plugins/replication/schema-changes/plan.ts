@@ -28,7 +28,8 @@ export interface ColumnCheck {
    */
   source: readonly SourceColumn[];
   primaryKey: readonly string[];
-  trackingCol: string;
+  /** Null in mode cdc. */
+  trackingCol: string | null;
   onDrop: OnColumnDrop;
   /** The replica table's columns; null when it does not exist yet (the first run creates it from `columns`). */
   replica: readonly ExistingColumn[] | null;

@@ -50,7 +50,8 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
   const names = columns.map((c) => c.name);
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
   const key = keyIndexes.map((i) => columns[i]!);
-  const tracking = columns[names.indexOf(settings.tracking_col)]!;
+  // Rows the pull leaves out (a NULL tracking value) are left out here too; mode cdc has no tracking column.
+  const tracking = settings.tracking_col === null ? undefined : columns[names.indexOf(settings.tracking_col)];
   // Rows are written as the pull writes them: with their hash, soft-deleted ones deleted.
   const shape = pageShape(
     ctx.dialect,
@@ -70,7 +71,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
       key: key.slice(1),
       after,
       limit,
-      notNull: [tracking],
+      notNull: tracking ? [tracking] : [],
       extra: shape.extra,
     });
     return ctx.source.query(query.sql, query.params, { bulk: true });

@@ -1,0 +1,142 @@
+/**
+ * Reading a logical replication slot over plain SQL. One peek per run,
+ * `pg_logical_slot_peek_binary_changes`, materialized by the server (it spills
+ * to disk, not to our memory) behind a cursor that is fetched in bounded
+ * chunks; a transaction larger than a chunk never has to fit in memory at once.
+ * Peeking consumes nothing: the slot moves only when `finish` advances it,
+ * after the changes are committed to SQLite.
+ *
+ * The server packs the messages, in order, into groups of about `groupBytes`,
+ * each a length-prefixed run of messages in base64: a few rows per megabyte
+ * instead of one per message (the driver's cost is per row), for a sort of the
+ * peek's rows on the server.
+ */
+import { AppError, SourceUnavailableError } from "../../../src/errors";
+import { pgLiteral } from "../../../src/sources/pg-copy";
+import type { SourceConnection } from "../../../src/sources/types";
+import type { CdcSettings } from "../engine/settings";
+import { formatLsn } from "./lsn";
+import { decodeMessageGroups, type MessageChunk } from "./pgoutput";
+import { type SlotReading, slotReadingOf, slotReadingSql } from "./slot";
+
+/** The slot after a read: its health, and whether the publication and the table (its OID now) are still there. */
+export type SlotEnd = SlotReading;
+
+const CURSOR = "starbase_cdc_changes";
+/** A session setting that carries the WAL flush position read when the peek starts to the advance. */
+const FLUSH_SETTING = "starbase.cdc_flush_lsn";
+
+export interface SlotReaderOptions {
+  cdc: CdcSettings;
+  /** The job's table, whose OID the slot's state reports at the end. */
+  schema: string;
+  table: string;
+  /** Most messages one peek decodes (whole transactions: PostgreSQL stops at the first commit past it). */
+  peekMessages: number;
+  /** Bytes of messages the server packs into one row (a message larger than this makes a larger row). */
+  groupBytes: number;
+  /** Bytes of messages per fetch (whole groups: at least one). */
+  fetchBytes: number;
+}
+
+/** The peek, its messages numbered in order and packed into groups of about `groupBytes`. */
+export function peekSql(cdc: CdcSettings, peekMessages: number, groupBytes: number): string {
+  // publication_names is a list of identifiers: quoted, so the name's case is kept.
+  const publications = `"${cdc.publication.replaceAll('"', '""')}"`;
+  const peek =
+    `pg_logical_slot_peek_binary_changes(${pgLiteral(cdc.slot)}, NULL, ${Math.floor(peekMessages)}, ` +
+    `'proto_version', '1', 'publication_names', ${pgLiteral(publications)}) WITH ORDINALITY AS c(lsn, xid, data, n)`;
+  return (
+    `SELECT encode(string_agg(int4send(octet_length(data)) || data, ''::bytea ORDER BY n), 'base64') ` +
+    `FROM (SELECT n, data, sum(octet_length(data) + 4) OVER (ORDER BY n) - octet_length(data) - 4 AS at FROM ${peek}) AS m ` +
+    `GROUP BY at / ${groupBytes} ORDER BY at / ${groupBytes}`
+  );
+}
+
+export class SlotReader {
+  private fetched = 0;
+  private readonly asked: number;
+  private done = false;
+
+  constructor(
+    private readonly source: SourceConnection,
+    private readonly options: SlotReaderOptions,
+  ) {
+    this.asked = Math.max(1, Math.floor(options.fetchBytes / options.groupBytes));
+  }
+
+  /** True once the peek has nothing more to give. */
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /** Starts the peek and answers its first chunk of messages. */
+  async start(): Promise<MessageChunk> {
+    return this.chunk(
+      `BEGIN; SELECT set_config('${FLUSH_SETTING}', pg_current_wal_flush_lsn()::text, false); ` +
+        `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${peekSql(this.options.cdc, this.options.peekMessages, this.options.groupBytes)}; ` +
+        `FETCH ${this.asked} FROM ${CURSOR}`,
+    );
+  }
+
+  /** The next chunk; empty once the peek is exhausted. */
+  async next(): Promise<MessageChunk> {
+    if (this.done) return { messages: [], sizes: [] };
+    return this.chunk(`FETCH ${this.asked} FROM ${CURSOR}`);
+  }
+
+  /**
+   * True when the peek was read to its end and was not cut short by `peekMessages`:
+   * every transaction committed before the peek started has been seen.
+   */
+  get drained(): boolean {
+    return this.done && this.fetched < this.options.peekMessages;
+  }
+
+  /**
+   * Ends the peek and advances the slot to `appliedLsn` (the end of the last
+   * transaction committed to SQLite), or, when the slot was drained and everything
+   * read was applied, to the flush position read when the peek started: that
+   * releases WAL written for other tables meanwhile. Answers the slot's state after.
+   */
+  async finish(appliedLsn: bigint | null, caughtUp: boolean, now: number): Promise<SlotEnd> {
+    const { cdc, schema, table } = this.options;
+    const applied = pgLiteral(formatLsn(appliedLsn ?? 0n));
+    const flush = caughtUp ? `current_setting('${FLUSH_SETTING}')::pg_lsn` : "NULL";
+    const result = await this.source.query(
+      `CLOSE ${CURSOR}; COMMIT; ` +
+        `SELECT pg_replication_slot_advance(slot_name, t.lsn) FROM pg_replication_slots, ` +
+        `(SELECT GREATEST(${applied}::pg_lsn, ${flush}) AS lsn) AS t ` +
+        `WHERE slot_name = ${pgLiteral(cdc.slot)} AND confirmed_flush_lsn < t.lsn; ` +
+        slotReadingSql(cdc, schema, table),
+    );
+    return slotReadingOf(result.rows[0]!, now);
+  }
+
+  private async chunk(sql: string): Promise<MessageChunk> {
+    let rows;
+    try {
+      rows = (await this.source.query(sql)).rows;
+    } catch (error) {
+      // The session stays usable (the run may look at the slot next): end the failed transaction.
+      await this.source.query("ROLLBACK").catch(() => undefined);
+      throw explainSlotError(error, this.options.cdc.slot);
+    }
+    if (rows.length < this.asked) this.done = true;
+    const chunk = decodeMessageGroups(rows.map((row) => String(row[0] ?? "")));
+    this.fetched += chunk.messages.length;
+    return chunk;
+  }
+}
+
+/** Only one session may read a slot; the run fails, and the job retries with its backoff. */
+function explainSlotError(error: unknown, slot: string): unknown {
+  if (!(error instanceof AppError)) return error;
+  if (/\(55006\)|is active for PID/.test(error.message)) {
+    return new SourceUnavailableError(
+      `replication slot ${slot} is being read by another session (${error.message}); ` +
+        `only one reader at a time: the job tries again after its backoff`,
+    );
+  }
+  return error;
+}
