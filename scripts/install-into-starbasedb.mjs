@@ -66,7 +66,9 @@ if (!index.includes("new ReplicationPlugin(")) {
     cronInList,
     (line, indent) => `${line}\n${indent}new ReplicationPlugin({ cron: cronPlugin, dataSource, ctx }),`,
   );
-  changes.push("src/index.ts: new ReplicationPlugin({ cron: cronPlugin, dataSource, ctx }) registered after cronPlugin");
+  changes.push(
+    "src/index.ts: new ReplicationPlugin({ cron: cronPlugin, dataSource, ctx }) registered after cronPlugin",
+  );
 }
 
 if (index !== original) writeFileSync(files.index, index);
