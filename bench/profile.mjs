@@ -9,7 +9,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectInspector } from "./lib/inspector.mjs";
-import { bundleWorker, call, startWorker } from "./lib/worker.mjs";
+import { bundleWorker, call, cpuSecondsOf, startWorker } from "./lib/worker.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -32,17 +32,7 @@ if (inspector) {
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
 }
-/** CPU seconds (user + system) a process used so far: steadier than wall time on a busy machine. */
-const cpuOf = (pid) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const [utime, stime] = stat
-    .slice(stat.lastIndexOf(")") + 2)
-    .split(" ")
-    .slice(11, 13)
-    .map(Number);
-  return (utime + stime) / 100;
-};
-const cpuSeconds = () => worker.workerdPids().reduce((sum, pid) => sum + cpuOf(pid), 0);
+const cpuSeconds = () => worker.workerdPids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
 /** Local MariaDB servers (another may run beside the one on 3306): their share of a MySQL read. */
 const comm = (pid) => {
   try {
@@ -52,7 +42,7 @@ const comm = (pid) => {
   }
 };
 const mariadbPids = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && comm(p) === "mariadbd");
-const serverCpu = () => mariadbPids.reduce((sum, pid) => sum + cpuOf(pid), 0);
+const serverCpu = () => mariadbPids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
 let lastCpu = 0;
 let lastServerCpu = 0;
 let lastResult = null;
@@ -81,7 +71,6 @@ try {
       "upsert (plugin)": { mode: "write" },
       "upsert + bare stringify": { mode: "write", variant: "stringify" },
       "plain insert": { mode: "write", variant: "insert" },
-      "upsert, ->> 0 paths": { mode: "write", variant: "dollar0" },
     }))
       line(`${name} `, (await timed("/__bench/write", { rows: N, batch: BATCH, ...body })) - gen);
   } else {

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { cdcBench, cdcMarkdown, cdcSummary } from "./cdc.mjs";
 import * as src from "./lib/sources.mjs";
 import { connectInspector, sampleHeap } from "./lib/inspector.mjs";
+import { sampleQueryLatency } from "./lib/query-latency.mjs";
 import { bundleWorker, call, sampleMemory, startWorker } from "./lib/worker.mjs";
 import { benchVerify, hashCost, verifyMarkdownRows, withVerifySummary } from "./verify.mjs";
 
@@ -26,7 +27,11 @@ const SOURCES = (process.env.BENCH_SOURCES ?? "postgresql,mysql").split(",").map
 const PORT = Number(process.env.BENCH_PORT ?? 8797);
 const INSPECTOR_PORT = Number(process.env.BENCH_INSPECTOR_PORT ?? 9297);
 const ADMIN = "bench-admin-token";
-const VARS = { ADMIN_AUTHORIZATION_TOKEN: ADMIN, CLIENT_AUTHORIZATION_TOKEN: "bench-client-token" };
+const CLIENT = "bench-client-token";
+const VARS = { ADMIN_AUTHORIZATION_TOKEN: ADMIN, CLIENT_AUTHORIZATION_TOKEN: CLIENT };
+/** BENCH_ONLY=backfill: only the 1,000,000-row backfills (with heap and query latency), for quick iterations. */
+const ONLY_BACKFILL = process.env.BENCH_ONLY === "backfill";
+const LATENCY = process.env.BENCH_LATENCY !== "0";
 const TABLE = "bench_rows";
 const SMALL_TABLE = "bench_rows_small";
 const NOIDX_TABLE = "bench_noidx";
@@ -124,11 +129,20 @@ async function verify(worker, dialect, table) {
   return { ok, rows: got.n };
 }
 
-/** Creates a job on a per-second cron and waits until a run reports done; the plugin drives every run. */
-async function backfill(worker, dialect, table, rows, bytes) {
+/**
+ * Creates a job on a per-second cron and waits until a run reports done; the plugin drives every run.
+ * With `latency`, a client sends a point SELECT on the replica through /query every 10 ms meanwhile.
+ */
+async function backfill(worker, dialect, table, rows, bytes, { latency = false } = {}) {
   const name = `bench_${dialect === "postgresql" ? "pg" : "my"}_${table}`;
   const memory = sampleMemory(worker.workerdPids, 100);
   const heap = worker.inspector ? sampleHeap(worker.inspector, 100) : null;
+  const queries = latency
+    ? sampleQueryLatency(worker.url, CLIENT, {
+        sql: `SELECT * FROM ${table} WHERE id = ?`,
+        params: () => [1 + Math.floor(Math.random() * rows)],
+      })
+    : null;
   const created = Date.now();
   const t0 = now();
   await admin(worker, "POST", "/replication/jobs", {
@@ -141,15 +155,21 @@ async function backfill(worker, dialect, table, rows, bytes) {
     batch_size: BATCH,
   });
   let runs;
-  for (;;) {
-    runs = (await admin(worker, "GET", `/replication/jobs/${name}/runs`)).result;
-    const failed = runs.find((r) => r.error);
-    if (failed) throw new Error(`run ${failed.id} of ${name} failed: ${failed.error}`);
-    if (runs.some((r) => r.done && r.ended_at)) break;
-    if (now() - t0 > 600_000) throw new Error(`${name} did not finish within 10 minutes`);
-    await sleep(50);
+  try {
+    for (;;) {
+      runs = (await admin(worker, "GET", `/replication/jobs/${name}/runs`)).result;
+      const failed = runs.find((r) => r.error);
+      if (failed) throw new Error(`run ${failed.id} of ${name} failed: ${failed.error}`);
+      if (runs.some((r) => r.done && r.ended_at)) break;
+      if (now() - t0 > 600_000) throw new Error(`${name} did not finish within 10 minutes`);
+      await sleep(50);
+    }
+  } catch (error) {
+    await queries?.stop();
+    throw error;
   }
   const mem = { ...memory.stop(), ...(heap ? await heap.stop() : {}) };
+  const queryLatency = queries ? await queries.stop() : undefined;
   const ordered = [...runs].sort((a, b) => a.id - b.id);
   const doneAt = ordered.findIndex((r) => r.done);
   const copy = ordered.slice(0, doneAt + 1);
@@ -177,6 +197,7 @@ async function backfill(worker, dialect, table, rows, bytes) {
     })),
     verified: check.ok,
     memory: mem,
+    query_latency: queryLatency,
   };
 }
 
@@ -512,6 +533,19 @@ async function main() {
     });
   }
 
+  if (ONLY_BACKFILL) {
+    for (const dialect of SOURCES) {
+      await withWorker(
+        "wrangler.toml",
+        async (worker) => {
+          const { runs, ...b } = await backfill(worker, dialect, TABLE, N, bytes[dialect], { latency: LATENCY });
+          log(JSON.stringify(b), JSON.stringify(runs));
+        },
+        { heap: true },
+      );
+    }
+    return;
+  }
   log("limits: plain driver reads, SQLite write in workerd");
   results.limits = await limits(SOURCES);
   log(JSON.stringify(results.limits));
@@ -521,7 +555,7 @@ async function main() {
       "wrangler.toml",
       async (worker) => {
         log(`${dialect}: backfill of ${N} rows through the plugin`);
-        const b = await backfill(worker, dialect, TABLE, N, bytes[dialect]);
+        const b = await backfill(worker, dialect, TABLE, N, bytes[dialect], { latency: LATENCY });
         results.backfill[dialect] = b;
         results.memory[dialect] = { rows: N, ...b.memory };
         log(JSON.stringify(b));

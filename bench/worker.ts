@@ -64,7 +64,7 @@ export interface BenchWriteInput {
   /** "prepare": generate and keep `rows` rows; "encode": JSON-encode the kept rows; "write": encode and upsert them. */
   mode: "prepare" | "encode" | "write";
   /** Profiling only: another statement or encoding in place of the plugin's (see bench/profile.mjs). */
-  variant?: "stringify" | "insert" | "dollar0";
+  variant?: "stringify" | "insert";
 }
 
 export interface BenchReadInput {
@@ -98,7 +98,6 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
     sql.exec(createTableSql(table, BENCH_COLUMNS, ["id"]));
     let upsert = upsertFromJsonSql(table, BENCH_COLUMNS, ["id"]);
     if (input.variant === "insert") upsert = upsert.replace(/ WHERE true ON CONFLICT.*$/, "");
-    if (input.variant === "dollar0") upsert = upsert.replace(/'\$\[(\d+)\]'/g, "$1");
     let chars = 0;
     for (let start = 0; start < total; start += input.batch) {
       // Rows beyond the kept ones are copies of kept rows with their own ids (a cheap copy, not generation).

@@ -136,9 +136,26 @@ export function memoryOf(pid) {
   }
 }
 
-/** Samples the summed RSS of `pids()` every `everyMs` until stopped. */
+/** CPU seconds (user + system) a process has used so far: steadier than wall time on a busy machine. */
+export function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [utime, stime] = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .slice(11, 13)
+      .map(Number);
+    return (utime + stime) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the summed RSS of `pids()` every `everyMs` until stopped; also counts their CPU seconds meanwhile. */
 export function sampleMemory(pids, everyMs = 100) {
   const list = pids();
+  const cpu = () => list.reduce((s, pid) => s + cpuSecondsOf(pid), 0);
+  const cpuBefore = cpu();
   const sum = (key) => list.reduce((s, pid) => s + memoryOf(pid)[key], 0);
   const before = sum("rss");
   const anonBefore = sum("anon");
@@ -166,6 +183,7 @@ export function sampleMemory(pids, everyMs = 100) {
         vm_hwm_mib: round1(hwm),
         samples,
         processes: list.length,
+        cpu_seconds: Math.round((cpu() - cpuBefore) * 100) / 100,
       };
     },
   };

@@ -131,21 +131,37 @@ class PostgresConnection implements SourceConnection {
       this.bulkShapes.set(sql, shape);
     }
     const literal = rewritePlaceholders(sql, (n) => pgLiteral(params[n - 1])).sql;
-    const lines = await this.copyOut(`COPY (${literal}) TO STDOUT`);
-    return { columns: shape.columns, rows: convertRows(lines.map(parseCopyLine), shape.types) };
+    const rows: SqliteValue[][] = [];
+    const convert = rowConverter(shape.types);
+    await this.copyOut(`COPY (${literal}) TO STDOUT`, (line) => void rows.push(convert(parseCopyLine(line))));
+    return { columns: shape.columns, rows };
   }
 
-  private async copyOut(copySql: string): Promise<string[]> {
+  /**
+   * Runs a `COPY ... TO STDOUT` and hands each line to `onLine` as it arrives, so that
+   * rows are converted while the rest are still on the wire: the work is spread over the
+   * socket's reads instead of one long task at the end, and no page of raw lines is kept.
+   */
+  private async copyOut(copySql: string, onLine: (line: string) => void): Promise<void> {
     if (this.closed)
       throw sourceError(new Error("connection is closed"), "PostgreSQL query failed", this.target.secrets);
-    const reading = new Promise<string[]>((resolve, reject) => {
-      const lines: string[] = [];
+    // A line `onLine` rejects (a value it cannot convert) fails the query as itself, not as a
+    // source failure; the rest of the stream is drained and ignored.
+    let lineError: { error: unknown } | undefined;
+    const reading = new Promise<void>((resolve, reject) => {
       const decoder = new TextDecoder();
       let failed = false;
       // pg hands COPY data to the active query: this object plays that part for one statement.
       const copy = {
         submit: (connection: { query(text: string): void }) => connection.query(copySql),
-        handleCopyData: (message: { chunk: Uint8Array }) => void lines.push(decoder.decode(message.chunk)),
+        handleCopyData: (message: { chunk: Uint8Array }) => {
+          if (lineError) return;
+          try {
+            onLine(decoder.decode(message.chunk));
+          } catch (error) {
+            lineError = { error };
+          }
+        },
         handleCommandComplete: () => undefined,
         handleEmptyQuery: () => undefined,
         handleError: (error: unknown) => {
@@ -153,7 +169,9 @@ class PostgresConnection implements SourceConnection {
           reject(error);
         },
         handleReadyForQuery: () => {
-          if (!failed) resolve(lines);
+          if (failed) return;
+          if (lineError) reject(lineError);
+          else resolve();
         },
       };
       this.client.query(copy as unknown as pg.Submittable);
@@ -161,6 +179,7 @@ class PostgresConnection implements SourceConnection {
     try {
       return await this.deadline(reading);
     } catch (error) {
+      if (lineError && error === lineError) throw lineError.error;
       throw sourceError(error, "PostgreSQL query failed", this.target.secrets);
     }
   }
@@ -257,6 +276,16 @@ class PostgresConnection implements SourceConnection {
 }
 
 /** Converts rows in place, one column type at a time; columns stored as printed are left alone. */
+/** Converts one row of text values in place, for the columns whose type needs it. */
+function rowConverter(types: readonly PgValueType[]): (row: Array<string | null>) => SqliteValue[] {
+  const converted = types.flatMap((type, i) => (typeof type === "number" && TEXT_AS_IS.has(type) ? [] : [i]));
+  return (row) => {
+    const out = row as Array<string | null | SqliteValue>;
+    for (const i of converted) out[i] = pgToSqliteValue(types[i]!, row[i] as string | null);
+    return out as SqliteValue[];
+  };
+}
+
 function convertRows(rows: Array<Array<string | null | SqliteValue>>, types: readonly PgValueType[]): SqliteValue[][] {
   for (let i = 0; i < types.length; i++) {
     const type = types[i]!;

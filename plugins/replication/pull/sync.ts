@@ -7,6 +7,7 @@ import { writeToReplica } from "../replica/table";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
 import { pageShape } from "./page-shape";
+import { DEFAULT_SLICE, type SliceBounds, sliceRows, yieldToOtherWork } from "./slices";
 
 /** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
 export interface RunBounds {
@@ -15,6 +16,8 @@ export interface RunBounds {
   maxMs: number;
   /** Pages shrink below `batch_size` so that one page stays near this many bytes. */
   pageBytes: number;
+  /** Each page is written in transactions of at most this much, with a pause between them (slices.ts). */
+  slice: SliceBounds;
 }
 
 export const DEFAULT_BOUNDS: RunBounds = {
@@ -22,6 +25,7 @@ export const DEFAULT_BOUNDS: RunBounds = {
   maxBytes: 256 * 1024 * 1024,
   maxMs: 15_000,
   pageBytes: 4 * 1024 * 1024,
+  slice: DEFAULT_SLICE,
 };
 
 export interface SyncContext {
@@ -43,8 +47,10 @@ export interface SyncResult {
 
 /**
  * Copies pages after the job's cursor until the source has nothing more or a
- * bound is reached. Each page's rows, the advanced cursor and the run's counters
- * commit in one SQLite transaction; the next page is read while this one is written.
+ * bound is reached. A page is written in slices: each slice's rows, the cursor
+ * after its last row and the run's counters commit in one SQLite transaction,
+ * and other work on the object runs between slices. The next page is read
+ * while this one is written.
  */
 export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const { job, bounds } = ctx;
@@ -89,12 +95,12 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   let bytes = 0;
   let next = fetchPage(position, limit);
 
+  let wrote = false;
   for (;;) {
     const page = await next;
     const rows = page.rows;
     const full = rows.length >= limit;
-    const writes = shape.plan(rows);
-    const pageBytes = writes.bytes;
+    const { slices, bytes: pageBytes } = sliceRows(rows, bounds.slice);
     const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
     bytes += pageBytes;
 
@@ -110,17 +116,30 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       next.catch(() => undefined);
     }
 
-    const save = cursorToSave(saved, end, trackingType, passedSaved);
-    ctx.host.transaction(() => {
-      writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
-      ctx.store.saveCursor(settings.name, save.cursor, rows.length);
-      ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
-    });
-    ctx.tally.rows += rows.length;
-    ctx.tally.pages += 1;
-    saved = save.cursor;
-    passedSaved = save.passedSaved;
-    position = end;
+    // An empty page still commits once: it records the page in the run's counters.
+    const parts = slices.length > 0 ? slices : [[]];
+    for (let i = 0; i < parts.length; i++) {
+      if (wrote) await yieldToOtherWork();
+      const slice = parts[i]!;
+      const last = i === parts.length - 1;
+      const writes = shape.plan(slice);
+      const sliceEnd = advanceCursor(position, slice, trackingIndex, keyIndexes);
+      const save = cursorToSave(saved, sliceEnd, trackingType, passedSaved);
+      ctx.host.transaction(() => {
+        writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
+        ctx.store.saveCursor(settings.name, save.cursor, slice.length);
+        ctx.store.updateRun(ctx.runId, {
+          rows: ctx.tally.rows + slice.length,
+          pages: ctx.tally.pages + (last ? 1 : 0),
+        });
+      });
+      wrote = true;
+      ctx.tally.rows += slice.length;
+      if (last) ctx.tally.pages += 1;
+      saved = save.cursor;
+      passedSaved = save.passedSaved;
+      position = sliceEnd;
+    }
 
     if (!full) return { cursor: saved, done: true };
     if (!more) return { cursor: saved, done: false };

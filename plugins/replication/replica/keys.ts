@@ -9,7 +9,7 @@ import { MAX_BATCH_CHARS, toHex } from "./writes";
 
 /** `(k1, k2) IN (SELECT ... FROM json_each(?))`: the rows whose key is in the bound JSON array of keys. */
 export function keyInJsonSql(key: readonly SourceColumn[]): string {
-  const cells = key.map((c, i) => (c.sqliteType === "BLOB" ? `unhex(value ->> '$[${i}]')` : `value ->> '$[${i}]'`));
+  const cells = key.map((c, i) => (c.sqliteType === "BLOB" ? `unhex(value ->> ${i})` : `value ->> ${i}`));
   const left = key.length === 1 ? quoteSqlite(key[0]!.name) : `(${key.map((c) => quoteSqlite(c.name)).join(", ")})`;
   return `${left} IN (SELECT ${cells.join(", ")} FROM json_each(?))`;
 }

@@ -13,7 +13,7 @@ const columns = [col("id", "INTEGER"), col("body", "TEXT"), col("data", "BLOB")]
 describe("upsertFromJsonSql", () => {
   it("expands one JSON parameter and updates every non-key column on conflict", () => {
     expect(upsertFromJsonSql("t", columns, ["id"])).toBe(
-      `INSERT INTO "t" ("id", "body", "data") SELECT value ->> '$[0]', value ->> '$[1]', unhex(value ->> '$[2]') ` +
+      `INSERT INTO "t" ("id", "body", "data") SELECT value ->> 0, value ->> 1, unhex(value ->> 2) ` +
         `FROM json_each(?) WHERE true ON CONFLICT ("id") DO UPDATE SET "body" = excluded."body", "data" = excluded."data"`,
     );
   });

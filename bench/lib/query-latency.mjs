@@ -1,0 +1,77 @@
+// How long a reader waits while the object works: a point SELECT sent through /query on a fixed
+// schedule (every `everyMs`, whether or not the previous one has answered), timed from its
+// scheduled send to its answer, so that time spent queued behind the object counts.
+import http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** POSTs `body` to `url`; resolves with the status once the answer is read. */
+function post(agent, url, token, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: "POST", agent, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Starts sending `sql` (with a fresh parameter from `params()`) every `everyMs`; `stop()` returns
+ * the latencies. A few kept-alive connections carry the requests, as a browser's would: a request
+ * that finds them all busy waits for one, and that wait counts in its latency.
+ */
+export function sampleQueryLatency(url, token, { sql, params = () => [], everyMs = 10, connections = 16 }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies = [];
+  const statuses = {};
+  const inFlight = new Set();
+  let stopped = false;
+  const send = () => {
+    const started = performance.now();
+    const request = post(agent, `${url}/query`, token, JSON.stringify({ sql, params: params() }))
+      .then((status) => {
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status === 200) latencies.push(performance.now() - started);
+      })
+      .catch(() => void (statuses.network_error = (statuses.network_error ?? 0) + 1))
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  };
+  const loop = (async () => {
+    const t0 = performance.now();
+    for (let i = 0; !stopped; i++) {
+      send();
+      await sleep(Math.max(0, t0 + (i + 1) * everyMs - performance.now()));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      await Promise.all(inFlight);
+      agent.destroy();
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return {
+        every_ms: everyMs,
+        answered: sorted.length,
+        statuses,
+        p50_ms: round(percentile(sorted, 50)),
+        p99_ms: round(percentile(sorted, 99)),
+        max_ms: round(sorted[sorted.length - 1] ?? 0),
+      };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * A page is written in slices, each in its own transaction, with a pause between them:
+ * a Durable Object runs one task at a time, so a reader's `/query` waits for whatever
+ * task holds the object. Slices bound that wait (and the memory a write plans at once)
+ * whatever `batch_size` says, at the cost of one commit per slice.
+ */
+import type { SqliteValue } from "../../../src/sources/types";
+import { rowBytes } from "../replica/writes";
+
+export interface SliceBounds {
+  rows: number;
+  bytes: number;
+}
+
+/** About 10 ms of writing on a Durable Object for rows of a few hundred bytes. */
+export const DEFAULT_SLICE: SliceBounds = { rows: 2_000, bytes: 512 * 1024 };
+
+/**
+ * Cuts `rows` into consecutive slices of at most `bounds.rows` rows and about `bounds.bytes`
+ * bytes (at least one row each); `bytes` is the whole page's (replica/writes.ts rowBytes).
+ */
+export function sliceRows(
+  rows: readonly SqliteValue[][],
+  bounds: SliceBounds,
+): { slices: SqliteValue[][][]; bytes: number } {
+  const slices: SqliteValue[][][] = [];
+  let start = 0;
+  let sliceBytes = 0;
+  let bytes = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const size = rowBytes(rows[i]!);
+    sliceBytes += size;
+    bytes += size;
+    if (i - start + 1 >= bounds.rows || sliceBytes >= bounds.bytes) {
+      slices.push(rows.slice(start, i + 1));
+      start = i + 1;
+      sliceBytes = 0;
+    }
+  }
+  if (start < rows.length) slices.push(rows.slice(start));
+  return { slices, bytes };
+}
+
+/** Lets the object serve what has queued (a reader's query) before the next slice. */
+export function yieldToOtherWork(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
