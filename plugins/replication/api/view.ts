@@ -120,6 +120,7 @@ export function jobView(
     soft_delete_col: settings.soft_delete_col ?? null,
     warnings: [
       ...job.warnings,
+      ...(job.pullWarning ? [job.pullWarning] : []),
       ...(job.schema?.warnings ?? []),
       ...recopyWarnings(job.schema?.recopy ?? null),
       ...(live.cdc?.warnings ?? []),

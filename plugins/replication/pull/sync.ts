@@ -7,6 +7,8 @@ import { writeToReplica } from "../replica/table";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
 import { pageShape } from "./page-shape";
+import { cursorBelowWatermark } from "./watermark";
+import { lateCommitGuard } from "./watermark-read";
 
 /** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
 export interface RunBounds {
@@ -78,13 +80,16 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   };
 
   const started = Date.now();
+  // Read before the first page: rows below the watermark were all committed before that page is read.
+  const guard = await lateCommitGuard(ctx.source, ctx.dialect, settings, tracking);
+  const warning = guard.kind === "none" ? null : guard.warning;
   let saved = job.progress.cursor;
-  let position = runStart(saved, {
-    trackingType,
-    caughtUp: job.progress.caught_up,
-    lookbackSeconds: settings.lookback_seconds,
-  });
+  let position =
+    guard.kind === "lookback"
+      ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
+      : saved;
   let passedSaved = position === saved;
+  let warned = false;
   let limit = settings.batch_size;
   let bytes = 0;
   let next = fetchPage(position, limit);
@@ -110,10 +115,16 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       next.catch(() => undefined);
     }
 
-    const save = cursorToSave(saved, end, trackingType, passedSaved);
+    const save =
+      guard.kind === "watermark"
+        ? { cursor: cursorBelowWatermark(saved, rows, trackingIndex, keyIndexes, guard.watermark), passedSaved: true }
+        : cursorToSave(saved, end, trackingType, passedSaved);
+    const firstPage = !warned;
+    warned = true;
     ctx.host.transaction(() => {
       writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
       ctx.store.saveCursor(settings.name, save.cursor, rows.length);
+      if (firstPage && warning !== (job.pullWarning ?? null)) ctx.store.savePullWarning(settings.name, warning);
       ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
     });
     ctx.tally.rows += rows.length;
