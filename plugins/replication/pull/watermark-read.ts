@@ -12,14 +12,16 @@ import { decideWatermark, type LateCommitGuard, type SourceClock, trackingClock 
  * Every client session of this database with an open transaction (not only those
  * holding an xid: `now()` is the transaction's start, and the xid comes only with
  * its first write). Sessions the role may not see (other roles', without
- * pg_read_all_stats) show a NULL state: they are counted, not guessed at.
+ * pg_read_all_stats) show neither their kind nor their start: they are counted,
+ * not guessed at.
  * `timestamp` columns take the writers' wall time: the server's default TimeZone,
  * which `reset_val` still holds after this session set its own to UTC.
  */
 const PG_CLOCK = `WITH open_work AS (
-  SELECT min(xact_start) AS oldest, count(*) FILTER (WHERE state IS NULL) AS hidden
+  SELECT min(xact_start) AS oldest, count(*) FILTER (WHERE backend_type IS NULL) AS hidden
     FROM pg_stat_activity
-   WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+   WHERE datname = current_database() AND (backend_type = 'client backend' OR backend_type IS NULL)
+     AND pid <> pg_backend_pid()
 ), zone AS (SELECT reset_val AS tz FROM pg_settings WHERE name = 'TimeZone')
 SELECT oldest AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', oldest AT TIME ZONE zone.tz, now() AT TIME ZONE zone.tz, hidden
   FROM open_work, zone`;
