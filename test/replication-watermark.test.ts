@@ -4,7 +4,7 @@ import type { RunRecord } from "../plugins/replication";
 import { withSource } from "../src/sources";
 import { api, uniqueName } from "./helpers";
 import { createJob, deleteJob, getJob, replicaRows, runJob, SOURCES, type Dialect } from "./support/replication";
-import { mysqlExec, pgExec, pgSession } from "./support/sources";
+import { mysqlExec, PG, pgExec, pgSession } from "./support/sources";
 import { createItemsTable, dropTable, exec, insertRange } from "./support/tables";
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -27,7 +27,7 @@ describe("the late-commit watermark", () => {
     cleanup.push(() => pgExec(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
     const source = { ...SOURCES.postgresql, database };
     const table = uniqueName("wm_rate");
-    const writer = new pg.Client({ ...source, application_name: "test-writer" });
+    const writer = new pg.Client({ ...PG, database, application_name: "test-writer" });
     writer.on("error", () => undefined);
     await writer.connect();
     cleanup.push(() => writer.end());
