@@ -51,10 +51,12 @@ const MYSQL_CLOCK = `SELECT CAST(MIN(t) - INTERVAL 150000 MICROSECOND AS DATETIM
 export async function lateCommitGuard(
   source: SourceConnection,
   dialect: SqlDialect,
-  settings: Pick<JobSettings, "tracking_type" | "lookback_seconds">,
+  settings: Pick<JobSettings, "tracking_type" | "lookback_seconds" | "late_commits">,
   tracking: SourceColumn,
 ): Promise<LateCommitGuard> {
   if (settings.tracking_type !== "timestamp" || settings.lookback_seconds <= 0) return { kind: "none" };
+  // Chosen for tracking values an application stamps with its own clock, which no watermark covers.
+  if (settings.late_commits === "lookback") return { kind: "lookback", warning: null };
   const fallback = (reason: string): LateCommitGuard => ({
     kind: "lookback",
     warning: `late commits: ${reason}; each run re-reads lookback_seconds (${settings.lookback_seconds}) behind its cursor instead`,

@@ -63,8 +63,8 @@ export interface SourceClock {
 export type LateCommitGuard =
   /** Save the cursor only below `watermark` (in the tracking column's representation); start at the cursor. */
   | { kind: "watermark"; watermark: string; warning: string | null }
-  /** Re-read `lookback_seconds` behind the cursor once caught up (the clock could not be read). */
-  | { kind: "lookback"; warning: string }
+  /** Re-read `lookback_seconds` behind the cursor once caught up: the clock could not be read (warning), or the job asks for it. */
+  | { kind: "lookback"; warning: string | null }
   /** No protection asked for (`lookback_seconds: 0`) or possible (id mode): the cursor follows the rows. */
   | { kind: "none" };
 
