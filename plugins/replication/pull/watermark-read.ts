@@ -12,13 +12,13 @@ import { decideWatermark, type LateCommitGuard, type SourceClock, trackingClock 
  * Every client session of this database with an open transaction (not only those
  * holding an xid: `now()` is the transaction's start, and the xid comes only with
  * its first write). Sessions the role may not see (other roles', without
- * pg_read_all_stats) show neither their kind nor their start: they are counted,
- * not guessed at.
+ * pg_read_all_stats) show neither their kind nor their start, only their role:
+ * they are counted, not guessed at (background processes have no role).
  * `timestamp` columns take the writers' wall time: the server's default TimeZone,
  * which `reset_val` still holds after this session set its own to UTC.
  */
 const PG_CLOCK = `WITH open_work AS (
-  SELECT min(xact_start) AS oldest, count(*) FILTER (WHERE backend_type IS NULL) AS hidden
+  SELECT min(xact_start) AS oldest, count(*) FILTER (WHERE backend_type IS NULL AND usesysid IS NOT NULL) AS hidden
     FROM pg_stat_activity
    WHERE datname = current_database() AND (backend_type = 'client backend' OR backend_type IS NULL)
      AND pid <> pg_backend_pid()
@@ -30,22 +30,26 @@ SELECT oldest AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', oldest AT TIME ZONE 
  * The oldest of: InnoDB transactions' starts; statements still running (MySQL's
  * NOW() is the statement's start, which precedes its InnoDB transaction, e.g. while
  * it waits for a metadata lock); and now. innodb_trx is a cache refreshed at most
- * every 0.1 s and keeps whole seconds, PROCESSLIST.TIME whole seconds elapsed:
- * hence now less 0.1 s, the statements' starts less a second, and 0.15 s more off
+ * every 0.1 s and keeps whole seconds: hence now less 0.1 s, and 0.15 s more off
  * all of them for a statement that took its NOW() just before its transaction
- * began and has ended since. Reading innodb_trx needs the PROCESS privilege, which
- * also shows every session. DATETIME columns take the writers' wall time: the
- * server's global time_zone.
+ * began and has ended since. A statement's start is its elapsed time before now:
+ * MariaDB's PROCESSLIST.TIME_MS to the millisecond, MySQL's TIME to the second.
+ * Reading innodb_trx needs the PROCESS privilege, which also shows every session.
+ * DATETIME columns take the writers' wall time: the server's global time_zone.
  */
-const MYSQL_CLOCK = `SELECT CAST(MIN(t) - INTERVAL 150000 MICROSECOND AS DATETIME(6)), NOW(6),
+function mysqlClock(statementStart: string): string {
+  return `SELECT CAST(MIN(t) - INTERVAL 150000 MICROSECOND AS DATETIME(6)), NOW(6),
   CAST(CONVERT_TZ(MIN(t) - INTERVAL 150000 MICROSECOND, '+00:00', @@global.time_zone) AS DATETIME(6)),
   CAST(CONVERT_TZ(NOW(6), '+00:00', @@global.time_zone) AS DATETIME(6))
   FROM (SELECT NOW(6) - INTERVAL 100000 MICROSECOND AS t
         UNION ALL
         SELECT trx_started FROM information_schema.innodb_trx WHERE trx_mysql_thread_id <> CONNECTION_ID()
         UNION ALL
-        SELECT NOW(6) - INTERVAL TIME + 1 SECOND FROM information_schema.PROCESSLIST
+        SELECT ${statementStart} FROM information_schema.PROCESSLIST
          WHERE COMMAND IN ('Query', 'Execute') AND ID <> CONNECTION_ID()) AS open_work`;
+}
+const MARIADB_CLOCK = mysqlClock("NOW(6) - INTERVAL CEIL(TIME_MS * 1000) + 1000 MICROSECOND");
+const MYSQL_CLOCK = mysqlClock("NOW(6) - INTERVAL TIME + 1 SECOND");
 
 /** How this run guards against late commits, reading the source's clock when the job's settings ask for it. */
 export async function lateCommitGuard(
@@ -71,7 +75,7 @@ export async function lateCommitGuard(
     clock =
       dialect.name === "mysql" && /PROCESS/i.test(message)
         ? "the source's role lacks the PROCESS privilege, which reading information_schema.innodb_trx needs"
-        : `the source's open transactions could not be read (${message})`;
+        : `the source's open transactions could not be read (${message.slice(0, 300)})`;
   }
   if (typeof clock === "string") return fallback(clock);
   const decided = decideWatermark(clock, column, settings.lookback_seconds);
@@ -88,7 +92,14 @@ async function readPgClock(source: SourceConnection): Promise<SourceClock | stri
 }
 
 async function readMysqlClock(source: SourceConnection): Promise<SourceClock | string> {
-  const [oldestUtc, nowUtc, oldestLocal, nowLocal] = (await source.query(MYSQL_CLOCK)).rows[0] ?? [];
+  let result;
+  try {
+    result = await source.query(MARIADB_CLOCK);
+  } catch (error) {
+    if (!/TIME_MS/.test(error instanceof Error ? error.message : String(error))) throw error;
+    result = await source.query(MYSQL_CLOCK);
+  }
+  const [oldestUtc, nowUtc, oldestLocal, nowLocal] = result.rows[0] ?? [];
   return clockOf(oldestUtc, nowUtc, oldestLocal, nowLocal);
 }
 
