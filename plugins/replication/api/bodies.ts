@@ -6,6 +6,7 @@ import {
   cronTab,
   identifier,
   jobName,
+  lateCommits,
   lookbackSeconds,
   onColumnDrop,
   reconcileCron,
@@ -46,6 +47,7 @@ const createJobFields = z.strictObject({
   cron_tab: cronTab,
   batch_size: batchSize.optional(),
   lookback_seconds: lookbackSeconds.optional(),
+  late_commits: lateCommits.optional(),
   active: z.boolean({ error: "active must be true or false" }).optional(),
   on_column_drop: onColumnDrop.optional(),
   reconcile_cron: reconcileCron.optional(),
@@ -68,7 +70,13 @@ export const createJobBody = createJobFields.superRefine((body, ctx) => {
   if (body.source?.dialect === "mysql") {
     problem("mode", "cdc reads PostgreSQL's logical decoding: a MySQL source replicates with mode pull");
   }
-  for (const field of ["tracking_col", "tracking_type", "lookback_seconds", "soft_delete_col"] as const) {
+  for (const field of [
+    "tracking_col",
+    "tracking_type",
+    "lookback_seconds",
+    "late_commits",
+    "soft_delete_col",
+  ] as const) {
     if (body[field] !== undefined)
       problem(field, "applies to mode pull only: mode cdc reads every change, deletes too");
   }
@@ -80,6 +88,7 @@ const patchJobFields = z.strictObject({
   cron_tab: cronTab.optional(),
   batch_size: batchSize.optional(),
   lookback_seconds: lookbackSeconds.optional(),
+  late_commits: lateCommits.optional(),
   source: sourceSettings.optional(),
   active: z.boolean({ error: "active must be true or false" }).optional(),
   columns: columnChoice.optional(),
@@ -91,7 +100,7 @@ const patchJobFields = z.strictObject({
 
 export const patchJobBody = patchJobFields.refine(
   (body) => Object.values(body).some((v) => v !== undefined),
-  "nothing to change: give cron_tab, batch_size, lookback_seconds, source, active, columns, on_column_drop, reconcile_cron, soft_delete_col or wal_warning_bytes",
+  "nothing to change: give cron_tab, batch_size, lookback_seconds, late_commits, source, active, columns, on_column_drop, reconcile_cron, soft_delete_col or wal_warning_bytes",
 );
 
 export type PatchJobBody = z.infer<typeof patchJobBody>;

@@ -19,7 +19,7 @@ export const REPLICATION_ROUTE_DOCS: readonly RouteDoc[] = [
     method: "patch",
     path: "/replication/jobs/:name",
     summary:
-      "Change cron_tab, batch_size, lookback_seconds, source, active, columns, on_column_drop, reconcile_cron, soft_delete_col or wal_warning_bytes",
+      "Change cron_tab, batch_size, lookback_seconds, late_commits, source, active, columns, on_column_drop, reconcile_cron, soft_delete_col or wal_warning_bytes",
     access: "admin",
     body: patchJobBodyDoc,
   },

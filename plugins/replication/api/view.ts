@@ -26,6 +26,8 @@ export interface JobView {
   cron_tab: string;
   batch_size: number;
   lookback_seconds: number;
+  /** Mode pull: "watermark" or "lookback" (README "Late commits: the watermark"); null in mode cdc. */
+  late_commits: "watermark" | "lookback" | null;
   active: boolean;
   /** When the job verifies and repairs its replica on its own; null: never. */
   reconcile_cron: string | null;
@@ -115,11 +117,13 @@ export function jobView(
     cron_tab: settings.cron_tab,
     batch_size: settings.batch_size,
     lookback_seconds: settings.lookback_seconds,
+    late_commits: settings.mode === "pull" ? (settings.late_commits ?? "watermark") : null,
     active: settings.active,
     reconcile_cron: settings.reconcile_cron ?? null,
     soft_delete_col: settings.soft_delete_col ?? null,
     warnings: [
       ...job.warnings,
+      ...(job.pullWarning ? [job.pullWarning] : []),
       ...(job.schema?.warnings ?? []),
       ...recopyWarnings(job.schema?.recopy ?? null),
       ...(live.cdc?.warnings ?? []),

@@ -115,6 +115,7 @@ export class JobManager {
       batch_size: body.batch_size ?? DEFAULT_BATCH_SIZE,
       // Mode cdc re-reads nothing.
       lookback_seconds: body.mode === "cdc" ? 0 : (body.lookback_seconds ?? DEFAULT_LOOKBACK_SECONDS),
+      ...(body.late_commits === undefined ? {} : { late_commits: body.late_commits }),
       active: body.active ?? true,
       column_selection: body.columns === undefined ? "all" : "subset",
       on_column_drop: body.on_column_drop ?? "keep",
@@ -226,6 +227,9 @@ export class JobManager {
     if (body.lookback_seconds !== undefined && mode !== "pull") {
       throw new ValidationError("lookback_seconds applies to mode pull only: mode cdc reads every change");
     }
+    if (body.late_commits !== undefined && mode !== "pull") {
+      throw new ValidationError("late_commits applies to mode pull only: mode cdc reads every change");
+    }
     if (typeof body.soft_delete_col === "string" && mode !== "pull") {
       throw new ValidationError("soft_delete_col applies to mode pull only: mode cdc replicates deletes");
     }
@@ -249,6 +253,7 @@ export class JobManager {
       ...(body.source === undefined ? {} : { source: redactedSource(body.source) }),
       ...(body.batch_size === undefined ? {} : { batch_size: body.batch_size }),
       ...(body.lookback_seconds === undefined ? {} : { lookback_seconds: body.lookback_seconds }),
+      ...(body.late_commits === undefined ? {} : { late_commits: body.late_commits }),
       ...(body.active === undefined ? {} : { active: body.active }),
       ...(body.on_column_drop === undefined ? {} : { on_column_drop: body.on_column_drop }),
       ...(reconcileCron === undefined ? {} : { reconcile_cron: reconcileCron }),

@@ -77,4 +77,9 @@ export const replicationMigrations: readonly Migration[] = [
   },
   // Change capture's own table, and run notes (ids replication/cdc-*).
   ...CDC_MIGRATIONS,
+  {
+    // What the last run of a pull job said about its late-commit watermark (pull/watermark.ts).
+    id: "replication/watermark-001-pull-warning",
+    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN pull_warning TEXT`,
+  },
 ];

@@ -30,6 +30,8 @@ export interface Job {
   warnings: string[];
   progress: JobProgress;
   created_at: number;
+  /** What the last run said about its late-commit watermark (a fallback to lookback_seconds); absent when nothing. */
+  pullWarning?: string;
   /** What the job knows of its source's schema changes; absent until a run first checked them. */
   schema?: SchemaState;
 }

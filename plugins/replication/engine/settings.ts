@@ -156,6 +156,16 @@ export const lookbackSeconds = z
   .min(0, "lookback_seconds must not be negative")
   .max(7 * 86_400, "lookback_seconds must be at most 7 days");
 
+/**
+ * How a pull job in timestamp mode guards against late commits (README "Late commits: the
+ * watermark"): up to a watermark read from the source, or a window of lookback_seconds
+ * re-read on every run (for tracking values an application stamps with its own clock).
+ */
+export const lateCommits = z.enum(["watermark", "lookback"], {
+  error: 'late_commits must be "watermark" or "lookback"',
+});
+export type LateCommits = z.infer<typeof lateCommits>;
+
 export const cronTab = z
   .string({ error: "cron_tab must be a string" })
   .min(1, "cron_tab must not be empty")
@@ -197,6 +207,8 @@ export const jobSettings = z.strictObject({
   cron_tab: cronTab,
   batch_size: batchSize,
   lookback_seconds: lookbackSeconds,
+  /** Absent in jobs stored before the watermark existed, and in mode cdc: "watermark". */
+  late_commits: lateCommits.optional(),
   active: z.boolean({ error: "active must be true or false" }),
   // Absent in jobs stored before schema changes were followed (see schema-changes/selection.ts).
   column_selection: columnSelection.optional(),

@@ -88,6 +88,11 @@ export class JobStore {
     );
   }
 
+  /** The last run's word on its late-commit watermark (shown in the job's warnings); null when all is well. */
+  savePullWarning(name: string, warning: string | null): void {
+    this.sql.exec(`UPDATE ${JOBS_TABLE} SET pull_warning = ? WHERE name = ?`, warning, name);
+  }
+
   saveSuccess(name: string, run: { caughtUp: boolean; startedAt: number; endedAt: number }): void {
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET caught_up = ?, last_run_at = ?, last_success_at = ?, last_error = NULL,

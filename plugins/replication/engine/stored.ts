@@ -32,6 +32,8 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   created_at: number;
   /** JSON of the job's SchemaState (schema-changes/state.ts); NULL until a run first checked the source's columns. */
   schema_state: string | null;
+  /** The last run's late-commit warning (pull/watermark.ts); NULL when it had none. */
+  pull_warning: string | null;
 }
 
 const storedColumn = z.strictObject({
@@ -121,6 +123,7 @@ export function parseStoredJob(row: JobRow): Job {
     warnings,
     created_at: row.created_at,
     ...(schema_state ? { schema: decodeSchemaState(schema_state) } : {}),
+    ...(typeof row.pull_warning === "string" ? { pullWarning: row.pull_warning.slice(0, 10_000) } : {}),
     progress: {
       cursor: decodeCursor(row.cursor) as Cursor | null,
       caught_up: row.caught_up === 1,

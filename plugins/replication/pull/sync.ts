@@ -8,6 +8,8 @@ import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
 import { pageShape } from "./page-shape";
 import { DEFAULT_SLICE, type SliceBounds, sliceRows, yieldToOtherWork } from "./slices";
+import { cursorBelowWatermark } from "./watermark";
+import { lateCommitGuard } from "./watermark-read";
 
 /** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
 export interface RunBounds {
@@ -84,12 +86,14 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   };
 
   const started = Date.now();
+  // Read before the first page: rows below the watermark were all committed before that page is read.
+  const guard = await lateCommitGuard(ctx.source, ctx.dialect, settings, tracking);
+  const warning = guard.kind === "none" ? null : guard.warning;
   let saved = job.progress.cursor;
-  let position = runStart(saved, {
-    trackingType,
-    caughtUp: job.progress.caught_up,
-    lookbackSeconds: settings.lookback_seconds,
-  });
+  let position =
+    guard.kind === "lookback"
+      ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
+      : saved;
   let passedSaved = position === saved;
   let limit = settings.batch_size;
   let bytes = 0;
@@ -124,10 +128,18 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       const last = i === parts.length - 1;
       const writes = shape.plan(slice);
       const sliceEnd = advanceCursor(position, slice, trackingIndex, keyIndexes);
-      const save = cursorToSave(saved, sliceEnd, trackingType, passedSaved);
+      const save =
+        guard.kind === "watermark"
+          ? {
+              cursor: cursorBelowWatermark(saved, slice, trackingIndex, keyIndexes, guard.watermark),
+              passedSaved: true,
+            }
+          : cursorToSave(saved, sliceEnd, trackingType, passedSaved);
+      const first = !wrote;
       ctx.host.transaction(() => {
         writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
         ctx.store.saveCursor(settings.name, save.cursor, slice.length);
+        if (first && warning !== (job.pullWarning ?? null)) ctx.store.savePullWarning(settings.name, warning);
         ctx.store.updateRun(ctx.runId, {
           rows: ctx.tally.rows + slice.length,
           pages: ctx.tally.pages + (last ? 1 : 0),

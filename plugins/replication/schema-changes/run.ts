@@ -12,7 +12,7 @@ import { continueRecopy } from "./recopy";
 import type { SchemaChange } from "./state";
 
 export interface SchemaSyncResult extends SyncResult {
-  /** The pull read everything there was (the job re-reads its lookback window next time); `done` also waits for the re-copy. */
+  /** The pull read everything there was (a job on the lookback_seconds window re-reads it next time); `done` also waits for the re-copy. */
   caughtUp: boolean;
   schemaChanges: SchemaChange[];
 }
