@@ -30,7 +30,7 @@ const INSPECTOR_PORT = Number(process.env.BENCH_INSPECTOR_PORT ?? 9297);
 const ADMIN = "bench-admin-token";
 const CLIENT = "bench-client-token";
 const VARS = { ADMIN_AUTHORIZATION_TOKEN: ADMIN, CLIENT_AUTHORIZATION_TOKEN: CLIENT };
-/** BENCH_ONLY=backfill: only the 1,000,000-row backfills (with heap and query latency), for quick iterations. */
+/** BENCH_ONLY=backfill: only the backfills (1,000,000 rows with query latency, 100,000 rows), for quick iterations. */
 const ONLY_BACKFILL = process.env.BENCH_ONLY === "backfill";
 const LATENCY = process.env.BENCH_LATENCY !== "0";
 const TABLE = "bench_rows";
@@ -541,6 +541,14 @@ async function main() {
         "wrangler.toml",
         async (worker) => {
           const { runs, ...b } = await backfill(worker, dialect, TABLE, N, bytes[dialect], { latency: LATENCY });
+          log(JSON.stringify(b), JSON.stringify(runs));
+        },
+        { heap: true },
+      );
+      await withWorker(
+        "wrangler.toml",
+        async (worker) => {
+          const { runs, ...b } = await backfill(worker, dialect, SMALL_TABLE, SMALL, bytes[`${dialect}_small`]);
           log(JSON.stringify(b), JSON.stringify(runs));
         },
         { heap: true },

@@ -26,7 +26,7 @@ export const DEFAULT_BOUNDS: RunBounds = {
   maxRows: 250_000,
   maxBytes: 256 * 1024 * 1024,
   maxMs: 15_000,
-  pageBytes: 4 * 1024 * 1024,
+  pageBytes: 512 * 1024,
   slice: DEFAULT_SLICE,
 };
 
