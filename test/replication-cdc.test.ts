@@ -6,6 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { JobView, RunRecord } from "../plugins/replication";
+import { peekSql } from "../plugins/replication/cdc/stream";
 import { defaultCdcTuning } from "../plugins/replication/cdc/tuning";
 import { rowHashSql } from "../plugins/replication/replica/row-hash";
 import { postgresDialect } from "../src/sources";
@@ -49,6 +50,22 @@ afterAll(async () => {
 });
 
 const COLUMNS = ["id", "name", "amount", "at", "tags"];
+
+interface PlanNode {
+  "Function Name"?: string;
+  "Actual Loops": number;
+  Plans?: PlanNode[];
+}
+
+/** Loops of the slot's peek function in an EXPLAIN ANALYZE plan (0: never executed). */
+function peekLoops(node: PlanNode): number {
+  if (node["Function Name"] === "pg_logical_slot_peek_binary_changes") return node["Actual Loops"];
+  for (const child of node.Plans ?? []) {
+    const loops = peekLoops(child);
+    if (loops >= 0) return loops;
+  }
+  return -1;
+}
 
 /** A source table of `rows` rows with a few kinds of values, and a paused cdc job on it (named like the table). */
 async function cdcJob(label: string, rows = 10, over: Record<string, unknown> = {}): Promise<JobView> {
@@ -402,6 +419,29 @@ describe("streaming changes", () => {
     } finally {
       await tuneCdc((t) => Object.assign(t, defaultCdcTuning()));
     }
+  });
+
+  it("does not decode the WAL when the slot has confirmed everything flushed, and does once a change waits", async () => {
+    const job = await cdcJob("idle", 3);
+    await runJob(job.name);
+    const { slot, publication } = job.status.cdc!;
+    const cdc = { slot, publication, owns_publication: true, wal_warning_bytes: 1 };
+    // How many times the peek function ran, as PostgreSQL's plan instrumentation counts it.
+    const peeks = async (): Promise<number> => {
+      const [row] = await pgExec(`EXPLAIN (ANALYZE, FORMAT JSON) ${peekSql(cdc, 1000, 1024)}`);
+      return peekLoops((row!["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]!.Plan);
+    };
+    // Other tests write WAL meanwhile: the slot is brought level with the flushed WAL right before asking.
+    let idle = -1;
+    for (let i = 0; i < 20 && idle !== 0; i++) {
+      await pgExec(`SELECT pg_replication_slot_advance($1, pg_current_wal_flush_lsn())`, [slot]);
+      idle = await peeks();
+    }
+    expect(idle).toBe(0);
+    await pgExec(`INSERT INTO ${job.name} VALUES (4, 'four', 4, now(), '{}')`);
+    expect(await peeks()).toBe(1);
+    expect(await runJob(job.name)).toMatchObject({ rows: 1, done: true });
+    await expectCopied(job.name);
   });
 
   it("applies deletes and TRUNCATE, also TRUNCATE followed by inserts in one transaction", async () => {

@@ -56,6 +56,18 @@ describe("key order", () => {
   });
 });
 
+describe("lastPerKey on one number column", () => {
+  it("keeps the last row of each key, in key order, as for any other key", () => {
+    const keys = Array.from({ length: 500 }, (_v, i) => ((i * 7919) % 97) - 40 + (i % 3 === 0 ? 0.5 : 0));
+    const rows = keys.map((k, i) => [k, `row ${i}`]);
+    const expected = [...new Set(keys)].sort((a, b) => a - b).map((k) => keys.lastIndexOf(k));
+    expect(lastPerKey(rows, [0])).toEqual(expected);
+    // A key that is not a number (a big integer as text) takes the general order: numbers before text.
+    const mixed = [[BIG], [3], [BIG], [1]];
+    expect(lastPerKey(mixed, [0])).toEqual([3, 1, 2]);
+  });
+});
+
 describe("ReplicaWriter", () => {
   it("hashes the rows it writes from their texts, and writes NULL for a row whose texts are not known", async () => {
     const stub = env.DATABASE_DURABLE_OBJECT.get(env.DATABASE_DURABLE_OBJECT.idFromName(crypto.randomUUID()));

@@ -109,6 +109,10 @@ export class ReplicaWriter {
  * page instead of at random, which makes a batch of updates several times faster.
  */
 export function lastPerKey(rows: readonly SqliteValue[][], keyIndexes: readonly number[]): number[] {
+  if (keyIndexes.length === 1) {
+    const numeric = lastPerNumericKey(rows, keyIndexes[0]!);
+    if (numeric) return numeric;
+  }
   const compare = (a: number, b: number) => {
     for (const k of keyIndexes) {
       const order = compareValues(rows[a]![k] ?? null, rows[b]![k] ?? null);
@@ -118,6 +122,21 @@ export function lastPerKey(rows: readonly SqliteValue[][], keyIndexes: readonly 
   };
   const order = rows.map((_row, i) => i).sort((a, b) => compare(a, b) || a - b);
   return order.filter((i, n) => n === order.length - 1 || compare(i, order[n + 1]!) !== 0);
+}
+
+/**
+ * The same for a key of one number column (the usual integer key): the last
+ * position of each key kept in a map, the keys sorted natively. Null when a key
+ * is not a number (big integers arrive as text).
+ */
+function lastPerNumericKey(rows: readonly SqliteValue[][], keyIndex: number): number[] | null {
+  const last = new Map<number, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const value = rows[i]![keyIndex];
+    if (typeof value !== "number") return null;
+    last.set(value, i);
+  }
+  return Array.from(Float64Array.from(last.keys()).sort(), (key) => last.get(key)!);
 }
 
 const RANK = { object: 0, number: 1, string: 2 } as const;

@@ -24,6 +24,7 @@ import { formatLsn, maxLsn, parseLsn } from "./lsn";
 import type { RelationMessage } from "./pgoutput";
 import { type ApplyOp, ChangePlanner } from "./plan";
 import { schemaDiffers } from "./schema";
+import { nextPeekMessages } from "./peek-size";
 import { type SlotEnd, SlotReader } from "./stream";
 import { type CdcPhase, type CdcState, CdcStore, type KnownColumn } from "./store";
 import { type AppliedPosition, TransactionAssembler, type TransactionPart } from "./transactions";
@@ -38,6 +39,12 @@ export interface ReplayResult {
   /** Column changes the replay met, as run history records them. */
   schemaChanges: SchemaChange[];
 }
+
+/**
+ * Each slot's next peek size (peek-size.ts), kept while the Durable Object
+ * lives; one that starts afresh begins with the tuning's first size.
+ */
+const peekSizes = new Map<string, number>();
 
 export class Replay {
   private readonly states: CdcStore;
@@ -89,29 +96,39 @@ export class Replay {
     this.rowHash = ensureReplicaWithRowHash(ctx.host.sql, this.job);
     this.shape();
     const assembler = new TransactionAssembler(this.position, tuning.maxTransactionChanges, tuning.maxTransactionBytes);
+    const limits = { min: tuning.minPeekMessages, max: tuning.peekMessages };
+    const asked = Math.min(limits.max, Math.max(limits.min, peekSizes.get(this.cdc.slot) ?? tuning.firstPeekMessages));
+    let processed = 0;
     const reader = new SlotReader(ctx.source, {
       cdc: this.cdc,
       schema: this.state.schema,
       table: this.job.settings.table_name,
-      peekMessages: tuning.peekMessages,
+      peekMessages: asked,
       groupBytes: tuning.groupBytes,
       fetchBytes: tuning.fetchBytes,
     });
     let chunk = await reader.start();
     let stopped = false;
     for (;;) {
+      const last = reader.ended;
+      // The next chunk is asked for before this one is applied: the server packs and sends it meanwhile.
+      const following = last ? null : reader.next();
+      // Settled even when applying this chunk fails first (the run's error is the one that counts).
+      following?.catch(() => undefined);
       const parts = assembler.push(chunk.messages, chunk.sizes);
       const large = assembler.takeLargePart();
       if (large) parts.push(large);
       for (const part of parts) await this.take(part);
+      processed += chunk.messages.length;
       const applied = ctx.tally.rows + this.pending.changes;
-      stopped = !reader.ended && (applied >= tuning.maxChanges || Date.now() - started >= bounds.maxMs);
+      stopped = !last && (applied >= tuning.maxChanges || Date.now() - started >= bounds.maxMs);
       const full = this.pending.changes >= tuning.writeChanges || this.pending.bytes >= tuning.writeBytes;
-      if (full || reader.ended || stopped) this.write();
-      if (reader.ended || stopped) break;
-      chunk = await reader.next();
+      if (full || last || stopped) this.write();
+      if (last || stopped) break;
+      chunk = await following!;
     }
     const caughtUp = reader.drained && !stopped;
+    peekSizes.set(this.cdc.slot, nextPeekMessages({ asked, processed, stopped, full: !reader.drained }, limits));
     await tuning.beforeSlotAdvance?.(ctx.source);
     const slot = await reader.finish(this.applied, caughtUp, Date.now());
     if (caughtUp) this.phase = "streaming";

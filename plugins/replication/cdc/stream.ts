@@ -48,8 +48,22 @@ export function peekSql(cdc: CdcSettings, peekMessages: number, groupBytes: numb
     `'proto_version', '1', 'publication_names', ${pgLiteral(publications)}) WITH ORDINALITY AS c(lsn, xid, data, n)`;
   return (
     `SELECT encode(string_agg(int4send(octet_length(data)) || data, ''::bytea ORDER BY n), 'base64') ` +
-    `FROM (SELECT n, data, sum(octet_length(data) + 4) OVER (ORDER BY n) - octet_length(data) - 4 AS at FROM ${peek}) AS m ` +
+    `FROM (SELECT n, data, sum(octet_length(data) + 4) OVER (ORDER BY n) - octet_length(data) - 4 AS at ` +
+    `FROM ${peek} WHERE NOT ${idleSql(cdc)}) AS m ` +
     `GROUP BY at / ${groupBytes} ORDER BY at / ${groupBytes}`
+  );
+}
+
+/**
+ * True when the slot has confirmed everything flushed: the peek then is not run
+ * at all (it would decode the WAL from the slot's restart_lsn to find nothing).
+ * A slot missing, lost or read by another session is peeked, and the peek fails
+ * as it should.
+ */
+export function idleSql(cdc: CdcSettings): string {
+  return (
+    `EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = ${pgLiteral(cdc.slot)} AND NOT active ` +
+    `AND wal_status <> 'lost' AND confirmed_flush_lsn >= pg_current_wal_flush_lsn())`
   );
 }
 

@@ -2,8 +2,14 @@
 import type { SourceConnection } from "../../../src/sources/types";
 
 export interface CdcTuning {
-  /** Most messages one run's peek decodes at the source. */
+  /**
+   * Messages one run's peek decodes at the source: a job's first run asks for
+   * `firstPeekMessages`, later runs for what the previous one got through (peek-size.ts),
+   * within [`minPeekMessages`, `peekMessages`].
+   */
   peekMessages: number;
+  firstPeekMessages: number;
+  minPeekMessages: number;
   /** Bytes of messages the server packs into one row, and per fetch (whole groups: at least one). */
   groupBytes: number;
   fetchBytes: number;
@@ -27,6 +33,8 @@ export interface CdcTuning {
 export function defaultCdcTuning(): CdcTuning {
   return {
     peekMessages: 1_500_000,
+    firstPeekMessages: 300_000,
+    minPeekMessages: 10_000,
     groupBytes: 1024 * 1024,
     fetchBytes: 4 * 1024 * 1024,
     maxChanges: 1_000_000,
