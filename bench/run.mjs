@@ -427,7 +427,9 @@ function summary(r) {
     const peaks = SOURCES.map((d) => r.memory[`${d}${suffix}`]?.heap_peak_mib).filter((x) => x !== undefined);
     return peaks.length > 0 ? Math.max(...peaks) : null;
   };
-  const p99s = SOURCES.map((d) => r.backfill[d]?.query_latency?.p99_ms).filter((x) => typeof x === "number");
+  const p99s = SOURCES.map((d) => r.reads_during_backfill?.[d]?.query_latency?.p99_ms).filter(
+    (x) => typeof x === "number",
+  );
   return {
     pg: source("postgresql"),
     mysql: source("mysql"),
@@ -512,11 +514,11 @@ function markdown(r) {
   );
   memoryRow(`workerd peak anonymous memory, ${large}-row backfill`, "", "anon_peak_mib", "flat");
   const latencyCell = (d, key) => {
-    const l = r.backfill[d]?.[key];
+    const l = r.reads_during_backfill?.[d]?.[key];
     return l ? `${l.p50_ms} / ${l.p99_ms} ms` : "—";
   };
   lines.push(
-    `| client's point SELECT via /query every 10 ms during the ${large}-row backfill: p50 / p99 | ${latencyCell("postgresql", "query_latency")} | ${latencyCell("mysql", "query_latency")} | p99 ≤ 50 ms |`,
+    `| client's point SELECT via /query every 10 ms during a ${large}-row backfill (another run than the one above): p50 / p99 | ${latencyCell("postgresql", "query_latency")} | ${latencyCell("mysql", "query_latency")} | p99 ≤ 50 ms |`,
   );
   lines.push(
     `| the same, idle worker (what the local runtime costs alone) | ${latencyCell("postgresql", "query_latency_idle")} | ${latencyCell("mysql", "query_latency_idle")} | |`,
@@ -615,7 +617,7 @@ async function main() {
           log(JSON.stringify(results.authorization));
         }
         log(`${dialect}: backfill of ${N} rows through the plugin`);
-        const b = await backfill(worker, dialect, TABLE, N, bytes[dialect], { latency: LATENCY });
+        const b = await backfill(worker, dialect, TABLE, N, bytes[dialect]);
         results.backfill[dialect] = b;
         results.memory[dialect] = { rows: N, ...b.memory };
         log(JSON.stringify(b));
@@ -648,6 +650,22 @@ async function main() {
       },
       { heap: true },
     );
+  }
+
+  // Apart from the measured backfill above: the readers' requests cost the local runtime CPU that
+  // would otherwise go to the copy, and would lower its figures.
+  results.reads_during_backfill = {};
+  for (const dialect of LATENCY ? SOURCES : []) {
+    await withWorker("wrangler.toml", async (worker) => {
+      log(`${dialect}: backfill of ${N} rows with a client's query every 10 ms`);
+      const b = await backfill(worker, dialect, TABLE, N, bytes[dialect], { latency: true });
+      results.reads_during_backfill[dialect] = {
+        query_latency: b.query_latency,
+        query_latency_idle: b.query_latency_idle,
+        backfill_rows_per_second: b.rows_per_second,
+      };
+      log(JSON.stringify(results.reads_during_backfill[dialect]));
+    });
   }
 
   if (SOURCES.includes("postgresql")) {
