@@ -184,33 +184,10 @@ export function cdcMarkdown(cdc) {
 
 // `node bench/cdc.mjs`: this benchmark alone, on a fresh worker (the numbers land in the console only).
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop())) {
-  const { mkdtempSync, rmSync } = await import("node:fs");
-  const { default: os } = await import("node:os");
-  const { dirname, join } = await import("node:path");
+  const { dirname } = await import("node:path");
   const { fileURLToPath } = await import("node:url");
-  const { bundleWorker, call, startWorker } = await import("./lib/worker.mjs");
+  const { withFreshWorker } = await import("./lib/worker.mjs");
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
-  const work = mkdtempSync(join(os.tmpdir(), "starbase-bench-cdc-"));
-  const token = "bench-admin-token";
-  const config = bundleWorker({ cwd: root, config: "wrangler.toml", outDir: join(work, "build") });
-  const worker = await startWorker({
-    cwd: root,
-    config,
-    port: Number(process.env.BENCH_PORT ?? 8797),
-    persistTo: join(work, "state"),
-    vars: { ADMIN_AUTHORIZATION_TOKEN: token, CLIENT_AUTHORIZATION_TOKEN: "bench-client-token" },
-    log: join(work, "wrangler.log"),
-    noBundle: true,
-  });
-  try {
-    const log = (...args) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
-    const result = await cdcBench({
-      admin: (method, path, body) => call(worker.url, method, path, { token, body }),
-      log,
-    });
-    console.log(JSON.stringify({ ...result, summary: cdcSummary(result) }, null, 1));
-  } finally {
-    await worker.stop();
-    rmSync(work, { recursive: true, force: true });
-  }
+  const result = await withFreshWorker({ root, name: "cdc", port: Number(process.env.BENCH_PORT ?? 8797) }, cdcBench);
+  console.log(JSON.stringify({ ...result, summary: cdcSummary(result) }, null, 1));
 }

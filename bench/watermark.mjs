@@ -120,35 +120,16 @@ export function watermarkMarkdownRow(w) {
 
 // `node bench/watermark.mjs`: this measurement alone, on a fresh worker (the numbers land in the console only).
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop())) {
-  const { mkdtempSync, rmSync } = await import("node:fs");
-  const { default: os } = await import("node:os");
-  const { dirname, join } = await import("node:path");
+  const { dirname } = await import("node:path");
   const { fileURLToPath } = await import("node:url");
-  const { bundleWorker, call, startWorker } = await import("./lib/worker.mjs");
+  const { withFreshWorker } = await import("./lib/worker.mjs");
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
-  const work = mkdtempSync(join(os.tmpdir(), "starbase-bench-watermark-"));
-  const token = "bench-admin-token";
-  const config = bundleWorker({ cwd: root, config: "wrangler.toml", outDir: join(work, "build") });
-  const worker = await startWorker({
-    cwd: root,
-    config,
-    port: Number(process.env.BENCH_PORT ?? 8811),
-    persistTo: join(work, "state"),
-    vars: { ADMIN_AUTHORIZATION_TOKEN: token, CLIENT_AUTHORIZATION_TOKEN: "bench-client-token" },
-    log: join(work, "wrangler.log"),
-    noBundle: true,
-  });
-  try {
-    const log = (...args) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
-    const loadStart = os.loadavg().map((x) => round(x, 2));
-    const result = await watermarkBench({
-      admin: (method, path, body) => call(worker.url, method, path, { token, body }),
-      log,
-    });
-    const load = { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) };
-    console.log(JSON.stringify({ ...result, load_average: load, summary: watermarkSummary(result) }, null, 1));
-  } finally {
-    await worker.stop();
-    rmSync(work, { recursive: true, force: true });
-  }
+  const { default: os } = await import("node:os");
+  const loadStart = os.loadavg().map((x) => round(x, 2));
+  const result = await withFreshWorker(
+    { root, name: "watermark", port: Number(process.env.BENCH_PORT ?? 8811) },
+    watermarkBench,
+  );
+  const load = { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) };
+  console.log(JSON.stringify({ ...result, load_average: load, summary: watermarkSummary(result) }, null, 1));
 }

@@ -216,3 +216,32 @@ export async function call(base, method, path, { token, body, timeoutMs = 600_00
 export function joinPath(...parts) {
   return join(...parts);
 }
+
+/**
+ * For a bench module run on its own (`node bench/cdc.mjs`): bundles the project's worker, starts
+ * it on `port` with fresh state and the bench tokens, and calls `measure({ admin, log })`, where
+ * `admin(method, path, body)` calls the worker as the admin role. Stops the worker afterwards.
+ */
+export async function withFreshWorker({ root, name, port }, measure) {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { default: os } = await import("node:os");
+  const work = mkdtempSync(join(os.tmpdir(), `starbase-bench-${name}-`));
+  const token = "bench-admin-token";
+  const config = bundleWorker({ cwd: root, config: "wrangler.toml", outDir: join(work, "build") });
+  const worker = await startWorker({
+    cwd: root,
+    config,
+    port,
+    persistTo: join(work, "state"),
+    vars: { ADMIN_AUTHORIZATION_TOKEN: token, CLIENT_AUTHORIZATION_TOKEN: "bench-client-token" },
+    log: join(work, "wrangler.log"),
+    noBundle: true,
+  });
+  try {
+    const log = (...args) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
+    return await measure({ admin: (method, path, body) => call(worker.url, method, path, { token, body }), log });
+  } finally {
+    await worker.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
