@@ -250,15 +250,9 @@ async function pgExplainPage(table, fromTracking) {
       [fromTracking],
     );
     const plan = r.rows[0]["QUERY PLAN"][0];
-    const nodes = [];
-    const walk = (n) => {
-      nodes.push(n);
-      for (const p of n.Plans ?? []) walk(p);
-    };
-    walk(plan.Plan);
-    const scan = nodes.find((n) => /Scan/.test(n["Node Type"]));
+    const { node: scan, label } = src.pgFirstScan(plan);
     return {
-      scan: `${scan["Node Type"]}${scan["Index Name"] ? ` using ${scan["Index Name"]}` : ""}`,
+      scan: label,
       rows_returned: plan.Plan["Actual Rows"],
       rows_examined: scan["Actual Rows"] + (scan["Rows Removed by Filter"] ?? 0),
       shared_buffers_hit: plan.Plan["Shared Hit Blocks"],

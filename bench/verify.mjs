@@ -52,16 +52,10 @@ async function sourcePlan(dialect, table) {
     return src.withPg(async (c) => {
       const r = await c.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`);
       const plan = r.rows[0]["QUERY PLAN"][0];
-      const nodes = [];
-      const walk = (n) => {
-        nodes.push(n);
-        for (const p of n.Plans ?? []) walk(p);
-      };
-      walk(plan.Plan);
-      const scan = nodes.find((n) => /Scan/.test(n["Node Type"]));
+      const { node: scan, label } = src.pgFirstScan(plan);
       return {
         statement: "one range's count and hash sum (25,000 keys)",
-        scan: `${scan["Node Type"]}${scan["Index Name"] ? ` using ${scan["Index Name"]}` : ""}`,
+        scan: label,
         index_cond: scan["Index Cond"] ?? null,
         rows_examined: scan["Actual Rows"] + (scan["Rows Removed by Filter"] ?? 0),
         execution_ms: round(plan["Execution Time"], 1),

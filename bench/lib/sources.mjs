@@ -241,3 +241,18 @@ export async function withMy(fn) {
     await conn.end();
   }
 }
+
+/**
+ * The first scan node of a PostgreSQL `EXPLAIN (ANALYZE, FORMAT JSON)` plan (`plan` is the JSON's
+ * first element) and how it reads as one line: "Index Scan using bench_rows_pkey".
+ */
+export function pgFirstScan(plan) {
+  const nodes = [];
+  const walk = (n) => {
+    nodes.push(n);
+    for (const p of n.Plans ?? []) walk(p);
+  };
+  walk(plan.Plan);
+  const node = nodes.find((n) => /Scan/.test(n["Node Type"]));
+  return { node, label: `${node["Node Type"]}${node["Index Name"] ? ` using ${node["Index Name"]}` : ""}` };
+}

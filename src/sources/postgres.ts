@@ -114,7 +114,7 @@ class PostgresConnection implements SourceConnection {
     if (options.bulk) return this.bulkQuery(sql, rewritten.sql, params);
     const result = await this.run(rewritten.sql, params);
     const valueTypes = await this.valueTypes(result.fields.map((field) => field.dataTypeID));
-    const rows = convertRows(result.rows as unknown as Array<Array<string | null>>, valueTypes);
+    const rows = (result.rows as unknown as Array<Array<string | null>>).map(rowConverter(valueTypes));
     return { columns: result.fields.map((field) => field.name), rows };
   }
 
@@ -284,13 +284,4 @@ function rowConverter(types: readonly PgValueType[]): (row: Array<string | null>
     for (const i of converted) out[i] = pgToSqliteValue(types[i]!, row[i] as string | null);
     return out as SqliteValue[];
   };
-}
-
-function convertRows(rows: Array<Array<string | null | SqliteValue>>, types: readonly PgValueType[]): SqliteValue[][] {
-  for (let i = 0; i < types.length; i++) {
-    const type = types[i]!;
-    if (typeof type === "number" && TEXT_AS_IS.has(type)) continue;
-    for (const row of rows) row[i] = pgToSqliteValue(type, row[i] as string | null);
-  }
-  return rows as SqliteValue[][];
 }
