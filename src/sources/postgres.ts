@@ -275,7 +275,6 @@ class PostgresConnection implements SourceConnection {
   }
 }
 
-/** Converts rows in place, one column type at a time; columns stored as printed are left alone. */
 /** Converts one row of text values in place, for the columns whose type needs it. */
 function rowConverter(types: readonly PgValueType[]): (row: Array<string | null>) => SqliteValue[] {
   const converted = types.flatMap((type, i) => (typeof type === "number" && TEXT_AS_IS.has(type) ? [] : [i]));
