@@ -18,7 +18,7 @@ import type { SourceColumn, SourceConfig, SqliteValue } from "../src/sources/typ
 import { advanceCursor, type Cursor } from "../plugins/replication/pull/cursor";
 import { buildPageQuery } from "../plugins/replication/pull/keyset";
 import { createTableSql, quoteSqlite } from "../plugins/replication/replica/table";
-import { planWriteBatches, upsertFromJsonSql } from "../plugins/replication/replica/writes";
+import { jsonRowsFunction, planWriteBatches, upsertFromJsonSql } from "../plugins/replication/replica/writes";
 
 /** The benchmark table's columns as the replica stores them (see bench/lib/sources.mjs). */
 export const BENCH_COLUMNS: SourceColumn[] = [
@@ -96,7 +96,7 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
     const keyIndexes = [0];
     sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(table)}`);
     sql.exec(createTableSql(table, BENCH_COLUMNS, ["id"]));
-    let upsert = upsertFromJsonSql(table, BENCH_COLUMNS, ["id"]);
+    let upsert = upsertFromJsonSql(table, BENCH_COLUMNS, ["id"], jsonRowsFunction(sql));
     if (input.variant === "insert") upsert = upsert.replace(/ WHERE true ON CONFLICT.*$/, "");
     let chars = 0;
     for (let start = 0; start < total; start += input.batch) {

@@ -1,6 +1,6 @@
 /**
  * Writes planned changes into the replica, inside the caller's transaction.
- * Upserts go through the same json_each statement and batching as the pull
+ * Upserts go through the same jsonb_each statement and batching as the pull
  * mode (replica/writes.ts), so every write stays under the Durable Object's
  * parameter and size limits; deletes and moves are keyed the same way.
  */
@@ -9,7 +9,7 @@ import { ROW_HASH_META } from "../replica/hash-column";
 import { deleteKeysSql, keyBatches } from "../replica/keys";
 import { rowHash } from "../replica/row-hash";
 import { quoteSqlite, writeToReplica } from "../replica/table";
-import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
+import { jsonRowsFunction, planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import type { ApplyOp } from "./plan";
 
 export class ReplicaWriter {
@@ -69,7 +69,7 @@ export class ReplicaWriter {
         ...(this.rowHash ? [ROW_HASH_META] : []),
       ];
       statement = {
-        json: upsertFromJsonSql(this.table, columns, this.key),
+        json: upsertFromJsonSql(this.table, columns, this.key, jsonRowsFunction(this.sql)),
         row: upsertRowSql(this.table, columns, this.key),
         columns,
       };

@@ -10,7 +10,7 @@ import type { JobSettings } from "../engine/settings";
 import { withRowHash } from "../replica/hash-column";
 import { deleteKeysSql, keyBatches } from "../replica/keys";
 import { rowHashSql } from "../replica/row-hash";
-import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
+import { type JsonRowsFunction, planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import { deletedFlagSql, softDeleteOf, splitSoftDeleted } from "./soft-delete";
 
 export interface PageShape {
@@ -33,11 +33,12 @@ export function pageShape(
   keyIndexes: readonly number[],
   /** False for a replica without the hash column (one at the column limit): rows are read and written without it. */
   rowHash: boolean,
+  rowsFrom: JsonRowsFunction,
 ): PageShape {
   const softDelete = softDeleteOf(settings);
   const stored = rowHash ? withRowHash(columns) : [...columns];
   const key = keyIndexes.map((i) => columns[i]!);
-  const upsertJson = upsertFromJsonSql(settings.target_table, stored, settings.primary_key);
+  const upsertJson = upsertFromJsonSql(settings.target_table, stored, settings.primary_key, rowsFrom);
   const upsertRow = upsertRowSql(settings.target_table, stored, settings.primary_key);
   const deleteKeys = deleteKeysSql(settings.target_table, key);
   return {

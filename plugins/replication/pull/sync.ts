@@ -4,6 +4,7 @@ import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
 import { ensureReplicaWithRowHash } from "../replica/hash-column";
 import { writeToReplica } from "../replica/table";
+import { jsonRowsFunction } from "../replica/writes";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
 import { pageShape } from "./page-shape";
@@ -68,7 +69,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
   const tracking = columns[trackingIndex]!;
   const key = keyIndexes.map((i) => columns[i]!);
-  const shape = pageShape(ctx.dialect, settings, columns, keyIndexes, rowHash);
+  const shape = pageShape(ctx.dialect, settings, columns, keyIndexes, rowHash, jsonRowsFunction(ctx.host.sql));
 
   const fetchPage = (after: Cursor | null, limit: number) => {
     const query = buildPageQuery({

@@ -1,6 +1,7 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SourceColumn } from "../../../src/sources/types";
-import { planWriteBatches, rowBytes, toHex, upsertFromJsonSql } from "./writes";
+import { jsonRowsFunction, planWriteBatches, rowBytes, toHex, upsertFromJsonSql } from "./writes";
 
 const col = (name: string, sqliteType: SourceColumn["sqliteType"]): SourceColumn => ({
   name,
@@ -12,14 +13,16 @@ const columns = [col("id", "INTEGER"), col("body", "TEXT"), col("data", "BLOB")]
 
 describe("upsertFromJsonSql", () => {
   it("expands one JSON parameter and updates every non-key column on conflict", () => {
-    expect(upsertFromJsonSql("t", columns, ["id"])).toBe(
+    expect(upsertFromJsonSql("t", columns, ["id"], "jsonb_each")).toBe(
       `INSERT INTO "t" ("id", "body", "data") SELECT value ->> 0, value ->> 1, unhex(value ->> 2) ` +
-        `FROM json_each(?) WHERE true ON CONFLICT ("id") DO UPDATE SET "body" = excluded."body", "data" = excluded."data"`,
+        `FROM jsonb_each(?) WHERE true ON CONFLICT ("id") DO UPDATE SET "body" = excluded."body", "data" = excluded."data"`,
     );
   });
 
   it("does nothing on conflict when every column is key", () => {
-    expect(upsertFromJsonSql("t", [col("a", "INTEGER")], ["a"])).toMatch(/ON CONFLICT \("a"\) DO NOTHING$/);
+    expect(upsertFromJsonSql("t", [col("a", "INTEGER")], ["a"], "json_each")).toMatch(
+      /ON CONFLICT \("a"\) DO NOTHING$/,
+    );
   });
 });
 
@@ -57,5 +60,38 @@ describe("rowBytes and toHex", () => {
   it("measures UTF-8 when a value could reach the limit", () => {
     expect(rowBytes(["é".repeat(700_000)])).toBe(1_400_000);
     expect(toHex(new Uint8Array([0, 15, 255]).buffer)).toBe("000fff");
+  });
+});
+
+describe("jsonRowsFunction", () => {
+  it("finds jsonb_each in this runtime, and both functions store exactly the same values", async () => {
+    const stub = env.DATABASE_DURABLE_OBJECT.get(env.DATABASE_DURABLE_OBJECT.idFromName(crypto.randomUUID()));
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      expect(jsonRowsFunction(sql)).toBe("jsonb_each");
+      const typed = [col("id", "INTEGER"), col("body", "TEXT"), col("data", "BLOB"), col("score", "REAL")];
+      const rows = [
+        [1, 'héllo 🙂 "quoted" \\ \n', new Uint8Array([0, 255]).buffer, 1.7976931348623157e308],
+        ["9223372036854775807", "", new ArrayBuffer(0), -0.1],
+        [-3, null, null, null],
+        [4, '{"a": [1, 2]}', null, 5],
+      ];
+      const batch = planWriteBatches(rows, { keyIndexes: [0] }).list[0]!;
+      const stored = (rowsFrom: "jsonb_each" | "json_each") => {
+        const table = `t_${rowsFrom}`;
+        sql.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, body TEXT, data BLOB, score REAL)`);
+        sql.exec(upsertFromJsonSql(table, typed, ["id"], rowsFrom), batch.kind === "json" ? batch.json : "");
+        return [
+          ...sql
+            .exec(
+              `SELECT typeof(id), CAST(id AS TEXT), typeof(body), body, typeof(data), hex(data), typeof(score), printf('%!.17g', score) FROM ${table} ORDER BY id`,
+            )
+            .raw(),
+        ];
+      };
+      const viaJsonb = stored("jsonb_each");
+      expect(viaJsonb).toEqual(stored("json_each"));
+      expect(viaJsonb[3]).toEqual(["integer", "9223372036854775807", "text", "", "blob", "", "real", "-0.1"]);
+    });
   });
 });

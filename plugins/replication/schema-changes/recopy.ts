@@ -19,6 +19,7 @@ import { pageShape } from "../pull/page-shape";
 import { hasRowHashColumn } from "../replica/hash-column";
 import type { RunBounds } from "../pull/sync";
 import { writeToReplica } from "../replica/table";
+import { jsonRowsFunction } from "../replica/writes";
 import type { SchemaHost } from "./apply";
 import type { Recopy } from "./state";
 import { saveRecopy } from "./store";
@@ -59,6 +60,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     columns,
     keyIndexes,
     hasRowHashColumn(ctx.host.sql, settings.target_table),
+    jsonRowsFunction(ctx.host.sql),
   );
   const fetchPage = (after: Cursor | null, limit: number) => {
     // Keyset order on the primary key alone: its first column stands where the pull has its tracking column.

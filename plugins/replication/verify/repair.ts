@@ -11,7 +11,7 @@ import type { ReplicationHost } from "../engine/host";
 import { withRowHash } from "../replica/hash-column";
 import { deleteKeysSql, keyBatches } from "../replica/keys";
 import { writeToReplica } from "../replica/table";
-import { planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
+import { jsonRowsFunction, planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import { deleteRangeSql, type ReplicaTable } from "./replica-sql";
 import type { SourceSide } from "./sides";
 import type { Key, KeyRange } from "./types";
@@ -71,7 +71,7 @@ export function replicaRepairs(options: {
   const stored: SourceColumn[] = table.hasHash ? withRowHash(table.columns) : [...table.columns];
   const keyNames = table.key.map((c) => c.name);
   const keyIndexes = keyNames.map((name) => table.columns.findIndex((c) => c.name === name));
-  const upsertJson = upsertFromJsonSql(table.table, stored, keyNames);
+  const upsertJson = upsertFromJsonSql(table.table, stored, keyNames, jsonRowsFunction(host.sql));
   const upsertRow = upsertRowSql(table.table, stored, keyNames);
   const deleteKeys = deleteKeysSql(table.table, table.key);
   const write = <T>(work: () => T) => host.transaction(() => writeToReplica(table.table, work));
