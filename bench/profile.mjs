@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connectInspector } from "./lib/inspector.mjs";
+import { connectInspector, printTopFunctions } from "./lib/inspector.mjs";
 import { bundleWorker, call, cpuSecondsOf, startWorker } from "./lib/worker.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -104,14 +104,5 @@ try {
 /** Writes the profile and prints the 25 functions with the most self time. */
 function saveProfile(profile) {
   writeFileSync(PROFILE, JSON.stringify(profile));
-  const self = new Map();
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  for (const id of profile.samples) {
-    const { functionName, url, lineNumber } = byId.get(id).callFrame;
-    const key = `${functionName || "(anonymous)"} ${url.split("/").pop()}:${lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + 1);
-  }
-  const total = profile.samples.length;
-  for (const [key, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
-    console.log(`${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`);
+  printTopFunctions(profile);
 }

@@ -1,0 +1,86 @@
+// Profiling aid (not part of `npm run bench`): one backfill of bench_rows (the bench's table, made by
+// `npm run bench`) in a fresh worker, `npx node bench/profile-backfill.mjs [postgresql|mysql]`.
+// Prints the functions with the most self time in a CPU profile of the isolate (CPU_PROFILE=file
+// keeps it); with MODE=latency instead, the latency of a client's point SELECT sent every 10 ms during
+// the backfill (bench/lib/query-latency.mjs); with MODE=time, only the backfill's duration (for perf).
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connectInspector, printTopFunctions } from "./lib/inspector.mjs";
+import { sampleQueryLatency } from "./lib/query-latency.mjs";
+import { bundleWorker, call, cpuSecondsOf, startWorker } from "./lib/worker.mjs";
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const dialect = process.argv[2] ?? "postgresql";
+const table = process.env.BENCH_TABLE ?? "bench_rows";
+const ADMIN = "profile-admin";
+const dir = mkdtempSync(join(os.tmpdir(), "bench-profile-backfill-"));
+const config = bundleWorker({ cwd: ROOT, config: "wrangler.toml", outDir: join(dir, "build") });
+const worker = await startWorker({
+  cwd: ROOT,
+  config,
+  port: 8799,
+  persistTo: join(dir, "state"),
+  log: join(dir, "log"),
+  noBundle: true,
+  inspectorPort: 9299,
+  vars: { ADMIN_AUTHORIZATION_TOKEN: ADMIN, CLIENT_AUTHORIZATION_TOKEN: "profile-client" },
+});
+const MODE = process.env.MODE ?? "profile";
+const LATENCY = MODE === "latency";
+const inspector = MODE === "profile" ? await connectInspector(9299) : null;
+const source =
+  dialect === "postgresql"
+    ? { dialect, host: "127.0.0.1", port: 5432, user: "postgres", password: "", database: "test" }
+    : { dialect, host: "127.0.0.1", port: 3306, user: "root", password: "", database: "test" };
+try {
+  await inspector?.send("Profiler.enable");
+  await inspector?.send("Profiler.setSamplingInterval", { interval: 200 });
+  await inspector?.send("Profiler.start");
+  const queries = LATENCY
+    ? sampleQueryLatency(worker.url, "profile-client", {
+        sql: `SELECT * FROM ${table} WHERE id = ?`,
+        params: () => [1 + Math.floor(Math.random() * 100_000)],
+      })
+    : null;
+  const cpu = () => worker.workerdPids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  const cpu0 = cpu();
+  const t0 = performance.now();
+  await call(worker.url, "POST", "/replication/jobs", {
+    token: ADMIN,
+    body: {
+      name: "profiled",
+      source,
+      table_name: table,
+      tracking_col: "updated_at",
+      tracking_type: "timestamp",
+      cron_tab: "* * * * * *",
+      batch_size: 10000,
+    },
+  });
+  for (;;) {
+    const runs = (await call(worker.url, "GET", "/replication/jobs/profiled/runs", { token: ADMIN })).result;
+    if (runs.some((r) => r.error)) throw new Error(JSON.stringify(runs));
+    if (runs.some((r) => r.done && r.ended_at)) {
+      console.log(
+        runs.reduce((s, r) => s + r.rows, 0),
+        "rows",
+      );
+      break;
+    }
+    await sleep(50);
+  }
+  console.log(`${((performance.now() - t0) / 1000).toFixed(2)} s, workerd CPU ${(cpu() - cpu0).toFixed(2)} s`);
+  if (queries) console.log(await queries.stop());
+  if (inspector) printProfile((await inspector.send("Profiler.stop")).profile);
+} finally {
+  inspector?.close();
+  await worker.stop();
+}
+
+function printProfile(profile) {
+  if (process.env.CPU_PROFILE) writeFileSync(process.env.CPU_PROFILE, JSON.stringify(profile));
+  printTopFunctions(profile, 40);
+}
