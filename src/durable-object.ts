@@ -17,6 +17,7 @@ import type { QueryRequest, StatementResult } from "./query/types";
 export abstract class StarbaseDurableObject extends DurableObject<Env> implements DatabaseObject {
   private readonly parts = new Map<string, DurablePart>();
   private readonly execution: ExecuteContext;
+  private lastQuery: number | null = null;
 
   protected abstract plugins(): readonly StarbasePlugin[];
 
@@ -50,6 +51,7 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> implement
       storage: this.ctx.storage,
       env: this.env,
       part: <T extends DurablePart>(name: string) => this.durablePart<T>(name),
+      lastQueryAt: () => this.lastQuery,
     };
   }
 
@@ -61,6 +63,7 @@ export abstract class StarbaseDurableObject extends DurableObject<Env> implement
   }
 
   async query(request: QueryRequest): Promise<Outcome<StatementResult[]>> {
+    this.lastQuery = Date.now();
     return capture(() => executeQuery(this.execution, request));
   }
 

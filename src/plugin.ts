@@ -46,6 +46,11 @@ export interface DurableHost {
   readonly env: Env;
   /** The durable part of another plugin, e.g. `host.part<CronApi>("cron")`. Throws if absent. */
   part<T extends DurablePart>(pluginName: string): T;
+  /**
+   * When the object last began answering a `/query` (its clock, ms), null before the first:
+   * long work (a backfill) yields more often while someone reads.
+   */
+  lastQueryAt(): number | null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, evictDurableObject, SELF } from "cloudflare:test";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { ADMIN, api, uniqueName } from "./helpers";
+import { ADMIN, CLIENT, api, sql, uniqueName } from "./helpers";
 import {
   createJob,
   databaseStub,
@@ -215,7 +215,8 @@ describe("restarts", () => {
 describe("pages written in slices", () => {
   it("commits each slice with its cursor, so a crash between slices keeps every committed row and loses none", async () => {
     const table = await proxiedJob("postgresql", 20_000, { batch_size: 2000 });
-    await tuneReplication((s) => (s.bounds = { ...s.bounds, slice: { rows: 100, bytes: 1024 * 1024 } }));
+    const slice = { rows: 100, bytes: 1024 * 1024 };
+    await tuneReplication((s) => (s.bounds = { ...s.bounds, slice, sliceWhileReading: slice }));
     const inFlight = SELF.fetch(`http://example.com/replication/jobs/${table}/run`, {
       method: "POST",
       headers: { Authorization: `Bearer ${ADMIN}` },
@@ -244,6 +245,43 @@ describe("pages written in slices", () => {
     expect(rest).toMatchObject({ rows: 20_000 - kept, done: true });
     expect(rest.pages).toBe(Math.ceil((20_000 - kept) / 2000) + ((20_000 - kept) % 2000 === 0 ? 1 : 0));
     await expectReplicaEqualsSource("postgresql", table, table, COLUMNS, "id");
+  });
+});
+
+describe("slices while someone reads", () => {
+  /** The run's progress as seen mid-run, with a client's /query between looks when `reading`. */
+  async function progressSeen(table: string, reading: boolean): Promise<number[]> {
+    const run = runJob(table);
+    const seen: number[] = [];
+    for (let i = 0; i < 400 && seen.length < 60; i++) {
+      if (reading) expect((await sql("SELECT 1 AS one", [], CLIENT)).status).toBe(200);
+      const rows = (await getJob(table)).status.rows_synced;
+      if (rows > 0 && rows < 10_000) seen.push(rows);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await run;
+    return seen;
+  }
+
+  it("writes smaller slices while a client reads, and the configured ones otherwise", async () => {
+    await tuneReplication(
+      (s) =>
+        (s.bounds = {
+          ...s.bounds,
+          slice: { rows: 1000, bytes: 1024 * 1024 },
+          sliceWhileReading: { rows: 100, bytes: 1024 * 1024 },
+        }),
+    );
+    const alone = await proxiedJob("postgresql", 10_000, { batch_size: 5000 });
+    const read = await proxiedJob("postgresql", 10_000, { batch_size: 5000 });
+    // Progress moves by whole slices: by 1,000 rows with nobody reading, by 100 while a client reads.
+    const withoutReader = await progressSeen(alone, false);
+    expect(withoutReader.length).toBeGreaterThan(0);
+    expect(withoutReader.every((rows) => rows % 1000 === 0)).toBe(true);
+    const withReader = await progressSeen(read, true);
+    expect(withReader.some((rows) => rows % 1000 !== 0)).toBe(true);
+    expect(withReader.every((rows) => rows % 100 === 0)).toBe(true);
+    await expectReplicaEqualsSource("postgresql", read, read, COLUMNS, "id");
   });
 });
 

@@ -375,6 +375,7 @@ describe("the alarm chain", () => {
         part: () => {
           throw new Error("unused");
         },
+        lastQueryAt: () => null,
       });
       const failure = await scheduler.onAlarm().then(
         () => null,

@@ -17,6 +17,8 @@ export interface ReplicationHost {
   /** Opens a connection to a source, runs `work` on it and always closes it. */
   readonly connect: typeof withSource;
   readonly scheduler: JobScheduler;
+  /** When the database last answered a read (ms), null before any; absent where the host cannot tell. */
+  lastReadAt?(): number | null;
 }
 
 /**

@@ -49,6 +49,7 @@ export class EdgeReplicationPart implements DurablePart {
       binding: (name) => lookupBinding(host.env, name),
       connect: withSource,
       scheduler: new CronJobScheduler(cron),
+      lastReadAt: () => host.lastQueryAt(),
     });
     this.migrations = this.engine.migrations;
     this.rpc = this.engine.rpc;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sliceRows } from "./slices";
+import { READING_WINDOW_MS, sliceBoundsNow, sliceRows } from "./slices";
 
 const rows = (n: number, text = "x") => Array.from({ length: n }, (_, i) => [i, text]);
 
@@ -23,5 +23,19 @@ describe("sliceRows", () => {
 
   it("gives no slice for no rows", () => {
     expect(sliceRows([], { rows: 10, bytes: 10 })).toEqual({ slices: [], bytes: 0 });
+  });
+});
+
+describe("sliceBoundsNow", () => {
+  const bounds = { slice: { rows: 2000, bytes: 1e6 }, sliceWhileReading: { rows: 500, bytes: 1e5 } };
+
+  it("takes the small slices while the last read is within the window", () => {
+    expect(sliceBoundsNow(bounds, 10_000, 10_000)).toBe(bounds.sliceWhileReading);
+    expect(sliceBoundsNow(bounds, 10_000, 10_000 + READING_WINDOW_MS)).toBe(bounds.sliceWhileReading);
+  });
+
+  it("takes the configured slices when nobody has read lately, or ever", () => {
+    expect(sliceBoundsNow(bounds, 10_000, 10_001 + READING_WINDOW_MS)).toBe(bounds.slice);
+    expect(sliceBoundsNow(bounds, null, 10_000)).toBe(bounds.slice);
   });
 });

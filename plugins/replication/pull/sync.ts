@@ -8,7 +8,14 @@ import { jsonRowsFunction } from "../replica/writes";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
 import { pageShape } from "./page-shape";
-import { DEFAULT_SLICE, type SliceBounds, sliceRows, yieldToOtherWork } from "./slices";
+import {
+  DEFAULT_SLICE,
+  SLICE_WHILE_READING,
+  type SliceBounds,
+  sliceBoundsNow,
+  sliceRows,
+  yieldToOtherWork,
+} from "./slices";
 import { cursorBelowWatermark } from "./watermark";
 import { lateCommitGuard } from "./watermark-read";
 
@@ -21,6 +28,8 @@ export interface RunBounds {
   pageBytes: number;
   /** Each page is written in transactions of at most this much, with a pause between them (slices.ts). */
   slice: SliceBounds;
+  /** The slices while someone reads the database (host.lastReadAt), smaller so that a reader waits less. */
+  sliceWhileReading: SliceBounds;
 }
 
 export const DEFAULT_BOUNDS: RunBounds = {
@@ -29,10 +38,11 @@ export const DEFAULT_BOUNDS: RunBounds = {
   maxMs: 15_000,
   pageBytes: 512 * 1024,
   slice: DEFAULT_SLICE,
+  sliceWhileReading: SLICE_WHILE_READING,
 };
 
 export interface SyncContext {
-  host: Pick<ReplicationHost, "sql" | "transaction">;
+  host: Pick<ReplicationHost, "sql" | "transaction" | "lastReadAt">;
   store: JobStore;
   source: SourceConnection;
   dialect: SqlDialect;
@@ -105,7 +115,8 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     const page = await next;
     const rows = page.rows;
     const full = rows.length >= limit;
-    const { slices, bytes: pageBytes } = sliceRows(rows, bounds.slice);
+    const sliceBounds = sliceBoundsNow(bounds, ctx.host.lastReadAt?.() ?? null, Date.now());
+    const { slices, bytes: pageBytes } = sliceRows(rows, sliceBounds);
     const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
     bytes += pageBytes;
 
