@@ -3,6 +3,7 @@
 // Prints the functions with the most self time in a CPU profile of the isolate (CPU_PROFILE=file
 // keeps it); with MODE=latency instead, the latency of a client's point SELECT sent every 10 ms during
 // the backfill (bench/lib/query-latency.mjs); with MODE=time, only the backfill's duration (for perf).
+// READERS=1 sends that reader's queries while profiling too.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -29,7 +30,7 @@ const worker = await startWorker({
   vars: { ADMIN_AUTHORIZATION_TOKEN: ADMIN, CLIENT_AUTHORIZATION_TOKEN: "profile-client" },
 });
 const MODE = process.env.MODE ?? "profile";
-const LATENCY = MODE === "latency";
+const LATENCY = MODE === "latency" || process.env.READERS === "1";
 const inspector = MODE === "profile" ? await connectInspector(9299) : null;
 const source =
   dialect === "postgresql"
