@@ -19,8 +19,8 @@ export const DEFAULT_SLICE: SliceBounds = { rows: 2_000, bytes: 512 * 1024 };
  * Slices while someone reads. Each pause commits the slice before it (a Durable Object makes
  * writes durable when its task ends), which costs about a millisecond locally, so small slices
  * are kept for when a reader waits: in bench/profile-backfill.mjs (MODE=latency), a point SELECT
- * every 10 ms during a 1,000,000-row backfill waited p99 139 ms with 2,000-row slices and
- * 61 ms with 500, and the copy took 11.4 s and 14.3 s; with no reader it takes 7 s.
+ * every 10 ms during a 1,000,000-row backfill waited p99 139 ms with 2,000-row slices and 53 ms
+ * with these, and the copy took 11.4 s and 13.7 s; with no reader it takes 7.4 s either way.
  */
 export const SLICE_WHILE_READING: SliceBounds = { rows: 500, bytes: 128 * 1024 };
 
