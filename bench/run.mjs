@@ -455,7 +455,7 @@ function markdown(r) {
     `| limit: plain driver read, rows/s | ${cell("postgresql", (_, l) => `${fmt(l.pg_driver_select.rows_per_second)} (COPY ${fmt(l.copy_to_stdout.rows_per_second)})`)} | ${cell("mysql", (_, l) => fmt(l.mysql2_select.rows_per_second))} | |`,
   );
   lines.push(
-    `| limit: DO SQLite json_each upsert, no source, rows/s | ${fmt(r.limits.sqlite_write.rows_per_second)} | ${fmt(r.limits.sqlite_write.rows_per_second)} | |`,
+    `| limit: DO SQLite jsonb_each upsert, no source, rows/s | ${fmt(r.limits.sqlite_write.rows_per_second)} | ${fmt(r.limits.sqlite_write.rows_per_second)} | |`,
   );
   lines.push(
     `| backfill ÷ slower of (driver read, SQLite write) | ${cell("postgresql", (b) => b.fraction_of_limit.toFixed(2))} | ${cell("mysql", (b) => b.fraction_of_limit.toFixed(2))} | ≥ 0.5 |`,

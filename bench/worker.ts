@@ -5,7 +5,7 @@
  *
  * - benchWrite: pre-generated rows shaped like the source layer's output,
  *   written page by page through the replication plugin's own json_each upsert
- *   (planWriteBatches + upsertFromJsonSql, one transaction per page). No source.
+ *   (planWriteBatches + upsertFromJsonSql, one transaction and one commit per page). No source.
  * - benchRead: the replication plugin's page queries through the source layer
  *   (driver + value conversion) in workerd, with no SQLite write.
  */
@@ -116,8 +116,9 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
       this.ctx.storage.transactionSync(() => {
         for (const b of batches.list) if (b.kind === "json") sql.exec(upsert, b.json);
       });
-      // Like the plugin, which awaits the next page between writes.
-      await Promise.resolve();
+      // A task ends between pages, as the plugin's end between slices: the object commits each page
+      // (an awaited microtask would keep every page in one task, and so in one commit).
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     const stored = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${quoteSqlite(table)}`).one().n;
     sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(table)}`);
