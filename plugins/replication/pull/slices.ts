@@ -20,7 +20,8 @@ export const DEFAULT_SLICE: SliceBounds = { rows: 2_000, bytes: 512 * 1024 };
  * writes durable when its task ends), which costs about a millisecond locally, so small slices
  * are kept for when a reader waits: in bench/profile-backfill.mjs (MODE=latency), a point SELECT
  * every 10 ms during a 1,000,000-row backfill waited p99 139 ms with 2,000-row slices and 53 ms
- * with these, and the copy took 11.4 s and 13.7 s; with no reader it takes 7.4 s either way.
+ * with these in the same conditions (53 to 127 ms across runs: README, Performance), and the copy
+ * took 11.4 s and 13.7 s; with no reader it takes 7.4 s either way.
  */
 export const SLICE_WHILE_READING: SliceBounds = { rows: 500, bytes: 128 * 1024 };
 
