@@ -9,13 +9,21 @@ import { ROW_HASH_META } from "../replica/hash-column";
 import { deleteKeysSql, keyBatches } from "../replica/keys";
 import { rowHash } from "../replica/row-hash";
 import { quoteSqlite, writeToReplica } from "../replica/table";
-import { jsonRowsFunction, planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
+import {
+  type JsonRowsFunction,
+  jsonRowsFunction,
+  planWriteBatches,
+  upsertFromJsonSql,
+  upsertRowSql,
+} from "../replica/writes";
 import type { ApplyOp } from "./plan";
 
 export class ReplicaWriter {
   private readonly upserts = new Map<string, { json: string; row: string; columns: SourceColumn[] }>();
   private readonly keyColumns: SourceColumn[];
   private readonly keyIndexes: number[];
+  /** Asked here, before any write: the statements are built later, inside the apply's transaction. */
+  private readonly rowsFrom: JsonRowsFunction;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -25,6 +33,7 @@ export class ReplicaWriter {
     private readonly rowHash: boolean,
   ) {
     this.keyIndexes = key.map((k) => columns.findIndex((c) => c.name === k));
+    this.rowsFrom = jsonRowsFunction(sql);
     this.keyColumns = this.keyIndexes.map((i) => columns[i]!);
   }
 
@@ -69,7 +78,7 @@ export class ReplicaWriter {
         ...(this.rowHash ? [ROW_HASH_META] : []),
       ];
       statement = {
-        json: upsertFromJsonSql(this.table, columns, this.key, jsonRowsFunction(this.sql)),
+        json: upsertFromJsonSql(this.table, columns, this.key, this.rowsFrom),
         row: upsertRowSql(this.table, columns, this.key),
         columns,
       };
