@@ -30,6 +30,17 @@ afterAll(async () => {
 });
 
 /** A table of `rows` rows, one microsecond apart, and a paused job reading it through the fault proxy. */
+/** Starts a manual run through HTTP; resolves with its status, or "aborted" when the object is aborted under it. */
+function runThatMayBeAborted(table: string): Promise<number | "aborted"> {
+  return SELF.fetch(`http://example.com/replication/jobs/${table}/run`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ADMIN}` },
+  }).then(
+    (r) => r.status,
+    () => "aborted" as const,
+  );
+}
+
 async function proxiedJob(dialect: Dialect, rows: number, extra: Record<string, unknown> = {}) {
   const table = uniqueName(`fault_${dialect === "postgresql" ? "pg" : "my"}`);
   created.push([dialect, table]);
@@ -183,13 +194,7 @@ describe("restarts", () => {
 
   it("resumes after the object is aborted in the middle of a run", async () => {
     const table = await proxiedJob("postgresql", 20_000, { batch_size: 50 });
-    const inFlight = SELF.fetch(`http://example.com/replication/jobs/${table}/run`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${ADMIN}` },
-    }).then(
-      (r) => r.status,
-      () => "aborted",
-    );
+    const inFlight = runThatMayBeAborted(table);
     for (let i = 0; i < 200 && (await getJob(table)).status.rows_synced < 1000; i++)
       await new Promise((r) => setTimeout(r, 10));
     // Graceful eviction waits for the run to finish; an abort is the crash a deploy or a limit causes.
@@ -217,13 +222,7 @@ describe("pages written in slices", () => {
     const table = await proxiedJob("postgresql", 20_000, { batch_size: 2000 });
     const slice = { rows: 100, bytes: 1024 * 1024 };
     await tuneReplication((s) => (s.bounds = { ...s.bounds, slice, sliceWhileReading: slice }));
-    const inFlight = SELF.fetch(`http://example.com/replication/jobs/${table}/run`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${ADMIN}` },
-    }).then(
-      (r) => r.status,
-      () => "aborted",
-    );
+    const inFlight = runThatMayBeAborted(table);
     let seen = 0;
     for (let i = 0; i < 200 && seen < 300; i++) {
       seen = (await getJob(table)).status.rows_synced;
