@@ -3,13 +3,13 @@
 // Prints the functions with the most self time in a CPU profile of the isolate (CPU_PROFILE=file
 // keeps it); with MODE=latency instead, the latency of a client's point SELECT sent every 10 ms during
 // the backfill (bench/lib/query-latency.mjs); with MODE=time, only the backfill's duration (for perf).
-// READERS=1 sends that reader's queries while profiling too.
+// READERS=1 sends that reader's queries while profiling too; HEAP=1 samples the isolate's heap too.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connectInspector, printTopFunctions } from "./lib/inspector.mjs";
+import { connectInspector, printTopFunctions, sampleHeap } from "./lib/inspector.mjs";
 import { sampleQueryLatency } from "./lib/query-latency.mjs";
 import { bundleWorker, call, cpuSecondsOf, startWorker } from "./lib/worker.mjs";
 
@@ -31,15 +31,16 @@ const worker = await startWorker({
 });
 const MODE = process.env.MODE ?? "profile";
 const LATENCY = MODE === "latency" || process.env.READERS === "1";
-const inspector = MODE === "profile" ? await connectInspector(9299) : null;
+const inspector = MODE === "profile" || process.env.HEAP === "1" ? await connectInspector(9299) : null;
+const heap = process.env.HEAP === "1" ? sampleHeap(inspector, 100) : null;
 const source =
   dialect === "postgresql"
     ? { dialect, host: "127.0.0.1", port: 5432, user: "postgres", password: "", database: "test" }
     : { dialect, host: "127.0.0.1", port: 3306, user: "root", password: "", database: "test" };
 try {
-  await inspector?.send("Profiler.enable");
-  await inspector?.send("Profiler.setSamplingInterval", { interval: 200 });
-  await inspector?.send("Profiler.start");
+  if (MODE === "profile") await inspector?.send("Profiler.enable");
+  if (MODE === "profile") await inspector?.send("Profiler.setSamplingInterval", { interval: 200 });
+  if (MODE === "profile") await inspector?.send("Profiler.start");
   const queries = LATENCY
     ? sampleQueryLatency(worker.url, "profile-client", {
         sql: `SELECT * FROM ${table} WHERE id = ?`,
@@ -75,7 +76,8 @@ try {
   }
   console.log(`${((performance.now() - t0) / 1000).toFixed(2)} s, workerd CPU ${(cpu() - cpu0).toFixed(2)} s`);
   if (queries) console.log(await queries.stop());
-  if (inspector) printProfile((await inspector.send("Profiler.stop")).profile);
+  if (heap) console.log(await heap.stop());
+  if (MODE === "profile") printProfile((await inspector.send("Profiler.stop")).profile);
 } finally {
   inspector?.close();
   await worker.stop();
