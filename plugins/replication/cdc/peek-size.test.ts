@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextPeekMessages } from "./peek-size";
+import { clampPeekMessages, nextPeekMessages } from "./peek-size";
 
 const limits = { min: 10_000, max: 1_500_000 };
 
@@ -18,5 +18,13 @@ describe("nextPeekMessages", () => {
 
   it("stays when the slot was drained", () => {
     expect(nextPeekMessages({ asked: 300_000, processed: 3_001, stopped: false, full: false }, limits)).toBe(300_000);
+  });
+});
+
+describe("clampPeekMessages", () => {
+  it("keeps a size within the limits, in whole messages", () => {
+    expect(clampPeekMessages(300_000.7, limits)).toBe(300_000);
+    expect(clampPeekMessages(5, limits)).toBe(10_000);
+    expect(clampPeekMessages(9_000_000, limits)).toBe(1_500_000);
   });
 });

@@ -20,10 +20,14 @@ export interface PeekLimits {
   max: number;
 }
 
+/** A peek size within the limits. */
+export function clampPeekMessages(n: number, limits: PeekLimits): number {
+  return Math.min(limits.max, Math.max(limits.min, Math.floor(n)));
+}
+
 /** The next run's peek: what this one got through when it was stopped, twice as much when the whole peek fit and more waits. */
 export function nextPeekMessages(outcome: PeekOutcome, limits: PeekLimits): number {
-  const clamp = (n: number) => Math.min(limits.max, Math.max(limits.min, Math.floor(n)));
-  if (outcome.stopped) return clamp(outcome.processed);
-  if (outcome.full) return clamp(outcome.asked * 2);
-  return clamp(outcome.asked);
+  if (outcome.stopped) return clampPeekMessages(outcome.processed, limits);
+  if (outcome.full) return clampPeekMessages(outcome.asked * 2, limits);
+  return clampPeekMessages(outcome.asked, limits);
 }

@@ -24,7 +24,7 @@ import { formatLsn, maxLsn, parseLsn } from "./lsn";
 import type { RelationMessage } from "./pgoutput";
 import { type ApplyOp, ChangePlanner } from "./plan";
 import { schemaDiffers } from "./schema";
-import { nextPeekMessages } from "./peek-size";
+import { clampPeekMessages, nextPeekMessages } from "./peek-size";
 import { type SlotEnd, SlotReader } from "./stream";
 import { type CdcPhase, type CdcState, CdcStore, type KnownColumn } from "./store";
 import { type AppliedPosition, TransactionAssembler, type TransactionPart } from "./transactions";
@@ -41,10 +41,10 @@ export interface ReplayResult {
 }
 
 /**
- * Each slot's next peek size (peek-size.ts), kept while the Durable Object
- * lives; one that starts afresh begins with the tuning's first size.
+ * Each slot's next peek size (peek-size.ts), per database and kept while its
+ * Durable Object lives; one that starts afresh begins with the tuning's first size.
  */
-const peekSizes = new Map<string, number>();
+const peekSizes = new WeakMap<SqlStorage, Map<string, number>>();
 
 export class Replay {
   private readonly states: CdcStore;
@@ -97,7 +97,9 @@ export class Replay {
     this.shape();
     const assembler = new TransactionAssembler(this.position, tuning.maxTransactionChanges, tuning.maxTransactionBytes);
     const limits = { min: tuning.minPeekMessages, max: tuning.peekMessages };
-    const asked = Math.min(limits.max, Math.max(limits.min, peekSizes.get(this.cdc.slot) ?? tuning.firstPeekMessages));
+    let sizes = peekSizes.get(ctx.host.sql);
+    if (!sizes) peekSizes.set(ctx.host.sql, (sizes = new Map()));
+    const asked = clampPeekMessages(sizes.get(this.cdc.slot) ?? tuning.firstPeekMessages, limits);
     let processed = 0;
     const reader = new SlotReader(ctx.source, {
       cdc: this.cdc,
@@ -128,7 +130,7 @@ export class Replay {
       chunk = await following!;
     }
     const caughtUp = reader.drained && !stopped;
-    peekSizes.set(this.cdc.slot, nextPeekMessages({ asked, processed, stopped, full: !reader.drained }, limits));
+    sizes.set(this.cdc.slot, nextPeekMessages({ asked, processed, stopped, full: !reader.drained }, limits));
     await tuning.beforeSlotAdvance?.(ctx.source);
     const slot = await reader.finish(this.applied, caughtUp, Date.now());
     if (caughtUp) this.phase = "streaming";
