@@ -22,11 +22,6 @@ export function unsignedFromBytes(bytes: Uint8Array): number | string {
   return exactInteger(value.toString());
 }
 
-/** True for a finite decimal that JSON accepts as a number literal (so not NaN, Infinity, `.5`). */
-export function isPlainJsonNumber(text: string): boolean {
-  return /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text);
-}
-
 /**
  * Shortest decimal that reads back as the same 32-bit float: what a FLOAT
  * column holds, without the noise digits of its widened double.

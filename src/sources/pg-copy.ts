@@ -29,6 +29,8 @@ const SIMPLE: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: 
 export function parseCopyLine(line: string): (string | null)[] {
   const body = line.endsWith("\n") ? line.slice(0, -1) : line;
   const fields: (string | null)[] = body.split("\t");
+  // NULL (`\N`) and every escape start with a backslash: most rows have none and need no further look.
+  if (!body.includes("\\")) return fields;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i] as string;
     if (field === "\\N") fields[i] = null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePgArray } from "./pg-array";
-import { builtinPgType, pgSqliteTypeOf, pgToSqliteValue, type PgValueType } from "./pg-types";
+import { builtinPgType, pgSqliteTypeOf, pgToSqliteValue, pgValueConverter, type PgValueType } from "./pg-types";
 
 function bytes(...values: number[]): ArrayBuffer {
   return new Uint8Array(values).buffer;
@@ -56,6 +56,21 @@ describe("pgToSqliteValue", () => {
     ["bounds", { arrayOf: 23 }, "[0:1]={7,8}", "[7,8]"],
   ];
   it.each(cases)("%s", (_name, type, raw, expected) => {
+    expect(pgToSqliteValue(type, raw)).toEqual(expected);
+  });
+
+  // The bulk read converts through the per-column converter: it must store exactly what pgToSqliteValue does.
+  it.each([
+    ...cases.filter(([, , raw]) => raw !== null),
+    ["int8 15 digits", 20, "999999999999999", 999999999999999],
+    ["int8 -15 digits", 20, "-999999999999999", -999999999999999],
+    ["float8 -0", 701, "-0", -0],
+    ["float8 Infinity", 701, "Infinity", "Infinity"],
+    ["float4 small", 700, "1.2345e-05", 1.2345e-5],
+    ["timestamptz offset", 1184, "2024-01-02 03:04:05+05:30", "2024-01-01T21:34:05.000000Z"],
+  ] as typeof cases)("pgValueConverter: %s", (_name, type, raw, expected) => {
+    const convert = pgValueConverter(type);
+    expect(convert ? convert(raw as string) : raw).toEqual(expected);
     expect(pgToSqliteValue(type, raw)).toEqual(expected);
   });
 

@@ -8,7 +8,7 @@
 import type { SqliteType, SqliteValue } from "./types";
 import { parsePgArray, type PgArrayNode } from "./pg-array";
 import { isoLocalTimestamp, isoUtcTimestamp } from "./timestamps";
-import { exactInteger, isPlainJsonNumber } from "./numbers";
+import { exactInteger } from "./numbers";
 
 /** Built-in type OIDs the mapping treats specially (pg_type.oid, stable across versions). */
 export const PG_OID = {
@@ -87,11 +87,10 @@ export function pgToSqliteValue(type: PgValueType, raw: string | null): SqliteVa
     case PG_OID.oid:
       return Number(raw);
     case PG_OID.int8:
-      return exactInteger(raw);
+      return int8Value(raw);
     case PG_OID.float4:
     case PG_OID.float8:
-      // SQLite REAL cannot hold NaN (it becomes NULL): non-finite values are kept as text.
-      return isPlainJsonNumber(raw) ? Number(raw) : raw;
+      return floatValue(raw);
     case PG_OID.bool:
       return raw === "t" ? 1 : 0;
     case PG_OID.bytea:
@@ -103,6 +102,39 @@ export function pgToSqliteValue(type: PgValueType, raw: string | null): SqliteVa
     default:
       return raw;
   }
+}
+
+/** Built-in types whose printed text is stored unchanged (pgToSqliteValue's default case). */
+const TEXT_AS_IS = new Set<number>([
+  18, 19, 25, 114, 142, 650, 774, 790, 829, 869, 1042, 1043, 1082, 1083, 1186, 1266, 1560, 1562, 1700, 2950, 3802,
+]);
+
+/**
+ * pgToSqliteValue for one column, chosen once per column rather than per value
+ * (null where the printed text is stored as it is). Pass non-null text.
+ */
+export function pgValueConverter(type: PgValueType): ((raw: string) => SqliteValue) | null {
+  if (typeof type === "number") {
+    if (TEXT_AS_IS.has(type)) return null;
+    if (type === PG_OID.int8) return int8Value;
+    if (type === PG_OID.float4 || type === PG_OID.float8) return floatValue;
+    if (type === PG_OID.timestamptz) return isoUtcTimestamp;
+  }
+  return (raw) => pgToSqliteValue(type, raw);
+}
+
+/** int8out prints `-?\d+`, and 15 characters or fewer are always a safe integer: no pattern test for those. */
+function int8Value(raw: string): number | string {
+  return raw.length <= 15 ? Number(raw) : exactInteger(raw);
+}
+
+/**
+ * float4out/float8out print a plain decimal (`1.5`, `-0`, `1e+20`) or `NaN`, `Infinity`, `-Infinity`.
+ * SQLite REAL cannot hold NaN (it becomes NULL): non-finite values are kept as text.
+ */
+function floatValue(raw: string): number | string {
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : raw;
 }
 
 /**

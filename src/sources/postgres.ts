@@ -8,7 +8,7 @@ import { ValidationError } from "../errors";
 import { type ConnectionTarget, pgSslOption } from "./config";
 import { connectError, sourceError, withDeadline } from "./failures";
 import { rewritePlaceholders } from "./pg-placeholders";
-import { pgSqliteTypeOf, pgToSqliteValue, type PgValueType } from "./pg-types";
+import { pgSqliteTypeOf, pgValueConverter, type PgValueType } from "./pg-types";
 import { PG_TYPE_CATALOG_SQL, type PgTypeCatalogRow, PgTypeResolver } from "./pg-type-resolver";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
 import { parseCopyLine, pgLiteral } from "./pg-copy";
@@ -25,11 +25,6 @@ import type {
 
 /** Identity parsers: pg hands back exactly the text the server sent. */
 const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
-
-/** Built-in types whose printed text is stored unchanged (pgToSqliteValue's default case): no per-value call. */
-const TEXT_AS_IS = new Set<number>([
-  18, 19, 25, 114, 142, 650, 774, 790, 829, 869, 1042, 1043, 1082, 1083, 1186, 1266, 1560, 1562, 1700, 2950, 3802,
-]);
 
 /** Client-side backstop beyond the server's statement_timeout, for a dead network. */
 const CLIENT_GRACE_MS = 1_000;
@@ -277,10 +272,16 @@ class PostgresConnection implements SourceConnection {
 
 /** Converts one row of text values in place, for the columns whose type needs it. */
 function rowConverter(types: readonly PgValueType[]): (row: Array<string | null>) => SqliteValue[] {
-  const converted = types.flatMap((type, i) => (typeof type === "number" && TEXT_AS_IS.has(type) ? [] : [i]));
+  const columns = types.flatMap((type, i) => {
+    const convert = pgValueConverter(type);
+    return convert ? [{ i, convert }] : [];
+  });
   return (row) => {
     const out = row as Array<string | null | SqliteValue>;
-    for (const i of converted) out[i] = pgToSqliteValue(types[i]!, row[i] as string | null);
+    for (const { i, convert } of columns) {
+      const raw = row[i];
+      if (raw !== null && raw !== undefined) out[i] = convert(raw as string);
+    }
     return out as SqliteValue[];
   };
 }
