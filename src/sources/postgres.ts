@@ -3,6 +3,7 @@
  * Every value arrives as the server's text (identity type parsers) and is
  * converted by pg-types.ts, so nothing passes through a lossy JS parse.
  */
+import type { Duplex } from "node:stream";
 import pg from "pg";
 import { ValidationError } from "../errors";
 import { type ConnectionTarget, pgSslOption } from "./config";
@@ -12,6 +13,7 @@ import { pgSqliteTypeOf, pgValueConverter, type PgValueType } from "./pg-types";
 import { PG_TYPE_CATALOG_SQL, type PgTypeCatalogRow, PgTypeResolver } from "./pg-type-resolver";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
 import { parseCopyLine, pgLiteral } from "./pg-copy";
+import { LargeReadPgSocket } from "./pg-socket";
 import type {
   QueryOptions,
   QueryResult,
@@ -57,6 +59,8 @@ export async function openPostgres(
     application_name: options.applicationName,
     connectionTimeoutMillis: options.connectTimeoutMs,
     types: RAW_TEXT,
+    // pg calls this with its connection settings (typed as no arguments); a truthy `ssl` means a TLS upgrade.
+    stream: ((settings: { ssl?: unknown }) => new LargeReadPgSocket(Boolean(settings.ssl))) as unknown as () => Duplex,
   });
   // Without a listener, a socket error after end() (pg-cloudflare reports "This
   // socket has been closed" from its read loop) is re-thrown inside a promise
