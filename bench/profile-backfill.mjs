@@ -3,7 +3,8 @@
 // Prints the functions with the most self time in a CPU profile of the isolate (CPU_PROFILE=file
 // keeps it); with MODE=latency instead, the latency of a client's point SELECT sent every 10 ms during
 // the backfill (bench/lib/query-latency.mjs); with MODE=time, only the backfill's duration (for perf).
-// READERS=1 sends that reader's queries while profiling too; HEAP=1 samples the isolate's heap too.
+// READERS=1 sends that reader's queries while profiling too; HEAP=1 samples the isolate's heap too
+// (HEAP_SERIES=1 prints every sample, MiB every 100 ms).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -32,7 +33,7 @@ const worker = await startWorker({
 const MODE = process.env.MODE ?? "profile";
 const LATENCY = MODE === "latency" || process.env.READERS === "1";
 const inspector = MODE === "profile" || process.env.HEAP === "1" ? await connectInspector(9299) : null;
-const heap = process.env.HEAP === "1" ? sampleHeap(inspector, 100) : null;
+const heap = process.env.HEAP === "1" ? sampleHeap(inspector, 100, { series: process.env.HEAP_SERIES === "1" }) : null;
 const source =
   dialect === "postgresql"
     ? { dialect, host: "127.0.0.1", port: 5432, user: "postgres", password: "", database: "test" }

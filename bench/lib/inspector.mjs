@@ -71,7 +71,8 @@ export async function connectInspector(port, { timeoutMs = 30_000 } = {}) {
  * flight at a time) until stopped. V8's used size includes garbage not yet
  * collected, so the peak is an upper bound on what was live.
  */
-export function sampleHeap(inspector, everyMs = 100) {
+export function sampleHeap(inspector, everyMs = 100, { series = false } = {}) {
+  const seen = [];
   let peak = 0;
   let first = null;
   let last = null;
@@ -85,6 +86,7 @@ export function sampleHeap(inspector, everyMs = 100) {
         const { usedSize } = await inspector.heapUsage();
         first ??= usedSize;
         last = usedSize;
+        if (series) seen.push(round1(usedSize / MIB));
         if (usedSize > peak) peak = usedSize;
         samples++;
       } catch (error) {
@@ -104,6 +106,7 @@ export function sampleHeap(inspector, everyMs = 100) {
         heap_peak_mib: round1(peak / MIB),
         heap_after_mib: round1((last ?? 0) / MIB),
         heap_samples: samples,
+        ...(series ? { heap_series_mib: seen } : {}),
       };
     },
   };
