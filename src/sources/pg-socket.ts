@@ -5,6 +5,7 @@
  * (about 20% of a backfill's CPU profile). This one reads into 64 KiB buffers of its
  * own (a BYOB reader), and hands each to pg without a copy; a fresh buffer per read,
  * because pg's parser keeps the last one when a message continues into the next read.
+ * During a COPY it also takes the rows out of the stream itself (readCopyOut).
  *
  * It overrides only the read loop of pg-cloudflare's CloudflareSocket (connect, TLS
  * upgrade and close are its own), so it depends on that loop's fields: the version
@@ -13,6 +14,7 @@
 import { Buffer } from "node:buffer";
 import type { EventEmitter } from "node:events";
 import * as pgCloudflare from "pg-cloudflare";
+import { CopyOutDemux } from "./pg-copy-stream";
 
 const READ_BYTES = 64 * 1024;
 
@@ -22,15 +24,33 @@ interface ReadLoopFields {
   _cfReader: { releaseLock(): void };
 }
 
+type SocketClass = new (ssl: boolean) => EventEmitter & { _listen(): Promise<void> };
+
 /**
  * TypeScript resolves the package to its stub for other runtimes (the `workerd` export
- * condition is the bundler's), so the class is typed here by what this file uses.
+ * condition is the bundler's), so the class is typed here by what this file uses. Outside
+ * workerd (Node imports this module for the OpenAPI document) there is no such class.
  */
-const { CloudflareSocket } = pgCloudflare as unknown as {
-  CloudflareSocket: new (ssl: boolean) => EventEmitter & { _listen(): Promise<void> };
-};
+const CloudflareSocket =
+  (pgCloudflare as unknown as { CloudflareSocket?: SocketClass }).CloudflareSocket ??
+  (class {
+    constructor() {
+      throw new Error("PostgreSQL sources connect from workerd only");
+    }
+  } as unknown as SocketClass);
 
 export class LargeReadPgSocket extends CloudflareSocket {
+  private copyOut: CopyOutDemux | null = null;
+
+  /**
+   * Until the current statement's ReadyForQuery, the rows of a `COPY ... TO STDOUT` go to
+   * `onLine` instead of through pg (pg-copy-stream.ts). Call it when pg sends the statement
+   * (a Submittable's `submit`): the stream is then between messages.
+   */
+  readCopyOut(onLine: (line: string) => void): void {
+    this.copyOut = new CopyOutDemux(onLine, (bytes) => this.emit("data", toBuffer(bytes)));
+  }
+
   override async _listen(): Promise<void> {
     const self = this as unknown as ReadLoopFields;
     if (!self._cfSocket) return;
@@ -41,7 +61,14 @@ export class LargeReadPgSocket extends CloudflareSocket {
     for (;;) {
       const { done, value } = await reader.read(new Uint8Array(READ_BYTES));
       if (done || !value) return;
-      this.emit("data", Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      const copyOut = this.copyOut;
+      if (!copyOut) this.emit("data", toBuffer(value));
+      // pg may start the next statement's COPY while this one's ReadyForQuery is passed on.
+      else if (copyOut.push(value) && this.copyOut === copyOut) this.copyOut = null;
     }
   }
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -49,6 +49,7 @@ export async function openPostgres(
   target: ConnectionTarget,
   options: Required<SourceOptions>,
 ): Promise<SourceConnection> {
+  let socket: LargeReadPgSocket | undefined;
   const client = new pg.Client({
     host: target.host,
     port: target.port,
@@ -60,7 +61,8 @@ export async function openPostgres(
     connectionTimeoutMillis: options.connectTimeoutMs,
     types: RAW_TEXT,
     // pg calls this with its connection settings (typed as no arguments); a truthy `ssl` means a TLS upgrade.
-    stream: ((settings: { ssl?: unknown }) => new LargeReadPgSocket(Boolean(settings.ssl))) as unknown as () => Duplex,
+    stream: ((settings: { ssl?: unknown }) =>
+      (socket = new LargeReadPgSocket(Boolean(settings.ssl)))) as unknown as () => Duplex,
   });
   // Without a listener, a socket error after end() (pg-cloudflare reports "This
   // socket has been closed" from its read loop) is re-thrown inside a promise
@@ -84,7 +86,7 @@ export async function openPostgres(
     await client.end().catch(() => undefined);
     throw connectError(error, `could not connect to PostgreSQL at ${where}`, target);
   }
-  return new PostgresConnection(client, target, options);
+  return new PostgresConnection(client, socket!, target, options);
 }
 
 class PostgresConnection implements SourceConnection {
@@ -99,6 +101,7 @@ class PostgresConnection implements SourceConnection {
 
   constructor(
     private readonly client: pg.Client,
+    private readonly socket: LargeReadPgSocket,
     private readonly target: ConnectionTarget,
     private readonly options: Required<SourceOptions>,
   ) {}
@@ -148,18 +151,20 @@ class PostgresConnection implements SourceConnection {
     // source failure; the rest of the stream is drained and ignored.
     let lineError: { error: unknown } | undefined;
     const reading = new Promise<void>((resolve, reject) => {
-      const decoder = new TextDecoder();
       let failed = false;
-      // pg hands COPY data to the active query: this object plays that part for one statement.
+      const takeLine = (line: string) => {
+        if (lineError) return;
+        try {
+          onLine(line);
+        } catch (error) {
+          lineError = { error };
+        }
+      };
+      // pg runs this object as the active query for one statement; the socket takes its rows (pg-socket.ts).
       const copy = {
-        submit: (connection: { query(text: string): void }) => connection.query(copySql),
-        handleCopyData: (message: { chunk: Uint8Array }) => {
-          if (lineError) return;
-          try {
-            onLine(decoder.decode(message.chunk));
-          } catch (error) {
-            lineError = { error };
-          }
+        submit: (connection: { query(text: string): void }) => {
+          this.socket.readCopyOut(takeLine);
+          connection.query(copySql);
         },
         handleCommandComplete: () => undefined,
         handleEmptyQuery: () => undefined,
