@@ -86,8 +86,10 @@ export function planWriteBatches(
     pending = [];
     pendingChars = 2;
   };
+  const measured: RowMeasure = { bytes: 0, chars: 0, hasBytes: false };
   for (const row of rows) {
-    const size = rowBytes(row);
+    measureRow(row, measured);
+    const size = measured.bytes;
     bytes += size;
     if (size > MAX_VALUE_BYTES) {
       throw new RowTooLargeError(
@@ -95,8 +97,8 @@ export function planWriteBatches(
       );
     }
     // Rows without bytes are encoded as they are: no copy per row.
-    const encoded = row.some((value) => value instanceof ArrayBuffer) ? row.map(toJsonCell) : row;
-    const chars = jsonLength(encoded);
+    const encoded = measured.hasBytes ? row.map(toJsonCell) : row;
+    const chars = measured.chars;
     if (chars > maxChars) {
       if (row.length > MAX_BOUND_PARAMETERS) {
         throw new RowTooLargeError(
@@ -135,14 +137,35 @@ export function toHex(buffer: ArrayBuffer): string {
   return out;
 }
 
-/** Characters the row takes in a JSON batch: exact for numbers, an upper bound for strings (escapes). */
-function jsonLength(cells: readonly unknown[]): number {
-  let n = 2;
-  for (const cell of cells) {
-    if (typeof cell === "string") n += cell.length * 2 + 3;
-    else n += 24;
+interface RowMeasure {
+  /** rowBytes */
+  bytes: number;
+  /** Characters the row takes in a JSON batch: exact for numbers, an upper bound for strings (escapes) and bytes (hex). */
+  chars: number;
+  hasBytes: boolean;
+}
+
+/** rowBytes and the row's JSON size in one pass over its values (a backfill measures every row it writes). */
+function measureRow(row: readonly SqliteValue[], out: RowMeasure): void {
+  let bytes = 0;
+  let chars = 2;
+  let hasBytes = false;
+  for (const value of row) {
+    if (typeof value === "string") {
+      bytes += value.length * 3 > MAX_VALUE_BYTES ? utf8Length(value) : value.length;
+      chars += value.length * 2 + 3;
+    } else if (value instanceof ArrayBuffer) {
+      bytes += value.byteLength;
+      chars += value.byteLength * 2 + 3;
+      hasBytes = true;
+    } else {
+      bytes += 8;
+      chars += 24;
+    }
   }
-  return n;
+  out.bytes = bytes;
+  out.chars = chars;
+  out.hasBytes = hasBytes;
 }
 
 /** Storage bytes of a row: UTF-8 for text (measured only when it could matter), 8 per number. */
