@@ -187,33 +187,6 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     expect(await replicaDump(table)).toBe(before);
   });
 
-  it("keeps a replica's hashes in its job's formula through runs and repairs, and a reset moves it to the newest", async () => {
-    const table = await itemsJob(dialect, 200);
-    const hashes = async () => (await replicaRows(table, ["_starbase_row_hash"], "id")).map((r) => r[0]);
-    const newest = await hashes();
-    // A job made before row hash versions: version 1, its rows hashed by that formula (a repair writes them so).
-    await inObject(`UPDATE tmp_replication_jobs SET row_hash_version = 1 WHERE name = '${table}'`);
-    // MySQL's version 1 hashes numbers and dates in hex as well: the same rows, other hashes.
-    const before = await verify(table, true);
-    expect(before).toMatchObject({ missing: 0, extra: 0, differing: dialect === "mysql" ? 200 : 0 });
-    const older = await hashes();
-    if (dialect === "mysql") expect(older.filter((h, i) => h === newest[i])).toEqual([]);
-    expect(await verify(table)).toMatchObject({ source_rows: 200, ...zeros });
-
-    // A run writes a changed row with the job's formula: verification still finds nothing.
-    await exec(dialect, `UPDATE ${table} SET val = 'changed', updated_at = ${NOW[dialect]} WHERE id = 7`);
-    expect((await runJob(table)).rows).toBe(1);
-    expect(await verify(table)).toMatchObject({ source_rows: 200, ...zeros });
-
-    // A reset copies every row again, with the newest formula.
-    expect((await api("POST", `/replication/jobs/${table}/reset`)).status).toBe(200);
-    expect((await runJob(table)).done).toBe(true);
-    expect(await verify(table)).toMatchObject({ source_rows: 200, ...zeros });
-    const after = await hashes();
-    expect(after.filter((h, i) => h !== newest[i] && i !== 6)).toEqual([]);
-    await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
-  });
-
   it("compares rows whose hash is unknown value by value, and a repair fills their hashes in", async () => {
     const table = await itemsJob(dialect, 300);
     // A replica made before the hash column existed: the column goes, and verify must not add it back.

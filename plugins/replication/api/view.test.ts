@@ -22,7 +22,6 @@ const job: Job = {
   warnings: [],
   progress: { ...INITIAL_PROGRESS },
   created_at: Date.parse("2024-01-01T00:00:00Z"),
-  rowHashVersion: 2,
 };
 const live = {
   running: false,

@@ -3,7 +3,6 @@
  * each checked against the source before anything is stored, and each keeping
  * the host's schedule in line with the job.
  */
-import { ROW_HASH_VERSION } from "../replica/row-hash";
 import { ConflictError, NotFoundError, ValidationError } from "../../../src/errors";
 import { redact } from "../../../src/redact";
 import type { SourceColumn, SourceConnection } from "../../../src/sources/types";
@@ -148,7 +147,6 @@ export class JobManager {
       warnings: plan.warnings,
       progress: { ...INITIAL_PROGRESS },
       created_at: Date.now(),
-      rowHashVersion: ROW_HASH_VERSION,
     };
     this.store.insert(job);
     return this.startSchedule(job);
@@ -178,7 +176,6 @@ export class JobManager {
       warnings: plan.warnings,
       progress: { ...INITIAL_PROGRESS },
       created_at: Date.now(),
-      rowHashVersion: ROW_HASH_VERSION,
     };
     try {
       // Again after the awaits: another request may have taken the name or the table meanwhile.

@@ -82,9 +82,4 @@ export const replicationMigrations: readonly Migration[] = [
     id: "replication/watermark-001-pull-warning",
     sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN pull_warning TEXT`,
   },
-  {
-    // The formula of each replica's row hashes (replica/row-hash.ts): jobs made before it have version 1.
-    id: "replication/verify-002-row-hash-version",
-    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN row_hash_version INTEGER NOT NULL DEFAULT 1`,
-  },
 ];

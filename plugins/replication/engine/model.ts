@@ -1,6 +1,5 @@
 import type { SourceColumn } from "../../../src/sources/types";
 import type { Cursor } from "../pull/cursor";
-import type { RowHashVersion } from "../replica/row-hash";
 import type { SchemaChange, SchemaState } from "../schema-changes/state";
 import type { VerifyCounts } from "../verify/types";
 import type { JobSettings } from "./settings";
@@ -31,8 +30,6 @@ export interface Job {
   warnings: string[];
   progress: JobProgress;
   created_at: number;
-  /** The formula of the hashes the replica holds (replica/row-hash.ts); a reset moves it to the newest. */
-  rowHashVersion: RowHashVersion;
   /** What the last run said about its late-commit watermark (a fallback to lookback_seconds); absent when nothing. */
   pullWarning?: string;
   /** What the job knows of its source's schema changes; absent until a run first checked them. */

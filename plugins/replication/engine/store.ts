@@ -1,5 +1,4 @@
 import { type Cursor, encodeCursor } from "../pull/cursor";
-import { ROW_HASH_VERSION } from "../replica/row-hash";
 import { JOBS_TABLE, RUNS_TABLE } from "./migrations";
 import type { Job, JobSettings, RunRecord, RunTrigger } from "./model";
 import { type JobRow, parseSchemaChanges, parseStoredJob } from "./stored";
@@ -46,15 +45,13 @@ export class JobStore {
 
   insert(job: Job): void {
     this.sql.exec(
-      `INSERT INTO ${JOBS_TABLE} (name, settings, source_sealed, columns, warnings, created_at, row_hash_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO ${JOBS_TABLE} (name, settings, source_sealed, columns, warnings, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       job.settings.name,
       JSON.stringify(job.settings),
       job.sealedSource,
       JSON.stringify(job.columns),
       JSON.stringify(job.warnings),
       job.created_at,
-      job.rowHashVersion,
     );
   }
 
@@ -125,17 +122,13 @@ export class JobStore {
     return failures;
   }
 
-  /**
-   * Back to the start: the next runs copy everything again. A re-copy in progress is dropped too, and
-   * the hashes move to the newest formula: every row is written again with one (a verification before
-   * the copy is through repairs the rows it has not reached yet).
-   */
+  /** Back to the start: the next runs copy everything again. */
   resetProgress(name: string): void {
+    // A re-copy in progress is dropped too: the runs copy every row again anyway.
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET cursor = NULL, caught_up = 0, rows_synced = 0, last_error = NULL,
-         consecutive_failures = 0, retry_at = NULL, row_hash_version = ?,
+         consecutive_failures = 0, retry_at = NULL,
          schema_state = json_set(schema_state, '$.recopy', json('null')) WHERE name = ?`,
-      ROW_HASH_VERSION,
       name,
     );
   }

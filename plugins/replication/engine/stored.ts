@@ -34,8 +34,6 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   schema_state: string | null;
   /** The last run's late-commit warning (pull/watermark.ts); NULL when it had none. */
   pull_warning: string | null;
-  /** The formula of the replica's row hashes (replica/row-hash.ts). */
-  row_hash_version: number;
 }
 
 const storedColumn = z.strictObject({
@@ -118,15 +116,12 @@ export function parseStoredJob(row: JobRow): Job {
   if (!parsed.success) throw invalid(row.name, describeIssues(parsed.error));
   const { settings, columns, warnings, schema_state } = parsed.data;
   if (settings.name !== row.name) throw invalid(row.name, "settings.name is another job's");
-  if (row.row_hash_version !== 1 && row.row_hash_version !== 2)
-    throw invalid(row.name, "row_hash_version is not 1 or 2");
   return {
     settings,
     sealedSource: parsed.data.source_sealed,
     columns: columns as SourceColumn[],
     warnings,
     created_at: row.created_at,
-    rowHashVersion: row.row_hash_version,
     ...(schema_state ? { schema: decodeSchemaState(schema_state) } : {}),
     ...(typeof row.pull_warning === "string" ? { pullWarning: row.pull_warning.slice(0, 10_000) } : {}),
     progress: {

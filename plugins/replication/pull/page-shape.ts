@@ -9,7 +9,7 @@ import type { SourceColumn, SqlDialect, SqliteValue } from "../../../src/sources
 import type { JobSettings } from "../engine/settings";
 import { withRowHash } from "../replica/hash-column";
 import { deleteKeysSql, keyBatches } from "../replica/keys";
-import { type RowHashVersion, rowHashSql } from "../replica/row-hash";
+import { rowHashSql } from "../replica/row-hash";
 import { type JsonRowsFunction, planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import { deletedFlagSql, softDeleteOf, splitSoftDeleted } from "./soft-delete";
 
@@ -31,19 +31,26 @@ export function pageShape(
   settings: JobSettings,
   columns: readonly SourceColumn[],
   keyIndexes: readonly number[],
-  /** The job's hash formula; null for a replica without the hash column (one at the column limit): rows are read and written without it. */
-  rowHash: RowHashVersion | null,
+  /** False for a replica without the hash column (one at the column limit): rows are read and written without it. */
+  rowHash: boolean,
   rowsFrom: JsonRowsFunction,
 ): PageShape {
   const softDelete = softDeleteOf(settings);
-  const stored = rowHash !== null ? withRowHash(columns) : [...columns];
+  const stored = rowHash ? withRowHash(columns) : [...columns];
   const key = keyIndexes.map((i) => columns[i]!);
   const upsertJson = upsertFromJsonSql(settings.target_table, stored, settings.primary_key, rowsFrom);
   const upsertRow = upsertRowSql(settings.target_table, stored, settings.primary_key);
   const deleteKeys = deleteKeysSql(settings.target_table, key);
   return {
     extra: [
-      ...(rowHash !== null ? [rowHashSql(dialect, columns, rowHash)] : []),
+      ...(rowHash
+        ? [
+            rowHashSql(
+              dialect,
+              columns.map((c) => c.name),
+            ),
+          ]
+        : []),
       ...(softDelete ? [deletedFlagSql(dialect, softDelete)] : []),
     ],
     plan(rows) {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mysqlDialect, postgresDialect, withSource } from "../../../src/sources";
-import type { SourceColumn } from "../../../src/sources/types";
 import { MYSQL, PG } from "../../../test/support/sources";
-import { rowHash, rowHashSql, type RowHashVersion } from "./row-hash";
-
-/** A column for rowHashSql (PostgreSQL's formula reads only the name; MySQL's version 2 reads the type too). */
-function col(name: string, sourceType = "text"): SourceColumn {
-  return { name, sourceType, nullable: true, sqliteType: "TEXT" };
-}
-const named = (names: string[]) => names.map((name) => col(name));
+import { rowHash, rowHashSql } from "./row-hash";
 
 describe("rowHash", () => {
   it("is an unsigned 32-bit integer that tells NULL from empty and column boundaries apart", () => {
@@ -29,7 +22,7 @@ describe("rowHashSql", () => {
            (1::bigint, 'héllo'::text, 12.50::numeric, '2024-03-01 10:00:00.123456+05:30'::timestamptz, '\\x00ff'::bytea, '{"a": [1, 2]}'::jsonb, ARRAY[1, NULL]::int[]),
            (2, NULL, NULL, NULL, NULL, NULL, NULL),
            (3, '', -0.0001, 'infinity', '\\x', '[]', '{}'))
-         SELECT i::text, t::text, n::text, ts::text, b::text, j::text, a::text, ${rowHashSql(postgresDialect, named(["i", "t", "n", "ts", "b", "j", "a"]), 2)}
+         SELECT i::text, t::text, n::text, ts::text, b::text, j::text, a::text, ${rowHashSql(postgresDialect, ["i", "t", "n", "ts", "b", "j", "a"])}
          FROM v ORDER BY i`,
       ),
     );
@@ -45,19 +38,16 @@ describe("rowHashSql", () => {
     const values = names.map((_, i) => (i % 7 === 3 ? "NULL::text" : `'v${i}'`));
     const rows = await withSource({ dialect: "postgresql", ...PG }, (source) =>
       source.query(
-        `SELECT ${rowHashSql(postgresDialect, named(names), 2)} FROM (SELECT ${values.map((v, i) => `${v} AS c${i}`).join(", ")}) v`,
+        `SELECT ${rowHashSql(postgresDialect, names)} FROM (SELECT ${values.map((v, i) => `${v} AS c${i}`).join(", ")}) v`,
       ),
     );
     expect(rows.rows[0]![0]).toBe(rowHash(names.map((_, i) => (i % 7 === 3 ? null : `v${i}`))));
   });
 
-  const versions: RowHashVersion[] = [1, 2];
-
-  it.each(versions)("gives MySQL a deterministic unsigned 32-bit hash per row (version %i)", async (version) => {
+  it("gives MySQL a deterministic unsigned 32-bit hash per row", async () => {
     const rows = await withSource({ dialect: "mysql", ...MYSQL }, (source) =>
       source.query(
-        `SELECT ${rowHashSql(mysqlDialect, [col("a", "int(11)"), col("b", "varchar(5)")], version)} AS h
-           FROM (SELECT 1 AS a, 'x' AS b UNION ALL SELECT 1, NULL UNION ALL SELECT 1, 'x') v`,
+        `SELECT ${rowHashSql(mysqlDialect, ["a", "b"])} AS h FROM (SELECT 1 AS a, 'x' AS b UNION ALL SELECT 1, NULL UNION ALL SELECT 1, 'x') v`,
       ),
     );
     const [first, second, third] = rows.rows.map((r) => r[0] as number);
@@ -67,65 +57,25 @@ describe("rowHashSql", () => {
     expect(first).toBeLessThan(2 ** 32);
   });
 
-  it("keeps MySQL's version 1 as replicas made before version 2 hold it", async () => {
-    const rows = await withSource({ dialect: "mysql", ...MYSQL }, (source) =>
-      source.query(
-        `SELECT ${rowHashSql(mysqlDialect, [col("a", "int(11)"), col("b", "varchar(5)")], 1)}
-           FROM (SELECT 1 AS a, 'x' AS b) v`,
-      ),
-    );
-    // md5('31' || CHAR(31) || '78') (the hex of 1 and of 'x') begins fc266bec: the formula as it stood before versions.
-    expect(rows.rows[0]![0]).toBe(0xfc266bec);
+  it("tells apart MySQL numbers that differ only after the decimal point, and binary values", async () => {
+    const values = [
+      "CAST(12.34 AS DECIMAL(10,2))",
+      "CAST(12.99 AS DECIMAL(10,2))",
+      "CAST(1.5 AS DOUBLE)",
+      "CAST(1.25 AS DOUBLE)",
+      "CAST(2.5 AS FLOAT)",
+      "CAST(2.75 AS FLOAT)",
+      "X'00FF'",
+      "X'00FE'",
+    ];
+    const hashes = await withSource({ dialect: "mysql", ...MYSQL }, async (source) => {
+      const out: unknown[] = [];
+      for (const value of values) {
+        const { rows } = await source.query(`SELECT ${rowHashSql(mysqlDialect, ["a"])} FROM (SELECT ${value} AS a) v`);
+        out.push(rows[0]![0]);
+      }
+      return out;
+    });
+    expect(new Set(hashes).size).toBe(values.length);
   });
-
-  it.each(versions)(
-    "tells apart MySQL numbers that differ only after the decimal point, and binary values (version %i)",
-    async (version) => {
-      const values: Array<[string, string]> = [
-        ["CAST(12.34 AS DECIMAL(10,2))", "decimal(10,2)"],
-        ["CAST(12.99 AS DECIMAL(10,2))", "decimal(10,2)"],
-        ["CAST(1.5 AS DOUBLE)", "double"],
-        ["CAST(1.25 AS DOUBLE)", "double"],
-        ["CAST(2.5 AS FLOAT)", "float"],
-        ["CAST(2.75 AS FLOAT)", "float"],
-        ["CAST('2024-01-01 00:00:00.000001' AS DATETIME(6))", "datetime(6)"],
-        ["CAST('2024-01-01 00:00:00.000002' AS DATETIME(6))", "datetime(6)"],
-        ["X'00FF'", "varbinary(2)"],
-        ["X'00FE'", "varbinary(2)"],
-        ["X'1F'", "varbinary(2)"],
-        ["X'1E'", "varbinary(2)"],
-      ];
-      const hashes = await withSource({ dialect: "mysql", ...MYSQL }, async (source) => {
-        const out: unknown[] = [];
-        for (const [value, type] of values) {
-          const { rows } = await source.query(
-            `SELECT ${rowHashSql(mysqlDialect, [col("a", type)], version)} FROM (SELECT ${value} AS a) v`,
-          );
-          out.push(rows[0]![0]);
-        }
-        return out;
-      });
-      expect(new Set(hashes).size).toBe(values.length);
-    },
-  );
-
-  it.each(versions)(
-    "tells MySQL rows apart when text holds the separators or NULL's mark (version %i)",
-    async (version) => {
-      const columns = [col("a", "varchar(10)"), col("b", "text"), col("n", "bigint(20)")];
-      const rows = await withSource({ dialect: "mysql", ...MYSQL }, (source) =>
-        source.query(
-          `SELECT ${rowHashSql(mysqlDialect, columns, version)} FROM (
-             SELECT CONCAT('a', CHAR(31), 'b') AS a, 'c' AS b, 1 AS n
-             UNION ALL SELECT 'a', CONCAT('b', CHAR(31), 'c'), 1
-             UNION ALL SELECT CHAR(30), 'c', 1
-             UNION ALL SELECT NULL, 'c', 1
-             UNION ALL SELECT '', 'c', 1
-             UNION ALL SELECT 'a', 'c', NULL
-             UNION ALL SELECT 'a', 'c', 1) v`,
-        ),
-      );
-      expect(new Set(rows.rows.map((r) => r[0])).size).toBe(7);
-    },
-  );
 });

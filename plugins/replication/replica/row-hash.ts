@@ -13,7 +13,7 @@
  * decoding (pgoutput) sends, so change capture computes the same hash in
  * JavaScript (`rowHash`) from the values it decodes.
  */
-import type { SourceColumn, SqlDialect } from "../../../src/sources/types";
+import type { SqlDialect } from "../../../src/sources/types";
 import { md5First32 } from "./md5";
 
 /** The replica's metadata column holding each row's hash (NULL: not known yet, verification compares the row itself). */
@@ -28,19 +28,9 @@ export function rowHash(texts: ReadonlyArray<string | null>): number {
   return md5First32(joined);
 }
 
-/**
- * Which formula a replica's stored hashes follow. Only MySQL's changed: version 1 hex-encodes every
- * value, version 2 only the values that can hold any byte (text, binary, JSON, BIT...), since the
- * text of a number or a date cannot hold the separators; the same information is hashed at about
- * 60% of the server's CPU time (a 1,000,000-row read: 5.1 s of MariaDB CPU with version 1, 3.1 s
- * with version 2, 1.7 s with no hash). Jobs keep their version until a reset copies every row again.
- */
-export type RowHashVersion = 1 | 2;
-export const ROW_HASH_VERSION: RowHashVersion = 2;
-
-/** A SQL expression computing the row hash of `columns` at the source, by the job's formula version. */
-export function rowHashSql(dialect: SqlDialect, columns: readonly SourceColumn[], version: RowHashVersion): string {
-  const q = (column: SourceColumn) => dialect.quoteIdentifier(column.name);
+/** A SQL expression computing `rowHash` of the named columns at the source. */
+export function rowHashSql(dialect: SqlDialect, columns: readonly string[]): string {
+  const q = (name: string) => dialect.quoteIdentifier(name);
   if (dialect.name === "postgresql") {
     // concat_ws reads about 20% faster than array_to_string over an ARRAY; a function takes at most
     // 100 arguments, so wide rows join chunks of columns (the separator between chunks is the same).
@@ -50,23 +40,10 @@ export function rowHashSql(dialect: SqlDialect, columns: readonly SourceColumn[]
     const joined = chunks.length === 1 ? chunks[0]! : `concat_ws(chr(31), ${chunks.join(", ")})`;
     return `('x' || substr(md5(${joined}), 1, 8))::bit(32)::bigint`;
   }
-  // MySQL: the bytes of each value as a binary string, in hex where the value could hold a separator; no
-  // JavaScript computes this one. Not HEX(col) alone: for a number it renders the value as a BIGINT, so
-  // 12.34 and 12.99 (DECIMAL, DOUBLE) would hash alike.
-  const texts = columns
-    .map((c) => {
-      const bytes = `CAST(${q(c)} AS BINARY)`;
-      return `COALESCE(${version === 1 || !printsOnlyText(c.sourceType) ? `HEX(${bytes})` : bytes}, CHAR(30))`;
-    })
-    .join(", ");
+  // MySQL: the bytes of each value as a binary string, in hex (so no value holds a separator); no JavaScript
+  // computes this one. Not HEX(col) alone: for a number it renders the value as a BIGINT, so 12.34 and 12.99
+  // (DECIMAL, DOUBLE) would hash alike.
+  const texts = columns.map((c) => `COALESCE(HEX(CAST(${q(c)} AS BINARY)), CHAR(30))`).join(", ");
   // SIGNED: a BIGINT the connector hands back as a number (32 bits fit), not an unsigned decimal string.
   return `CAST(CONV(SUBSTR(MD5(CONCAT_WS(CHAR(31), ${texts})), 1, 8), 16, 10) AS SIGNED)`;
-}
-
-/** MySQL types whose value, cast to a binary string, is printed digits and punctuation: never byte 30 or 31. */
-const PRINTED_TYPES =
-  /^(tinyint|smallint|mediumint|int|integer|bigint|decimal|numeric|dec|fixed|float|double|real|date|datetime|timestamp|time|year)\b/i;
-
-function printsOnlyText(sourceType: string): boolean {
-  return PRINTED_TYPES.test(sourceType.trim());
 }

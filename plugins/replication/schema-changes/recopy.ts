@@ -59,7 +59,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     settings,
     columns,
     keyIndexes,
-    hasRowHashColumn(ctx.host.sql, settings.target_table) ? ctx.job.rowHashVersion : null,
+    hasRowHashColumn(ctx.host.sql, settings.target_table),
     jsonRowsFunction(ctx.host.sql),
   );
   const fetchPage = (after: Cursor | null, limit: number) => {

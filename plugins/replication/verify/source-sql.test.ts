@@ -28,9 +28,8 @@ const pg: SourceTable = {
   columns: [id, note],
   key: [id],
   live: null,
-  hashVersion: 2,
 };
-const pgHash = rowHashSql(postgresDialect, [id, note], 2);
+const pgHash = rowHashSql(postgresDialect, ["id", "note"]);
 
 describe("statements on PostgreSQL", () => {
   it("aggregates a range through the key's index: count and hash sum as text", () => {
@@ -94,12 +93,11 @@ describe("statements on MySQL", () => {
     columns: [column("id", "bigint(20)"), note],
     key: [column("id", "bigint(20)")],
     live: null,
-    hashVersion: 2,
   };
 
   it("sums hashes as decimal text and binds keys with exact casts", () => {
     expect(aggregateStatement(my, { after: ["9007199254740993"], upTo: null })).toEqual({
-      sql: `SELECT count(*), CAST(COALESCE(SUM(${rowHashSql(mysqlDialect, my.columns, 2)}), 0) AS CHAR) FROM \`t\` WHERE \`id\` > CAST(? AS SIGNED)`,
+      sql: `SELECT count(*), CAST(COALESCE(SUM(${rowHashSql(mysqlDialect, ["id", "note"])}), 0) AS CHAR) FROM \`t\` WHERE \`id\` > CAST(? AS SIGNED)`,
       params: ["9007199254740993"],
     });
   });

@@ -5,7 +5,7 @@
  * rows (soft deletes). Values are bound with the dialect's exact casts. Pure.
  */
 import type { SourceColumn, SourceParam, SqlDialect } from "../../../src/sources/types";
-import { type RowHashVersion, rowHashSql } from "../replica/row-hash";
+import { rowHashSql } from "../replica/row-hash";
 import type { Key, KeyRange } from "./types";
 
 export interface SourceTable {
@@ -17,8 +17,6 @@ export interface SourceTable {
   key: readonly SourceColumn[];
   /** A condition true for rows that are not soft-deleted; null without soft deletes. */
   live: string | null;
-  /** The formula of the replica's stored hashes (the job's). */
-  hashVersion: RowHashVersion;
 }
 
 export interface Statement {
@@ -28,7 +26,10 @@ export interface Statement {
 
 /** `SELECT count, hash sum` of a range; the sum comes back as decimal text (it may pass 2^53). */
 export function aggregateStatement(t: SourceTable, range: KeyRange): Statement {
-  const hash = rowHashSql(t.dialect, t.columns, t.hashVersion);
+  const hash = rowHashSql(
+    t.dialect,
+    t.columns.map((c) => c.name),
+  );
   const sum =
     t.dialect.name === "postgresql" ? `coalesce(sum(${hash}), 0)::text` : `CAST(COALESCE(SUM(${hash}), 0) AS CHAR)`;
   return select(t, `count(*), ${sum}`, range, {});
@@ -41,13 +42,19 @@ export function keyAtStatement(t: SourceTable, range: KeyRange, offset: number):
 
 /** Keys and hashes of a range in key order. */
 export function entriesStatement(t: SourceTable, range: KeyRange, limit?: number): Statement {
-  const hash = rowHashSql(t.dialect, t.columns, t.hashVersion);
+  const hash = rowHashSql(
+    t.dialect,
+    t.columns.map((c) => c.name),
+  );
   return select(t, `${keyList(t)}, ${hash}`, range, { order: true, limit });
 }
 
 /** The copied columns and the hash of a range in key order: rows to write into the replica. */
 export function rowsStatement(t: SourceTable, range: KeyRange, limit?: number): Statement {
-  const hash = rowHashSql(t.dialect, t.columns, t.hashVersion);
+  const hash = rowHashSql(
+    t.dialect,
+    t.columns.map((c) => c.name),
+  );
   const columns = t.columns.map((c) => t.dialect.quoteIdentifier(c.name)).join(", ");
   return select(t, `${columns}, ${hash}`, range, { order: true, limit });
 }

@@ -151,7 +151,6 @@ export class Verifier {
       columns,
       key,
       live: softDelete ? liveRowSql(dialect, softDelete) : null,
-      hashVersion: job.rowHashVersion,
     });
     const replicaTable = {
       table: settings.target_table,
