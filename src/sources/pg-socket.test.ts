@@ -44,3 +44,25 @@ it("reads a bulk result in chunks larger than workerd's default 4 KiB, and every
     await source.close();
   }
 });
+
+it("fails a bulk read that PostgreSQL ends with an error part-way, and the connection answers the next statements", async () => {
+  const source = await openSource({
+    dialect: "postgresql",
+    host: "127.0.0.1",
+    port: 5432,
+    user: "postgres",
+    database: "test",
+  });
+  try {
+    // About 15,000 rows are on the wire before the division by zero ends the COPY.
+    await expect(
+      source.query("SELECT g, 1 / (g - 15000), md5(g::text) FROM generate_series(1, 20000) AS g", [], { bulk: true }),
+    ).rejects.toThrow(/division by zero/);
+    expect((await source.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
+    const again = await source.query("SELECT g FROM generate_series(1, 30000) AS g", [], { bulk: true });
+    expect(again.rows.length).toBe(30_000);
+    expect(again.rows.at(-1)).toEqual([30_000]);
+  } finally {
+    await source.close();
+  }
+});
