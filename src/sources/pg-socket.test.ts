@@ -4,6 +4,7 @@
  * wrapping the runtime's BYOB reader: nothing else shows them.
  */
 import { afterEach, expect, it } from "vitest";
+import { PG } from "../../test/support/sources";
 import { openSource } from "./index";
 
 const reads: number[] = [];
@@ -20,13 +21,7 @@ it("reads a bulk result in chunks larger than workerd's default 4 KiB, and every
     if (result.value) reads.push(result.value.byteLength);
     return result;
   } as typeof originalRead;
-  const source = await openSource({
-    dialect: "postgresql",
-    host: "127.0.0.1",
-    port: 5432,
-    user: "postgres",
-    database: "test",
-  });
+  const source = await openSource({ dialect: "postgresql", ...PG });
   try {
     reads.length = 0;
     const result = await source.query(
@@ -46,13 +41,7 @@ it("reads a bulk result in chunks larger than workerd's default 4 KiB, and every
 });
 
 it("fails a bulk read that PostgreSQL ends with an error part-way, and the connection answers the next statements", async () => {
-  const source = await openSource({
-    dialect: "postgresql",
-    host: "127.0.0.1",
-    port: 5432,
-    user: "postgres",
-    database: "test",
-  });
+  const source = await openSource({ dialect: "postgresql", ...PG });
   try {
     // About 15,000 rows are on the wire before the division by zero ends the COPY.
     await expect(
