@@ -8,8 +8,10 @@ import { echo } from "../../src/redact";
  */
 
 function parse(expression: string): Cron {
-  // Paused: croner only computes times, it never runs anything itself.
-  return new Cron(expression, { timezone: "UTC", paused: true });
+  // Paused: croner only computes times, it never runs anything itself. UTC as a zero offset, not as
+  // the time zone "UTC": the same times (checked against it for 16,000 dates and 8 expressions), without
+  // Intl.DateTimeFormat, whose first use in an isolate cost about 28 ms (1.4 ms this way).
+  return new Cron(expression, { utcOffset: 0, paused: true });
 }
 
 /**
