@@ -224,6 +224,44 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     await expectReplicaEqualsSource(dialect, table, table, ["id", "body", "data", "updated_at"], "id");
   });
 
+  it("reads wide rows in pages of about 512 KiB whatever batch_size says, a run's first page included", async () => {
+    const table = uniqueName(`wide_${dialect === "postgresql" ? "pg" : "my"}`);
+    created.push([dialect, table]);
+    const pg = dialect === "postgresql";
+    await exec(
+      dialect,
+      pg
+        ? `CREATE TABLE ${table} (id bigint PRIMARY KEY, body text, updated_at timestamptz(6) NOT NULL)`
+        : `CREATE TABLE ${table} (id bigint PRIMARY KEY, body longtext, updated_at datetime(6) NOT NULL)`,
+    );
+    // 150 rows of 100,000 characters: 15 MB, which batch_size 10,000 would read in one page.
+    await exec(
+      dialect,
+      pg
+        ? `INSERT INTO ${table} SELECT g, repeat(chr(96 + g % 26), 100000), timestamptz '2024-05-01 10:00:00+00' + g * interval '1 second' FROM generate_series(1, 150) g`
+        : `INSERT INTO ${table} SELECT seq, REPEAT(CHAR(96 + seq % 26), 100000), TIMESTAMP'2024-05-01 10:00:00' + INTERVAL seq SECOND FROM seq_1_to_150`,
+    );
+    await createJob({
+      name: table,
+      source: SOURCES[dialect],
+      table_name: table,
+      tracking_col: "updated_at",
+      tracking_type: "timestamp",
+      batch_size: 10_000,
+      active: false,
+    });
+    // A probe of 100 rows, then pages of 5 rows (512 KiB of 100,000-byte rows).
+    const first = await runJob(table);
+    expect(first).toMatchObject({ rows: 150, done: true });
+    expect(first.pages).toBeGreaterThanOrEqual(11);
+    // The next run knows the rows' size from its first page on.
+    await exec(dialect, `UPDATE ${table} SET updated_at = ${NOW[dialect]} WHERE id <= 30`);
+    const second = await runJob(table);
+    expect(second).toMatchObject({ rows: 30, done: true });
+    expect(second.pages).toBeGreaterThanOrEqual(6);
+    await expectReplicaEqualsSource(dialect, table, table, ["id", "body", "updated_at"], "id");
+  });
+
   it("converges to the source after concurrent writers stop, whatever order their commits arrived in", async () => {
     const { table } = await itemsJob(dialect, { batch_size: 37 });
     await insertRange(dialect, table, 1, 300, "2024-05-01T10:00:00.000000Z");

@@ -7,6 +7,7 @@ import { writeToReplica } from "../replica/table";
 import { jsonRowsFunction } from "../replica/writes";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
 import { buildPageQuery, pageLimit } from "./keyset";
+import { firstPageLimit, PROBE_ROWS, rememberRowSize } from "./row-sizes";
 import { pageShape } from "./page-shape";
 import {
   DEFAULT_SLICE,
@@ -26,6 +27,8 @@ export interface RunBounds {
   maxMs: number;
   /** Pages shrink below `batch_size` so that one page stays near this many bytes. */
   pageBytes: number;
+  /** Rows in the first page of a job's read while its row size is not known yet (pull/row-sizes.ts). */
+  firstPageRows: number;
   /** Each page is written in transactions of at most this much, with a pause between them (slices.ts). */
   slice: SliceBounds;
   /** The slices while someone reads the database (host.lastReadAt), smaller so that a reader waits less. */
@@ -37,6 +40,7 @@ export const DEFAULT_BOUNDS: RunBounds = {
   maxBytes: 256 * 1024 * 1024,
   maxMs: 15_000,
   pageBytes: 512 * 1024,
+  firstPageRows: PROBE_ROWS,
   slice: DEFAULT_SLICE,
   sliceWhileReading: SLICE_WHILE_READING,
 };
@@ -106,7 +110,11 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
       : saved;
   let passedSaved = position === saved;
-  let limit = settings.batch_size;
+  let limit = firstPageLimit(ctx.host.sql, settings.name, {
+    batchSize: settings.batch_size,
+    pageBytes: bounds.pageBytes,
+    probeRows: bounds.firstPageRows,
+  });
   let bytes = 0;
   let next = fetchPage(position, limit);
 
@@ -119,6 +127,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     const { slices, bytes: pageBytes } = sliceRows(rows, sliceBounds);
     const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
     bytes += pageBytes;
+    rememberRowSize(ctx.host.sql, settings.name, rows.length, pageBytes);
 
     const more =
       full &&

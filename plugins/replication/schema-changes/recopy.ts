@@ -15,6 +15,7 @@ import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
 import { type Cursor, advanceCursor } from "../pull/cursor";
 import { buildPageQuery, pageLimit } from "../pull/keyset";
+import { firstPageLimit, rememberRowSize } from "../pull/row-sizes";
 import { pageShape } from "../pull/page-shape";
 import { hasRowHashColumn } from "../replica/hash-column";
 import type { RunBounds } from "../pull/sync";
@@ -79,7 +80,11 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     return ctx.source.query(query.sql, query.params, { bulk: true });
   };
 
-  let limit = settings.batch_size;
+  let limit = firstPageLimit(ctx.host.sql, settings.name, {
+    batchSize: settings.batch_size,
+    pageBytes: bounds.pageBytes,
+    probeRows: bounds.firstPageRows,
+  });
   let bytes = 0;
   const within = (rows: number) =>
     ctx.tally.rows + rows < bounds.maxRows && bytes < bounds.maxBytes && Date.now() - ctx.startedAt < bounds.maxMs;
@@ -93,6 +98,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     const full = rows.length >= limit;
     const writes = shape.plan(rows);
     bytes += writes.bytes;
+    rememberRowSize(ctx.host.sql, settings.name, rows.length, writes.bytes);
     const after = recopyAfterPage(recopy, rows, keyIndexes, full);
     const more = full && within(rows.length);
     if (more && after) {

@@ -6,6 +6,7 @@
  */
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
 import { pageLimit } from "../pull/keyset";
+import { firstPageLimit, rememberRowSize } from "../pull/row-sizes";
 import type { RunBounds } from "../pull/sync";
 import type { ReplicationHost } from "../engine/host";
 import { withRowHash } from "../replica/hash-column";
@@ -62,9 +63,11 @@ export function replicaRepairs(options: {
   table: ReplicaTable;
   source: SourceSide;
   budget: RepairBudget;
-  /** The job's batch_size and the run bounds' page bytes: how large one copied page may be. */
+  /** The job's name and batch_size and the run bounds' page sizes: how large one copied page may be (pull/row-sizes.ts). */
+  job: string;
   batchSize: number;
   pageBytes: number;
+  firstPageRows: number;
 }): Repairs {
   const { host, table, source, budget } = options;
   // Source rows always end with their hash; a replica without the hash column takes them without it.
@@ -110,10 +113,15 @@ export function replicaRepairs(options: {
     },
     async copyRange(range) {
       let after = range.after;
-      let limit = options.batchSize;
+      let limit = firstPageLimit(host.sql, options.job, {
+        batchSize: options.batchSize,
+        pageBytes: options.pageBytes,
+        probeRows: options.firstPageRows,
+      });
       for (;;) {
         const rows = await source.rows({ after, upTo: range.upTo }, limit);
         const bytes = upsert(rows);
+        rememberRowSize(host.sql, options.job, rows.length, bytes);
         const last = rows[rows.length - 1];
         if (!last || rows.length < limit) return;
         after = keyIndexes.map((i) => last[i] ?? null);

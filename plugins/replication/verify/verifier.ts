@@ -169,8 +169,10 @@ export class Verifier {
             table: replicaTable,
             source,
             budget,
+            job: settings.name,
             batchSize: settings.batch_size,
             pageBytes: this.tuning.bounds.pageBytes,
+            firstPageRows: this.tuning.bounds.firstPageRows,
           })
         : null,
       tally,

@@ -1,0 +1,35 @@
+/**
+ * The first page of a read has no page before it to size it by (keyset.ts pageLimit), and
+ * batch_size rows of wide rows (up to 10,000 of up to 2 MB each) would not fit an isolate's
+ * memory. So each job's bytes per row, as its last page had them, are remembered per database,
+ * and a read this isolate has no figure for starts with a small probe page.
+ */
+import { pageLimit } from "./keyset";
+
+/**
+ * Rows in a first page when the job's row size is not known yet (RunBounds.firstPageRows): rows of
+ * 100 KB make it 10 MB, where batch_size 10,000 would make it 1 GB.
+ */
+export const PROBE_ROWS = 100;
+
+const bytesPerRow = new WeakMap<SqlStorage, Map<string, number>>();
+
+/** Rows for the first page of the job's next read: sized by its remembered row size, or `probeRows`. */
+export function firstPageLimit(
+  sql: SqlStorage,
+  job: string,
+  bounds: { batchSize: number; pageBytes: number; probeRows: number },
+): number {
+  const known = bytesPerRow.get(sql)?.get(job);
+  return known === undefined
+    ? Math.min(bounds.batchSize, bounds.probeRows)
+    : pageLimit(bounds.batchSize, 1, known, bounds.pageBytes);
+}
+
+/** Notes the size of the rows of a page the job has read (a page without rows says nothing). */
+export function rememberRowSize(sql: SqlStorage, job: string, rows: number, bytes: number): void {
+  if (rows === 0 || bytes <= 0) return;
+  let jobs = bytesPerRow.get(sql);
+  if (!jobs) bytesPerRow.set(sql, (jobs = new Map()));
+  jobs.set(job, bytes / rows);
+}
