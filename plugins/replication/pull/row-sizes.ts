@@ -14,16 +14,17 @@ export const PROBE_ROWS = 100;
 
 const bytesPerRow = new WeakMap<SqlStorage, Map<string, number>>();
 
-/** Rows for the first page of the job's next read: sized by its remembered row size, or `probeRows`. */
+/** Rows for the first page of the job's next read: sized by its remembered row size, or `firstPageRows`. */
 export function firstPageLimit(
   sql: SqlStorage,
   job: string,
-  bounds: { batchSize: number; pageBytes: number; probeRows: number },
+  batchSize: number,
+  bounds: { pageBytes: number; firstPageRows: number },
 ): number {
   const known = bytesPerRow.get(sql)?.get(job);
   return known === undefined
-    ? Math.min(bounds.batchSize, bounds.probeRows)
-    : pageLimit(bounds.batchSize, 1, known, bounds.pageBytes);
+    ? Math.min(batchSize, bounds.firstPageRows)
+    : pageLimit(batchSize, 1, known, bounds.pageBytes);
 }
 
 /** Notes the size of the rows of a page the job has read (a page without rows says nothing). */

@@ -110,11 +110,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
       : saved;
   let passedSaved = position === saved;
-  let limit = firstPageLimit(ctx.host.sql, settings.name, {
-    batchSize: settings.batch_size,
-    pageBytes: bounds.pageBytes,
-    probeRows: bounds.firstPageRows,
-  });
+  let limit = firstPageLimit(ctx.host.sql, settings.name, settings.batch_size, bounds);
   let bytes = 0;
   let next = fetchPage(position, limit);
 

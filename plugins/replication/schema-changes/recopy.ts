@@ -80,11 +80,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     return ctx.source.query(query.sql, query.params, { bulk: true });
   };
 
-  let limit = firstPageLimit(ctx.host.sql, settings.name, {
-    batchSize: settings.batch_size,
-    pageBytes: bounds.pageBytes,
-    probeRows: bounds.firstPageRows,
-  });
+  let limit = firstPageLimit(ctx.host.sql, settings.name, settings.batch_size, bounds);
   let bytes = 0;
   const within = (rows: number) =>
     ctx.tally.rows + rows < bounds.maxRows && bytes < bounds.maxBytes && Date.now() - ctx.startedAt < bounds.maxMs;

@@ -113,11 +113,7 @@ export function replicaRepairs(options: {
     },
     async copyRange(range) {
       let after = range.after;
-      let limit = firstPageLimit(host.sql, options.job, {
-        batchSize: options.batchSize,
-        pageBytes: options.pageBytes,
-        probeRows: options.firstPageRows,
-      });
+      let limit = firstPageLimit(host.sql, options.job, options.batchSize, options);
       for (;;) {
         const rows = await source.rows({ after, upTo: range.upTo }, limit);
         const bytes = upsert(rows);
