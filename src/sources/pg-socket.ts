@@ -20,7 +20,7 @@ const READ_BYTES = 64 * 1024;
 
 /** The fields of CloudflareSocket the read loop uses (private in its typings). */
 interface ReadLoopFields {
-  _cfSocket: { readable: ReadableStream<Uint8Array> } | null;
+  _cfSocket: { readable: ReadableStream<Uint8Array> };
   _cfReader: { releaseLock(): void };
 }
 
@@ -53,8 +53,7 @@ export class LargeReadPgSocket extends CloudflareSocket {
 
   override async _listen(): Promise<void> {
     const self = this as unknown as ReadLoopFields;
-    if (!self._cfSocket) return;
-    // connect() and startTls() take a default reader just before calling this loop.
+    // connect() and startTls() open the socket and take a default reader just before calling this loop.
     self._cfReader.releaseLock();
     const reader = self._cfSocket.readable.getReader({ mode: "byob" });
     self._cfReader = reader;
