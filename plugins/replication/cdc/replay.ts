@@ -24,6 +24,7 @@ import { formatLsn, maxLsn, parseLsn } from "./lsn";
 import type { RelationMessage } from "./pgoutput";
 import { type ApplyOp, ChangePlanner } from "./plan";
 import { schemaDiffers } from "./schema";
+import { perDatabase } from "../engine/per-database";
 import { clampPeekMessages, nextPeekMessages } from "./peek-size";
 import { type SlotEnd, SlotReader } from "./stream";
 import { type CdcPhase, type CdcState, CdcStore, type KnownColumn } from "./store";
@@ -44,7 +45,7 @@ export interface ReplayResult {
  * Each slot's next peek size (peek-size.ts), per database and kept while its
  * Durable Object lives; one that starts afresh begins with the tuning's first size.
  */
-const peekSizes = new WeakMap<SqlStorage, Map<string, number>>();
+const peekSizes = perDatabase<number>();
 
 export class Replay {
   private readonly states: CdcStore;
@@ -97,8 +98,7 @@ export class Replay {
     this.shape();
     const assembler = new TransactionAssembler(this.position, tuning.maxTransactionChanges, tuning.maxTransactionBytes);
     const limits = { min: tuning.minPeekMessages, max: tuning.peekMessages };
-    let sizes = peekSizes.get(ctx.host.sql);
-    if (!sizes) peekSizes.set(ctx.host.sql, (sizes = new Map()));
+    const sizes = peekSizes(ctx.host.sql);
     const asked = clampPeekMessages(sizes.get(this.cdc.slot) ?? tuning.firstPeekMessages, limits);
     let processed = 0;
     const reader = new SlotReader(ctx.source, {

@@ -4,6 +4,7 @@
  * memory. So each job's bytes per row, as its last page had them, are remembered per database,
  * and a read this isolate has no figure for starts with a small probe page.
  */
+import { perDatabase } from "../engine/per-database";
 import { pageLimit } from "./keyset";
 
 /**
@@ -12,7 +13,7 @@ import { pageLimit } from "./keyset";
  */
 export const PROBE_ROWS = 100;
 
-const bytesPerRow = new WeakMap<SqlStorage, Map<string, number>>();
+const bytesPerRow = perDatabase<number>();
 
 /** Rows for the first page of the job's next read: sized by its remembered row size, or `firstPageRows`. */
 export function firstPageLimit(
@@ -21,7 +22,7 @@ export function firstPageLimit(
   batchSize: number,
   bounds: { pageBytes: number; firstPageRows: number },
 ): number {
-  const known = bytesPerRow.get(sql)?.get(job);
+  const known = bytesPerRow(sql).get(job);
   return known === undefined
     ? Math.min(batchSize, bounds.firstPageRows)
     : pageLimit(batchSize, 1, known, bounds.pageBytes);
@@ -30,7 +31,5 @@ export function firstPageLimit(
 /** Notes the size of the rows of a page the job has read (a page without rows says nothing). */
 export function rememberRowSize(sql: SqlStorage, job: string, rows: number, bytes: number): void {
   if (rows === 0 || bytes <= 0) return;
-  let jobs = bytesPerRow.get(sql);
-  if (!jobs) bytesPerRow.set(sql, (jobs = new Map()));
-  jobs.set(job, bytes / rows);
+  bytesPerRow(sql).set(job, bytes / rows);
 }
