@@ -151,17 +151,12 @@ function measureRow(row: readonly SqliteValue[], out: RowMeasure): void {
   let chars = 2;
   let hasBytes = false;
   for (const value of row) {
-    if (typeof value === "string") {
-      bytes += value.length * 3 > MAX_VALUE_BYTES ? utf8Length(value) : value.length;
-      chars += value.length * 2 + 3;
-    } else if (value instanceof ArrayBuffer) {
-      bytes += value.byteLength;
+    bytes += valueBytes(value);
+    if (typeof value === "string") chars += value.length * 2 + 3;
+    else if (value instanceof ArrayBuffer) {
       chars += value.byteLength * 2 + 3;
       hasBytes = true;
-    } else {
-      bytes += 8;
-      chars += 24;
-    }
+    } else chars += 24;
   }
   out.bytes = bytes;
   out.chars = chars;
@@ -171,12 +166,14 @@ function measureRow(row: readonly SqliteValue[], out: RowMeasure): void {
 /** Storage bytes of a row: UTF-8 for text (measured only when it could matter), 8 per number. */
 export function rowBytes(row: readonly SqliteValue[]): number {
   let n = 0;
-  for (const value of row) {
-    if (typeof value === "string") n += value.length * 3 > MAX_VALUE_BYTES ? utf8Length(value) : value.length;
-    else if (value instanceof ArrayBuffer) n += value.byteLength;
-    else n += 8;
-  }
+  for (const value of row) n += valueBytes(value);
   return n;
+}
+
+function valueBytes(value: SqliteValue): number {
+  if (typeof value === "string") return value.length * 3 > MAX_VALUE_BYTES ? utf8Length(value) : value.length;
+  if (value instanceof ArrayBuffer) return value.byteLength;
+  return 8;
 }
 
 const encoder = new TextEncoder();
