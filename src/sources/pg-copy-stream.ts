@@ -56,7 +56,8 @@ export class CopyOutDemux {
         this.bodyLeft = (((h[1]! << 24) | (h[2]! << 16) | (h[3]! << 8) | h[4]!) >>> 0) - 4;
         if (this.type !== COPY_DATA) {
           // Rows before a message reach the caller before pg sees it (CommandComplete ends the query).
-          rowBytes = this.flushRows(chunk, rowBytes);
+          this.flushRows(chunk, rowBytes);
+          rowBytes = 0;
           this.passOn(h.slice());
         }
       } else {
@@ -80,13 +81,12 @@ export class CopyOutDemux {
     return false;
   }
 
-  /** Decodes the gathered payload bytes and hands on the complete lines; returns 0 (nothing gathered now). */
-  private flushRows(chunk: Uint8Array, rowBytes: number): number {
-    if (rowBytes === 0) return 0;
+  /** Decodes the payload bytes gathered at the front of `chunk` and hands on the complete lines. */
+  private flushRows(chunk: Uint8Array, rowBytes: number): void {
+    if (rowBytes === 0) return;
     const text = this.partialLine + this.decoder.decode(chunk.subarray(0, rowBytes), { stream: true });
     const lines = text.split("\n");
     this.partialLine = lines.pop()!;
     for (const line of lines) this.onLine(line);
-    return 0;
   }
 }
