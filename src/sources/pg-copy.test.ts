@@ -3,14 +3,14 @@ import { parseCopyLine, pgLiteral } from "./pg-copy";
 
 describe("parseCopyLine", () => {
   it.each([
-    ["1\tabc\t\\N\n", ["1", "abc", null]],
-    ["\t\n", ["", ""]],
-    ["a\\tb\\nc\\\\d\\re\n", ["a\tb\nc\\d\re"]],
-    ["\\\\N\n", ["\\N"]],
-    ["\\x41\\101\\b\\f\\v\n", ["AA\b\f\v"]],
-    ["😀 ünï\tx\n", ["😀 ünï", "x"]],
-    ['{"a": "b\\\\\\\\c"}\n', ['{"a": "b\\\\c"}']],
-    ["\\\\x00ff\n", ["\\x00ff"]],
+    ["1\tabc\t\\N", ["1", "abc", null]],
+    ["\t", ["", ""]],
+    ["a\\tb\\nc\\\\d\\re", ["a\tb\nc\\d\re"]],
+    ["\\\\N", ["\\N"]],
+    ["\\x41\\101\\b\\f\\v", ["AA\b\f\v"]],
+    ["😀 ünï\tx", ["😀 ünï", "x"]],
+    ['{"a": "b\\\\\\\\c"}', ['{"a": "b\\\\c"}']],
+    ["\\\\x00ff", ["\\x00ff"]],
   ])("%j", (line, fields) => {
     expect(parseCopyLine(line)).toEqual(fields);
   });

@@ -25,12 +25,11 @@ export function pgLiteral(value: SourceParam | undefined): string {
 const ESCAPED = /\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)/g;
 const SIMPLE: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" };
 
-/** One line of COPY text format: tab-separated fields, `\N` for NULL, backslash escapes. */
+/** One line of COPY text format, without its newline: tab-separated fields, `\N` for NULL, backslash escapes. */
 export function parseCopyLine(line: string): (string | null)[] {
-  const body = line.endsWith("\n") ? line.slice(0, -1) : line;
-  const fields: (string | null)[] = body.split("\t");
+  const fields: (string | null)[] = line.split("\t");
   // NULL (`\N`) and every escape start with a backslash: most rows have none and need no further look.
-  if (!body.includes("\\")) return fields;
+  if (!line.includes("\\")) return fields;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i] as string;
     if (field === "\\N") fields[i] = null;
