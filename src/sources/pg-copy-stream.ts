@@ -36,13 +36,10 @@ export class CopyOutDemux {
 
   /**
    * Takes one read (it may rewrite the read's bytes). Returns true once ReadyForQuery has
-   * been passed on: the statement is over, and anything after it was passed on too.
+   * been passed on: the statement is over, anything after it was passed on too, and the
+   * demultiplexer is done with (the socket drops it).
    */
   push(chunk: Uint8Array): boolean {
-    if (this.done) {
-      this.passOn(chunk.slice());
-      return true;
-    }
     // CopyData payloads are moved to the front of `chunk` (in place) and decoded together.
     let rowBytes = 0;
     let i = 0;
