@@ -45,6 +45,19 @@ async function itemsJob(
   return { table, job };
 }
 
+/** A table of (id, body, data, updated_at) for values of any size, dropped after the file. */
+async function bodyTable(dialect: Dialect, prefix: string): Promise<string> {
+  const table = uniqueName(`${prefix}_${dialect === "postgresql" ? "pg" : "my"}`);
+  created.push([dialect, table]);
+  await exec(
+    dialect,
+    dialect === "postgresql"
+      ? `CREATE TABLE ${table} (id bigint PRIMARY KEY, body text, data bytea, updated_at timestamptz(6) NOT NULL)`
+      : `CREATE TABLE ${table} (id bigint PRIMARY KEY, body longtext, data longblob, updated_at datetime(6) NOT NULL)`,
+  );
+  return table;
+}
+
 describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
   it("neither loses nor re-reads rows that share one timestamp across page boundaries", async () => {
     const { table } = await itemsJob(dialect, { batch_size: 50 });
@@ -167,15 +180,8 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
   });
 
   it("copies values too large to share a batch exactly, and fails naming a row over the 2 MB limit", async () => {
-    const table = uniqueName(`big_${dialect === "postgresql" ? "pg" : "my"}`);
-    created.push([dialect, table]);
+    const table = await bodyTable(dialect, "big");
     const pg = dialect === "postgresql";
-    await exec(
-      dialect,
-      pg
-        ? `CREATE TABLE ${table} (id bigint PRIMARY KEY, body text, data bytea, updated_at timestamptz(6) NOT NULL)`
-        : `CREATE TABLE ${table} (id bigint PRIMARY KEY, body longtext, data longblob, updated_at datetime(6) NOT NULL)`,
-    );
     const text = (n: number, ch: string) => (pg ? `repeat('${ch}', ${n})` : `REPEAT('${ch}', ${n})`);
     const bytes = (pairs: number) =>
       pg ? `decode(repeat('00ff', ${pairs}), 'hex')` : `UNHEX(REPEAT('00FF', ${pairs}))`;
@@ -225,21 +231,14 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
   });
 
   it("reads wide rows in pages of about 512 KiB whatever batch_size says, a run's first page included", async () => {
-    const table = uniqueName(`wide_${dialect === "postgresql" ? "pg" : "my"}`);
-    created.push([dialect, table]);
+    const table = await bodyTable(dialect, "wide");
     const pg = dialect === "postgresql";
-    await exec(
-      dialect,
-      pg
-        ? `CREATE TABLE ${table} (id bigint PRIMARY KEY, body text, updated_at timestamptz(6) NOT NULL)`
-        : `CREATE TABLE ${table} (id bigint PRIMARY KEY, body longtext, updated_at datetime(6) NOT NULL)`,
-    );
     // 150 rows of 100,000 characters: 15 MB, which batch_size 10,000 would read in one page.
     await exec(
       dialect,
       pg
-        ? `INSERT INTO ${table} SELECT g, repeat(chr(96 + g % 26), 100000), timestamptz '2024-05-01 10:00:00+00' + g * interval '1 second' FROM generate_series(1, 150) g`
-        : `INSERT INTO ${table} SELECT seq, REPEAT(CHAR(96 + seq % 26), 100000), TIMESTAMP'2024-05-01 10:00:00' + INTERVAL seq SECOND FROM seq_1_to_150`,
+        ? `INSERT INTO ${table} (id, body, updated_at) SELECT g, repeat(chr(96 + g % 26), 100000), timestamptz '2024-05-01 10:00:00+00' + g * interval '1 second' FROM generate_series(1, 150) g`
+        : `INSERT INTO ${table} (id, body, updated_at) SELECT seq, REPEAT(CHAR(96 + seq % 26), 100000), TIMESTAMP'2024-05-01 10:00:00' + INTERVAL seq SECOND FROM seq_1_to_150`,
     );
     await createJob({
       name: table,
