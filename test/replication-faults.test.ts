@@ -18,6 +18,7 @@ import {
   type Dialect,
 } from "./support/replication";
 import { createItemsTable, dropTable, exec } from "./support/tables";
+import { DEFAULT_SLICE, SLICE_WHILE_READING } from "../plugins/replication/pull/slices";
 
 const COLUMNS = ["id", "val", "amount", "updated_at"];
 const created: Array<[Dialect, string]> = [];
@@ -221,7 +222,8 @@ describe("restarts", () => {
 describe("pages written in slices", () => {
   it("commits each slice with its cursor, so a crash between slices keeps every committed row and loses none", async () => {
     const table = await proxiedJob("postgresql", 20_000, { batch_size: 2000 });
-    const slice = { rows: 100, bytes: 1024 * 1024 };
+    // No time bound: slices of exactly 100 rows however long they take.
+    const slice = { rows: 100, bytes: 1024 * 1024, ms: Number.POSITIVE_INFINITY };
     await tuneReplication((s) => (s.bounds = { ...s.bounds, slice, sliceWhileReading: slice }));
     const inFlight = runThatMayBeAborted(table);
     let seen = 0;
@@ -270,8 +272,8 @@ describe("slices while someone reads", () => {
       (s) =>
         (s.bounds = {
           ...s.bounds,
-          slice: { rows: 1000, bytes: 1024 * 1024 },
-          sliceWhileReading: { rows: 100, bytes: 1024 * 1024 },
+          slice: { rows: 1000, bytes: 1024 * 1024, ms: Number.POSITIVE_INFINITY },
+          sliceWhileReading: { rows: 100, bytes: 1024 * 1024, ms: Number.POSITIVE_INFINITY },
           // Whole 5,000-row pages from the first (no probe page: pull/row-sizes.ts).
           firstPageRows: 10_000,
         }),
@@ -286,6 +288,22 @@ describe("slices while someone reads", () => {
     expect(withReader.some((rows) => rows % 1000 !== 0)).toBe(true);
     expect(withReader.every((rows) => rows % 100 === 0)).toBe(true);
     await expectReplicaEqualsSource("postgresql", read, read, COLUMNS, "id");
+  });
+
+  it("shrinks the slices that take longer than the slice time bound, and still copies every row", async () => {
+    // A bound no slice can meet: after a slice that took a millisecond or more, the next has one row.
+    const slice = { rows: 500, bytes: 1024 * 1024, ms: 0 };
+    await tuneReplication((s) => (s.bounds = { ...s.bounds, slice, sliceWhileReading: slice, firstPageRows: 10_000 }));
+    try {
+      const table = await proxiedJob("postgresql", 3000, { batch_size: 3000 });
+      const seen = await progressSeen(table, false);
+      expect(seen.some((rows) => rows % 500 !== 0)).toBe(true);
+      await expectReplicaEqualsSource("postgresql", table, table, COLUMNS, "id");
+    } finally {
+      await tuneReplication(
+        (s) => (s.bounds = { ...s.bounds, slice: DEFAULT_SLICE, sliceWhileReading: SLICE_WHILE_READING }),
+      );
+    }
   });
 });
 

@@ -1,33 +1,62 @@
 import { describe, expect, it } from "vitest";
-import { READING_WINDOW_MS, sliceBoundsNow, sliceRows } from "./slices";
+import { READING_WINDOW_MS, measurePage, pacedSliceRows, sliceBoundsNow, sliceEnd } from "./slices";
 
 const rows = (n: number, text = "x") => Array.from({ length: n }, (_, i) => [i, text]);
 
-describe("sliceRows", () => {
+describe("sliceEnd", () => {
+  const cut = (sizes: number[], rows: number, maxBytes: number) => {
+    const ends: number[] = [];
+    for (let start = 0; start < sizes.length; start = ends[ends.length - 1]!)
+      ends.push(sliceEnd(sizes, start, rows, maxBytes));
+    return ends;
+  };
+
   it("cuts by row count and keeps every row once, in order", () => {
-    const { slices } = sliceRows(rows(5), { rows: 2, bytes: 1e9 });
-    expect(slices.map((s) => s.map((r) => r[0]))).toEqual([[0, 1], [2, 3], [4]]);
+    expect(cut([1, 1, 1, 1, 1], 2, 1e9)).toEqual([2, 4, 5]);
   });
 
   it("cuts by bytes, so wide rows make smaller slices", () => {
-    const wide = rows(6, "y".repeat(1000)); // about 1,008 bytes a row
-    const { slices, bytes } = sliceRows(wide, { rows: 100, bytes: 2_500 });
-    expect(slices.map((s) => s.length)).toEqual([3, 3]);
+    const { sizes, bytes } = measurePage(rows(6, "y".repeat(1000))); // 1,008 bytes a row
     expect(bytes).toBe(6 * 1008);
+    expect(cut(sizes, 100, 2_500)).toEqual([3, 6]);
   });
 
-  it("gives a row larger than the byte bound a slice of its own", () => {
-    const { slices } = sliceRows(rows(2, "z".repeat(5000)), { rows: 100, bytes: 1000 });
-    expect(slices.map((s) => s.length)).toEqual([1, 1]);
+  it("gives a row larger than the byte bound a slice of its own, and never an empty slice", () => {
+    expect(cut([5000, 5000], 100, 1000)).toEqual([1, 2]);
+    expect(cut([1, 1], 0, 1000)).toEqual([1, 2]);
   });
 
-  it("gives no slice for no rows", () => {
-    expect(sliceRows([], { rows: 10, bytes: 10 })).toEqual({ slices: [], bytes: 0 });
+  it("ends an empty page where it starts", () => {
+    expect(sliceEnd([], 0, 10, 10)).toBe(0);
+  });
+});
+
+describe("pacedSliceRows", () => {
+  const bounds = { rows: 500, bytes: 1e6, ms: 6 };
+
+  it("scales the next slice to the time bound when the last one took longer", () => {
+    // 500 rows scattered over the replica's keys: 45 ms with their commit.
+    expect(pacedSliceRows(500, 45, bounds)).toBe(66);
+    expect(pacedSliceRows(66, 6, bounds)).toBe(66);
+  });
+
+  it("grows at most twofold a slice, up to the row bound", () => {
+    expect(pacedSliceRows(10, 1, bounds)).toBe(20);
+    expect(pacedSliceRows(400, 1, bounds)).toBe(500);
+    expect(pacedSliceRows(400, 0, bounds)).toBe(500);
+  });
+
+  it("keeps at least one row, however slow the last slice was", () => {
+    expect(pacedSliceRows(3, 1000, bounds)).toBe(1);
+  });
+
+  it("has no effect without a time bound", () => {
+    expect(pacedSliceRows(100, 1000, { ...bounds, rows: 100, ms: Number.POSITIVE_INFINITY })).toBe(100);
   });
 });
 
 describe("sliceBoundsNow", () => {
-  const bounds = { slice: { rows: 2000, bytes: 1e6 }, sliceWhileReading: { rows: 500, bytes: 1e5 } };
+  const bounds = { slice: { rows: 2000, bytes: 1e6, ms: 50 }, sliceWhileReading: { rows: 500, bytes: 1e5, ms: 6 } };
 
   it("takes the small slices while the last read is within the window", () => {
     expect(sliceBoundsNow(bounds, 10_000, 10_000)).toBe(bounds.sliceWhileReading);

@@ -10,20 +10,28 @@ import { rowBytes } from "../replica/writes";
 export interface SliceBounds {
   rows: number;
   bytes: number;
+  /**
+   * About how long one slice may hold the object, its commit included: measured from one slice's
+   * start to the next one's (a Durable Object's clock does not move while code runs, only across a
+   * pause), and the next slice's rows scaled to it (pacedSliceRows).
+   */
+  ms: number;
 }
 
-/** About 5 ms of writing on a Durable Object for rows of a few hundred bytes. */
-export const DEFAULT_SLICE: SliceBounds = { rows: 2_000, bytes: 512 * 1024 };
+/** About 5 ms of writing on a Durable Object for rows of a few hundred bytes, in key order. */
+export const DEFAULT_SLICE: SliceBounds = { rows: 2_000, bytes: 512 * 1024, ms: 50 };
 
 /**
  * Slices while someone reads. Each pause commits the slice before it (a Durable Object makes
  * writes durable when its task ends), which costs about a millisecond locally, so small slices
  * are kept for when a reader waits: in bench/profile-backfill.mjs (MODE=latency), a point SELECT
  * every 10 ms during a 1,000,000-row backfill waited p99 139 ms with 2,000-row slices and 53 ms
- * with these in the same conditions (53 to 127 ms across runs: README, Performance), and the copy
- * took 11.4 s and 13.7 s; with no reader it takes 7.4 s either way.
+ * with 500-row ones in the same conditions, and the copy took 11.4 s and 13.7 s; with no reader
+ * it takes 7.4 s either way. Rows whose keys are scattered over the replica (the tracking order
+ * is not the key order) dirty a page each: 500 of them took 40-50 ms with their commit, hence the
+ * time bound.
  */
-export const SLICE_WHILE_READING: SliceBounds = { rows: 500, bytes: 128 * 1024 };
+export const SLICE_WHILE_READING: SliceBounds = { rows: 500, bytes: 128 * 1024, ms: 6 };
 
 /** How recent a read must be for the copy to take it that someone is reading. */
 export const READING_WINDOW_MS = 1_000;
@@ -38,29 +46,39 @@ export function sliceBoundsNow(
 }
 
 /**
- * Cuts `rows` into consecutive slices of at most `bounds.rows` rows and about `bounds.bytes`
- * bytes (at least one row each); `bytes` is the whole page's (replica/writes.ts rowBytes).
+ * Rows for the next slice after one of `rows` rows that took `ms` (start to next start): scaled
+ * toward `bounds.ms`, at most twice as many as the last (one slow moment, a garbage collection say,
+ * should not shrink slices for long, nor one fast one grow them at once), within 1 and `bounds.rows`.
  */
-export function sliceRows(
-  rows: readonly SqliteValue[][],
-  bounds: SliceBounds,
-): { slices: SqliteValue[][][]; bytes: number } {
-  const slices: SqliteValue[][][] = [];
-  let start = 0;
-  let sliceBytes = 0;
+export function pacedSliceRows(rows: number, ms: number, bounds: SliceBounds): number {
+  const scaled = ms > 0 ? Math.floor((rows * bounds.ms) / ms) : bounds.rows;
+  return Math.max(1, Math.min(bounds.rows, rows * 2, scaled));
+}
+
+/** The storage bytes of each row of a page (replica/writes.ts rowBytes), and their sum. */
+export function measurePage(rows: readonly SqliteValue[][]): { sizes: number[]; bytes: number } {
+  const sizes = new Array<number>(rows.length);
   let bytes = 0;
   for (let i = 0; i < rows.length; i++) {
     const size = rowBytes(rows[i]!);
-    sliceBytes += size;
+    sizes[i] = size;
     bytes += size;
-    if (i - start + 1 >= bounds.rows || sliceBytes >= bounds.bytes) {
-      slices.push(rows.slice(start, i + 1));
-      start = i + 1;
-      sliceBytes = 0;
-    }
   }
-  if (start < rows.length) slices.push(rows.slice(start));
-  return { slices, bytes };
+  return { sizes, bytes };
+}
+
+/**
+ * Where the slice that starts at `start` ends (exclusive): after at most `rows` rows, or once its
+ * rows reach `maxBytes`; always at least one row while rows are left.
+ */
+export function sliceEnd(sizes: readonly number[], start: number, rows: number, maxBytes: number): number {
+  const last = Math.min(sizes.length, start + Math.max(1, rows));
+  let bytes = 0;
+  for (let i = start; i < last; i++) {
+    bytes += sizes[i]!;
+    if (bytes >= maxBytes) return i + 1;
+  }
+  return last;
 }
 
 /** Lets the object serve what has queued (a reader's query) before the next slice. */

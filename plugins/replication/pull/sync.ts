@@ -13,8 +13,10 @@ import {
   DEFAULT_SLICE,
   SLICE_WHILE_READING,
   type SliceBounds,
+  measurePage,
+  pacedSliceRows,
   sliceBoundsNow,
-  sliceRows,
+  sliceEnd,
   yieldToOtherWork,
 } from "./slices";
 import { cursorBelowWatermark } from "./watermark";
@@ -115,12 +117,15 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   let next = fetchPage(position, limit);
 
   let wrote = false;
+  // Rows per slice, paced to the slice bounds' time (slices.ts); kept from page to page.
+  let sliceRows = Number.POSITIVE_INFINITY;
+  let pace: { rows: number; startedAt: number } | null = null;
   for (;;) {
     const page = await next;
     const rows = page.rows;
     const full = rows.length >= limit;
     const sliceBounds = sliceBoundsNow(bounds, ctx.host.lastReadAt?.() ?? null, Date.now());
-    const { slices, bytes: pageBytes } = sliceRows(rows, sliceBounds);
+    const { sizes, bytes: pageBytes } = measurePage(rows);
     const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
     bytes += pageBytes;
     rememberRowSize(ctx.host.sql, settings.name, rows.length, pageBytes);
@@ -138,20 +143,23 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     }
 
     // An empty page still commits once: it records the page in the run's counters.
-    const parts = slices.length > 0 ? slices : [[]];
-    for (let i = 0; i < parts.length; i++) {
+    let start = 0;
+    do {
       if (wrote) await yieldToOtherWork();
-      const slice = parts[i]!;
-      const last = i === parts.length - 1;
+      const now = Date.now();
+      if (pace) sliceRows = pacedSliceRows(pace.rows, now - pace.startedAt, sliceBounds);
+      const stop = sliceEnd(sizes, start, Math.min(sliceRows, sliceBounds.rows), sliceBounds.bytes);
+      const slice = rows.slice(start, stop);
+      const last = stop >= rows.length;
       const writes = shape.plan(slice);
-      const sliceEnd = advanceCursor(position, slice, trackingIndex, keyIndexes);
+      const sliceEndCursor = advanceCursor(position, slice, trackingIndex, keyIndexes);
       const save =
         guard.kind === "watermark"
           ? {
               cursor: cursorBelowWatermark(saved, slice, trackingIndex, keyIndexes, guard.watermark),
               passedSaved: true,
             }
-          : cursorToSave(saved, sliceEnd, trackingType, passedSaved);
+          : cursorToSave(saved, sliceEndCursor, trackingType, passedSaved);
       const first = !wrote;
       ctx.host.transaction(() => {
         writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
@@ -167,8 +175,11 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       if (last) ctx.tally.pages += 1;
       saved = save.cursor;
       passedSaved = save.passedSaved;
-      position = sliceEnd;
-    }
+      position = sliceEndCursor;
+      // Timed to the next slice's start, which comes after this one's commit and what queued meanwhile.
+      pace = last ? null : { rows: slice.length, startedAt: now };
+      start = stop;
+    } while (start < rows.length);
 
     if (!full) return { cursor: saved, done: true };
     if (!more) return { cursor: saved, done: false };
