@@ -252,6 +252,37 @@ describe("pages written in slices", () => {
   });
 });
 
+describe("a re-copy written in slices", () => {
+  it("commits each slice with the re-copy's position, so a crash mid-page keeps what it copied", async () => {
+    const table = await proxiedJob("postgresql", 20_000, { batch_size: 2000 });
+    await runUntilDone(table);
+    await exec("postgresql", `ALTER TABLE ${table} ADD COLUMN extra integer NOT NULL DEFAULT 7`);
+    const slice = { rows: 100, bytes: 1024 * 1024, ms: Number.POSITIVE_INFINITY };
+    await tuneReplication((s) => (s.bounds = { ...s.bounds, slice, sliceWhileReading: slice }));
+    const inFlight = runThatMayBeAborted(table);
+    let copied = 0;
+    for (let i = 0; i < 300 && copied < 300; i++) {
+      copied = (await getJob(table)).status.recopy?.rows_copied ?? 0;
+      if (copied < 300) await new Promise((r) => setTimeout(r, 10));
+    }
+    await abortAllDurableObjects();
+    expect(await inFlight).not.toBe(200);
+    // Progress shows in the middle of the re-copy's first 2,000-row page.
+    expect(copied).toBeGreaterThanOrEqual(300);
+    expect(copied).toBeLessThan(2000);
+
+    // What was committed stays: whole slices, each row with the new column's value.
+    const kept = (await getJob(table)).status.recopy!.rows_copied;
+    expect(kept).toBeGreaterThanOrEqual(copied);
+    expect(kept % 100).toBe(0);
+    const filled = await sql(`SELECT count(*) AS n, max(id) AS last FROM ${table} WHERE extra = 7`);
+    expect(filled.body.result).toEqual([{ n: kept, last: kept }]);
+
+    await runUntilDone(table);
+    await expectReplicaEqualsSource("postgresql", table, table, [...COLUMNS, "extra"], "id");
+  });
+});
+
 describe("slices while someone reads", () => {
   /** The run's progress as seen mid-run, with a client's /query between looks when `reading`. */
   async function progressSeen(table: string, reading: boolean): Promise<number[]> {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { READING_WINDOW_MS, measurePage, pacedSliceRows, sliceBoundsNow, sliceEnd } from "./slices";
+import {
+  READING_WINDOW_MS,
+  type SliceBounds,
+  SlicePacer,
+  measurePage,
+  pacedSliceRows,
+  sliceBoundsNow,
+  sliceEnd,
+} from "./slices";
 
 const rows = (n: number, text = "x") => Array.from({ length: n }, (_, i) => [i, text]);
 
@@ -66,5 +74,38 @@ describe("sliceBoundsNow", () => {
   it("takes the configured slices when nobody has read lately, or ever", () => {
     expect(sliceBoundsNow(bounds, 10_000, 10_001 + READING_WINDOW_MS)).toBe(bounds.slice);
     expect(sliceBoundsNow(bounds, null, 10_000)).toBe(bounds.slice);
+  });
+});
+
+describe("SlicePacer", () => {
+  const take = async (pacer: SlicePacer, page: ReturnType<typeof rows>, bounds: SliceBounds) => {
+    const got: Array<[number[], boolean]> = [];
+    for await (const { rows: slice, last } of pacer.slices(page, measurePage(page).sizes, bounds)) {
+      got.push([slice.map((r) => r[0] as number), last]);
+    }
+    return got;
+  };
+  const untimed = { rows: 4, bytes: 1e9, ms: Number.POSITIVE_INFINITY };
+
+  it("hands over every row of a page once, in order, and marks the page's last slice", async () => {
+    expect(await take(new SlicePacer(), rows(10), untimed)).toEqual([
+      [[0, 1, 2, 3], false],
+      [[4, 5, 6, 7], false],
+      [[8, 9], true],
+    ]);
+  });
+
+  it("gives one empty last slice for a page without rows", async () => {
+    expect(await take(new SlicePacer(), [], untimed)).toEqual([[[], true]]);
+  });
+
+  it("paces each slice by the time the one before took, and keeps that pace from one page to the next", async () => {
+    // Each slice takes 12 ms from its start to the next one's start, against a 6 ms bound.
+    let now = 0;
+    const pacer = new SlicePacer(() => (now += 12));
+    const bounds = { rows: 8, bytes: 1e9, ms: 6 };
+    expect((await take(pacer, rows(15), bounds)).map(([slice]) => slice.length)).toEqual([8, 4, 2, 1]);
+    // The next page starts at the pace the last one ended with; the first slice is not timed (a page read came before it).
+    expect((await take(pacer, rows(3), bounds)).map(([slice]) => slice.length)).toEqual([1, 1, 1]);
   });
 });

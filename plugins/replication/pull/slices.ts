@@ -81,6 +81,42 @@ export function sliceEnd(sizes: readonly number[], start: number, rows: number, 
   return last;
 }
 
+/**
+ * Cuts pages into slices for writing, one page after another: before every slice but the first it
+ * pauses (yieldToOtherWork), and it paces each slice's rows by the time the one before took
+ * (pacedSliceRows), keeping that pace from one page to the next. A page without rows gives one
+ * empty slice, so that a caller still commits its progress once.
+ */
+export class SlicePacer {
+  #rows = Number.POSITIVE_INFINITY;
+  #previous: { rows: number; startedAt: number } | null = null;
+  #started = false;
+
+  /** `clock` in milliseconds; a Durable Object's moves only across I/O, such as the pause between slices. */
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  async *slices(
+    rows: readonly SqliteValue[][],
+    sizes: readonly number[],
+    bounds: SliceBounds,
+  ): AsyncGenerator<{ rows: SqliteValue[][]; last: boolean }> {
+    let start = 0;
+    do {
+      if (this.#started) await yieldToOtherWork();
+      this.#started = true;
+      const now = this.clock();
+      if (this.#previous) this.#rows = pacedSliceRows(this.#previous.rows, now - this.#previous.startedAt, bounds);
+      const stop = sliceEnd(sizes, start, Math.min(this.#rows, bounds.rows), bounds.bytes);
+      const last = stop >= rows.length;
+      yield { rows: rows.slice(start, stop), last };
+      // Timed to the next slice's start, after this one's commit and what queued meanwhile; the
+      // first slice of the next page starts after a page read instead, so it is not timed.
+      this.#previous = last ? null : { rows: stop - start, startedAt: now };
+      start = stop;
+    } while (start < rows.length);
+  }
+}
+
 /** Lets the object serve what has queued (a reader's query) before the next slice. */
 export function yieldToOtherWork(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));

@@ -14,10 +14,8 @@ import {
   SLICE_WHILE_READING,
   type SliceBounds,
   measurePage,
-  pacedSliceRows,
+  SlicePacer,
   sliceBoundsNow,
-  sliceEnd,
-  yieldToOtherWork,
 } from "./slices";
 import { cursorBelowWatermark } from "./watermark";
 import { lateCommitGuard } from "./watermark-read";
@@ -117,9 +115,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   let next = fetchPage(position, limit);
 
   let wrote = false;
-  // Rows per slice, paced to the slice bounds' time (slices.ts); kept from page to page.
-  let sliceRows = Number.POSITIVE_INFINITY;
-  let pace: { rows: number; startedAt: number } | null = null;
+  const pacer = new SlicePacer();
   for (;;) {
     const page = await next;
     const rows = page.rows;
@@ -143,23 +139,16 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     }
 
     // An empty page still commits once: it records the page in the run's counters.
-    let start = 0;
-    do {
-      if (wrote) await yieldToOtherWork();
-      const now = Date.now();
-      if (pace) sliceRows = pacedSliceRows(pace.rows, now - pace.startedAt, sliceBounds);
-      const stop = sliceEnd(sizes, start, Math.min(sliceRows, sliceBounds.rows), sliceBounds.bytes);
-      const slice = rows.slice(start, stop);
-      const last = stop >= rows.length;
+    for await (const { rows: slice, last } of pacer.slices(rows, sizes, sliceBounds)) {
       const writes = shape.plan(slice);
-      const sliceEndCursor = advanceCursor(position, slice, trackingIndex, keyIndexes);
+      const sliceEnd = advanceCursor(position, slice, trackingIndex, keyIndexes);
       const save =
         guard.kind === "watermark"
           ? {
               cursor: cursorBelowWatermark(saved, slice, trackingIndex, keyIndexes, guard.watermark),
               passedSaved: true,
             }
-          : cursorToSave(saved, sliceEndCursor, trackingType, passedSaved);
+          : cursorToSave(saved, sliceEnd, trackingType, passedSaved);
       const first = !wrote;
       ctx.host.transaction(() => {
         writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
@@ -175,11 +164,8 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       if (last) ctx.tally.pages += 1;
       saved = save.cursor;
       passedSaved = save.passedSaved;
-      position = sliceEndCursor;
-      // Timed to the next slice's start, which comes after this one's commit and what queued meanwhile.
-      pace = last ? null : { rows: slice.length, startedAt: now };
-      start = stop;
-    } while (start < rows.length);
+      position = sliceEnd;
+    }
 
     if (!full) return { cursor: saved, done: true };
     if (!more) return { cursor: saved, done: false };

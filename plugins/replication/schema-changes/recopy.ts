@@ -3,14 +3,16 @@
  * read again from the source in primary key order and upserted whole, through
  * the same page query and upsert as the cursor pull (so each row's stored hash
  * is rewritten with it). It is bounded like a run's pull and resumes from its
- * saved key on the next run; each page's rows and the re-copy's position commit
- * in one transaction. The replica stays readable throughout, and the job's
+ * saved key on the next run; pages are written in slices, as the pull writes
+ * them, and each slice's rows and the re-copy's position after it commit in one
+ * transaction. The replica stays readable throughout, and the job's
  * cursor is never read or moved: changes arriving meanwhile are the pull's.
  *
  * A row is never made older than the replica had it: the re-copy reads after
  * the run's pull, and every read sees what the source has committed by then.
  */
 import type { SourceConnection, SqlDialect, SqliteValue } from "../../../src/sources/types";
+import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
 import { type Cursor, advanceCursor } from "../pull/cursor";
@@ -18,6 +20,7 @@ import { buildPageQuery, pageLimit } from "../pull/keyset";
 import { firstPageLimit, rememberRowSize } from "../pull/row-sizes";
 import { pageShape } from "../pull/page-shape";
 import { hasRowHashColumn } from "../replica/hash-column";
+import { measurePage, SlicePacer, sliceBoundsNow } from "../pull/slices";
 import type { RunBounds } from "../pull/sync";
 import { writeToReplica } from "../replica/table";
 import { jsonRowsFunction } from "../replica/writes";
@@ -26,7 +29,7 @@ import type { Recopy } from "./state";
 import { saveRecopy } from "./store";
 
 export interface RecopyContext {
-  host: SchemaHost;
+  host: SchemaHost & Pick<ReplicationHost, "lastReadAt">;
   store: Pick<JobStore, "updateRun">;
   source: SourceConnection;
   dialect: SqlDialect;
@@ -46,8 +49,9 @@ export interface RecopyContext {
 export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolean }> {
   const { job, bounds } = ctx;
   const { settings, columns } = job;
-  let recopy = job.schema?.recopy ?? null;
-  if (!recopy) return { done: true };
+  const saved = job.schema?.recopy ?? null;
+  if (!saved) return { done: true };
+  let recopy: Recopy = saved;
 
   const names = columns.map((c) => c.name);
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
@@ -88,29 +92,39 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
   // of many rows, a backlog) cannot starve the re-copy; one page stays within a page's limits.
   let next = fetchPage(recopy.after, limit);
 
+  const pacer = new SlicePacer();
   for (;;) {
     const page = await next;
     const rows = page.rows;
     const full = rows.length >= limit;
-    const writes = shape.plan(rows);
-    bytes += writes.bytes;
-    rememberRowSize(ctx.host.sql, settings.name, rows.length, writes.bytes);
-    const after = recopyAfterPage(recopy, rows, keyIndexes, full);
+    const sliceBounds = sliceBoundsNow(bounds, ctx.host.lastReadAt?.() ?? null, Date.now());
+    const { sizes, bytes: pageBytes } = measurePage(rows);
+    bytes += pageBytes;
+    rememberRowSize(ctx.host.sql, settings.name, rows.length, pageBytes);
+    const end = recopyAfterPage(recopy, rows, keyIndexes, full);
     const more = full && within(rows.length);
-    if (more && after) {
-      limit = pageLimit(settings.batch_size, rows.length, writes.bytes, bounds.pageBytes);
-      next = fetchPage(after.after, limit);
+    if (more && end) {
+      limit = pageLimit(settings.batch_size, rows.length, pageBytes, bounds.pageBytes);
+      next = fetchPage(end.after, limit);
       next.catch(() => undefined); // abandoned if writing this page fails
     }
-    ctx.host.transaction(() => {
-      writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
-      saveRecopy(ctx.host.sql, settings.name, after);
-      ctx.store.updateRun(ctx.runId, { rows: ctx.tally.rows + rows.length, pages: ctx.tally.pages + 1 });
-    });
-    ctx.tally.rows += rows.length;
-    ctx.tally.pages += 1;
-    if (!after) return { done: true };
-    recopy = after;
+    // Written in slices as the pull writes its pages (pull/slices.ts), each with the position after it.
+    for await (const { rows: slice, last } of pacer.slices(rows, sizes, sliceBounds)) {
+      const writes = shape.plan(slice);
+      const after: Recopy | null = last ? end : recopyAfterPage(recopy, slice, keyIndexes, true);
+      ctx.host.transaction(() => {
+        writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
+        saveRecopy(ctx.host.sql, settings.name, after);
+        ctx.store.updateRun(ctx.runId, {
+          rows: ctx.tally.rows + slice.length,
+          pages: ctx.tally.pages + (last ? 1 : 0),
+        });
+      });
+      ctx.tally.rows += slice.length;
+      if (last) ctx.tally.pages += 1;
+      if (after) recopy = after;
+    }
+    if (!end) return { done: true };
     if (!more) return { done: false };
   }
 }
