@@ -46,6 +46,8 @@ try {
     ? sampleQueryLatency(worker.url, "profile-client", {
         sql: `SELECT * FROM ${table} WHERE id = ?`,
         params: () => [1 + Math.floor(Math.random() * 100_000)],
+        // SLOW_MS=50: also the answers slower than that, as [ms after the first request, latency].
+        slowMs: process.env.SLOW_MS ? Number(process.env.SLOW_MS) : null,
       })
     : null;
   const cpu = () => worker.workerdPids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);

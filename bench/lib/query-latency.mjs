@@ -33,10 +33,16 @@ function post(agent, url, token, body) {
  * the latencies. A few kept-alive connections carry the requests, as a browser's would: a request
  * that finds them all busy waits for one, and that wait counts in its latency.
  */
-export function sampleQueryLatency(url, token, { sql, params = () => [], everyMs = 10, connections = 16 }) {
+export function sampleQueryLatency(
+  url,
+  token,
+  { sql, params = () => [], everyMs = 10, connections = 16, slowMs = null },
+) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies = [];
+  const slow = [];
   const statuses = {};
+  const t0 = performance.now();
   const inFlight = new Set();
   let stopped = false;
   const send = () => {
@@ -44,14 +50,15 @@ export function sampleQueryLatency(url, token, { sql, params = () => [], everyMs
     const request = post(agent, `${url}/query`, token, JSON.stringify({ sql, params: params() }))
       .then((status) => {
         statuses[status] = (statuses[status] ?? 0) + 1;
-        if (status === 200) latencies.push(performance.now() - started);
+        const latency = performance.now() - started;
+        if (status === 200) latencies.push(latency);
+        if (slowMs !== null && latency > slowMs) slow.push([round(started - t0, 0), round(latency, 0)]);
       })
       .catch(() => void (statuses.network_error = (statuses.network_error ?? 0) + 1))
       .finally(() => inFlight.delete(request));
     inFlight.add(request);
   };
   const loop = (async () => {
-    const t0 = performance.now();
     for (let i = 0; !stopped; i++) {
       send();
       await sleep(Math.max(0, t0 + (i + 1) * everyMs - performance.now()));
@@ -71,6 +78,7 @@ export function sampleQueryLatency(url, token, { sql, params = () => [], everyMs
         p50_ms: round(percentile(sorted, 50)),
         p99_ms: round(percentile(sorted, 99)),
         max_ms: round(sorted[sorted.length - 1] ?? 0),
+        ...(slowMs === null ? {} : { slow_answers: slow }),
       };
     },
   };
