@@ -18,7 +18,7 @@ import {
   type Dialect,
 } from "./support/replication";
 import { createItemsTable, dropTable, exec } from "./support/tables";
-import { DEFAULT_SLICE, SLICE_WHILE_READING } from "../plugins/replication/pull/slices";
+import { DEFAULT_SLICE, READING_WINDOW_MS, SLICE_WHILE_READING } from "../plugins/replication/pull/slices";
 
 const COLUMNS = ["id", "val", "amount", "updated_at"];
 const created: Array<[Dialect, string]> = [];
@@ -312,6 +312,8 @@ describe("slices while someone reads", () => {
     const alone = await proxiedJob("postgresql", 10_000, { batch_size: 5000 });
     const read = await proxiedJob("postgresql", 10_000, { batch_size: 5000 });
     // Progress moves by whole slices: by 1,000 rows with nobody reading, by 100 while a client reads.
+    // The checks of earlier tests read through /query too: nobody has read once the window has passed.
+    await new Promise((r) => setTimeout(r, READING_WINDOW_MS + 100));
     const withoutReader = await progressSeen(alone, false);
     expect(withoutReader.length).toBeGreaterThan(0);
     expect(withoutReader.every((rows) => rows % 1000 === 0)).toBe(true);
