@@ -32,8 +32,15 @@ const worker = await startWorker({
 });
 const MODE = process.env.MODE ?? "profile";
 const LATENCY = MODE === "latency" || process.env.READERS === "1";
-const inspector = MODE === "profile" || process.env.HEAP === "1" ? await connectInspector(9299) : null;
-const heap = process.env.HEAP === "1" ? sampleHeap(inspector, 100, { series: process.env.HEAP_SERIES === "1" }) : null;
+const inspector = MODE === "profile" || process.env.HEAP ? await connectInspector(9299) : null;
+// HEAP=live: each sample after a full collection (what is live, at the cost of the copy's speed).
+const heap =
+  process.env.HEAP === "1" || process.env.HEAP === "live"
+    ? sampleHeap(inspector, process.env.HEAP === "live" ? 250 : 100, {
+        series: process.env.HEAP_SERIES === "1",
+        live: process.env.HEAP === "live",
+      })
+    : null;
 const source =
   dialect === "postgresql"
     ? { dialect, host: "127.0.0.1", port: 5432, user: "postgres", password: "", database: "test" }

@@ -135,11 +135,12 @@ async function verify(worker, dialect, table) {
  * Creates a job on a per-second cron and waits until a run reports done; the plugin drives every run.
  * With `latency`, a client sends a point SELECT on the replica through /query every 10 ms meanwhile.
  */
-async function backfill(worker, dialect, table, rows, bytes, { latency = false } = {}) {
+async function backfill(worker, dialect, table, rows, bytes, { latency = false, heapLive = false } = {}) {
   const name = `bench_${dialect === "postgresql" ? "pg" : "my"}_${table}`;
   const idleLatency = latency ? await queryLatencyWhileIdle(worker) : undefined;
   const memory = sampleMemory(worker.workerdPids, 100);
-  const heap = worker.inspector ? sampleHeap(worker.inspector, 100) : null;
+  // With heapLive, each heap sample follows a full collection: what is live, in a copy slowed by them.
+  const heap = worker.inspector ? sampleHeap(worker.inspector, heapLive ? 250 : 100, { live: heapLive }) : null;
   const queries = latency
     ? sampleQueryLatency(worker.url, CLIENT, {
         sql: `SELECT * FROM ${table} WHERE id = ?`,
@@ -406,7 +407,8 @@ async function limits(dialects) {
 /**
  * The headline figures, all from this run: per source the backfill rate, its fraction of the
  * limit and the median incremental run (null for a source not benchmarked), and the largest
- * JavaScript heap peak over the sources' 100,000-row and 1,000,000-row backfills.
+ * JavaScript heap peak over the sources' 100,000-row and 1,000,000-row backfills (used size, and
+ * live after full collections).
  */
 function summary(r) {
   const source = (d) =>
@@ -417,8 +419,8 @@ function summary(r) {
           incremental_1k_ms: r.incremental[d].median_duration_ms,
         }
       : null;
-  const heapPeak = (suffix) => {
-    const peaks = SOURCES.map((d) => r.memory[`${d}${suffix}`]?.heap_peak_mib).filter((x) => x !== undefined);
+  const heapPeak = (suffix, key = "heap_peak_mib") => {
+    const peaks = SOURCES.map((d) => r.memory[`${d}${suffix}`]?.[key]).filter((x) => x !== undefined);
     return peaks.length > 0 ? Math.max(...peaks) : null;
   };
   const p99s = SOURCES.map((d) => r.reads_during_backfill?.[d]?.query_latency?.p99_ms).filter(
@@ -428,6 +430,10 @@ function summary(r) {
     pg: source("postgresql"),
     mysql: source("mysql"),
     heap_peak_mib: { rows_100k: heapPeak("_small"), rows_1m: heapPeak("") },
+    heap_live_peak_mib: {
+      rows_100k: heapPeak("_small_live", "heap_live_peak_mib"),
+      rows_1m: heapPeak("_live", "heap_live_peak_mib"),
+    },
     // The larger of the sources' figures.
     query_p99_ms_during_backfill: p99s.length > 0 ? Math.max(...p99s) : null,
     authorization_added_median_ms: r.authorization?.added_median_ms ?? null,
@@ -499,6 +505,14 @@ function markdown(r) {
     `≤ 64 MiB and ≤ 1.25 × the ${small}-row peak`,
     1,
   );
+  memoryRow(
+    `JavaScript heap live (used size after a full collection, every 250 ms; runs of their own), ${small} rows`,
+    "_small_live",
+    "heap_live_peak_mib",
+    "",
+    1,
+  );
+  memoryRow(`the same, ${large} rows`, "_live", "heap_live_peak_mib", "", 1);
   memoryRow(`workerd peak RSS, ${small}-row backfill`, "_small", "rss_peak_mib");
   memoryRow(`workerd peak RSS, ${large}-row backfill`, "", "rss_peak_mib", "flat");
   memoryRow(
@@ -644,6 +658,26 @@ async function main() {
       },
       { heap: true },
     );
+  }
+
+  // What is live in the heap (each sample after a full collection), in runs of their own: the
+  // collections slow the copy, and lower the used-size peak the runs above measure.
+  for (const dialect of SOURCES) {
+    for (const [table, rows, suffix] of [
+      [SMALL_TABLE, SMALL, "_small"],
+      [TABLE, N, ""],
+    ]) {
+      await withWorker(
+        "wrangler.toml",
+        async (worker) => {
+          log(`${dialect}: backfill of ${rows} rows (live heap)`);
+          const b = await backfill(worker, dialect, table, rows, bytes[`${dialect}${suffix}`], { heapLive: true });
+          results.memory[`${dialect}${suffix}_live`] = { rows, ...b.memory };
+          log(JSON.stringify(b.memory));
+        },
+        { heap: true },
+      );
+    }
   }
 
   // Apart from the measured backfill above: the readers' requests cost the local runtime CPU that

@@ -69,9 +69,12 @@ export async function connectInspector(port, { timeoutMs = 30_000 } = {}) {
 /**
  * Samples the isolate's used JavaScript heap every `everyMs` (one request in
  * flight at a time) until stopped. V8's used size includes garbage not yet
- * collected, so the peak is an upper bound on what was live.
+ * collected, so the peak is an upper bound on what was live. With `live`, each
+ * sample first asks V8 for a full collection (`HeapProfiler.collectGarbage`), so
+ * the samples are what was live then; the collections slow the isolate, so a run
+ * sampled that way measures nothing else.
  */
-export function sampleHeap(inspector, everyMs = 100, { series = false } = {}) {
+export function sampleHeap(inspector, everyMs = 100, { series = false, live = false } = {}) {
   const seen = [];
   let peak = 0;
   let first = null;
@@ -83,6 +86,7 @@ export function sampleHeap(inspector, everyMs = 100, { series = false } = {}) {
     while (!stopped) {
       const t0 = Date.now();
       try {
+        if (live) await inspector.send("HeapProfiler.collectGarbage");
         const { usedSize } = await inspector.heapUsage();
         first ??= usedSize;
         last = usedSize;
@@ -96,17 +100,18 @@ export function sampleHeap(inspector, everyMs = 100, { series = false } = {}) {
       await sleep(Math.max(0, everyMs - (Date.now() - t0)));
     }
   })();
+  const name = live ? "heap_live" : "heap";
   return {
     async stop() {
       stopped = true;
       await loop;
       if (failure) throw failure;
       return {
-        heap_before_mib: round1((first ?? 0) / MIB),
-        heap_peak_mib: round1(peak / MIB),
-        heap_after_mib: round1((last ?? 0) / MIB),
-        heap_samples: samples,
-        ...(series ? { heap_series_mib: seen } : {}),
+        [`${name}_before_mib`]: round1((first ?? 0) / MIB),
+        [`${name}_peak_mib`]: round1(peak / MIB),
+        [`${name}_after_mib`]: round1((last ?? 0) / MIB),
+        [`${name}_samples`]: samples,
+        ...(series ? { [`${name}_series_mib`]: seen } : {}),
       };
     },
   };
