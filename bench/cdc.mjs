@@ -2,6 +2,7 @@
 // the benchmark's 8 columns) applies a backlog of BENCH_CDC_CHANGES single-row updates, each its own
 // transaction, then ticks of BENCH_CHANGES updates. bench/run.mjs calls `cdcBench` with a running worker.
 import { setTimeout as sleep } from "node:timers/promises";
+import { sampleQueryLatency } from "./lib/query-latency.mjs";
 import * as src from "./lib/sources.mjs";
 
 const ROWS = Number(process.env.BENCH_CDC_ROWS ?? 100_000);
@@ -90,7 +91,7 @@ async function verify(admin) {
  * `admin(method, path, body)` calls the worker with the admin token; `log` prints progress.
  * The job is always deleted at the end: its slot would pin WAL on the server.
  */
-export async function cdcBench({ admin, log }) {
+export async function cdcBench({ admin, log, url, clientToken }) {
   await src.withPg((c) => src.ensurePgTable(c, TABLE, ROWS));
   await src.withPg((c) => c.query(`UPDATE ${TABLE} SET name = 'name ' || md5(id::text) WHERE name LIKE 'cdc %'`));
   await admin("POST", "/replication/jobs", {
@@ -118,7 +119,18 @@ export async function cdcBench({ admin, log }) {
       return Number(r.rows[0].bytes);
     });
     log(`cdc: applying the backlog (${round(backlog / 1024 ** 2)} MiB of WAL)`);
+    // CDC_READERS=1 (`node bench/cdc.mjs` alone): a client's point SELECT every 10 ms meanwhile; the
+    // readers' requests take CPU the apply would otherwise get, so its rate is not the table's then.
+    const readers =
+      process.env.CDC_READERS === "1"
+        ? sampleQueryLatency(url, clientToken, {
+            sql: `SELECT * FROM ${JOB} WHERE id = ?`,
+            params: () => [1 + Math.floor(Math.random() * ROWS)],
+            slowMs: process.env.SLOW_MS ? Number(process.env.SLOW_MS) : null,
+          })
+        : null;
     const apply = await runUntilDone(admin);
+    const queryLatency = await readers?.stop();
     const applied = apply.runs.reduce((n, r) => n + r.rows, 0);
     const verified = await verify(admin);
 
@@ -148,6 +160,7 @@ export async function cdcBench({ admin, log }) {
         changes_per_second: round(applied / (apply.ms / 1000)),
         runs: apply.runs,
         verified,
+        ...(queryLatency ? { query_latency: queryLatency } : {}),
       },
       ticks: {
         changes: TICK_CHANGES,

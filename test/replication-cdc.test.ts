@@ -10,7 +10,8 @@ import { peekSql } from "../plugins/replication/cdc/stream";
 import { defaultCdcTuning } from "../plugins/replication/cdc/tuning";
 import { rowHashSql } from "../plugins/replication/replica/row-hash";
 import { postgresDialect } from "../src/sources";
-import { api, uniqueName } from "./helpers";
+import { SLICE_WHILE_READING } from "../plugins/replication/pull/slices";
+import { api, CLIENT, sql, uniqueName } from "./helpers";
 import { cronTask, expectNothingStored } from "./support/replication-api";
 import {
   cdcBody,
@@ -400,6 +401,28 @@ describe("streaming changes", () => {
       await expectCopied(job.name);
     } finally {
       await tuneCdc((t) => Object.assign(t, defaultCdcTuning()));
+    }
+  });
+
+  it("while a client reads, commits a backlog in slices, not in one transaction", async () => {
+    const job = await cdcJob("reads", 10);
+    await runJob(job.name);
+    // 1,000 transactions of one update each, and slices of exactly 100 changes while someone reads.
+    await pgExec(
+      `DO $$ BEGIN FOR i IN 1..1000 LOOP UPDATE ${job.name} SET name = 'update ' || i WHERE id = i % 10 + 1; COMMIT; END LOOP; END $$`,
+    );
+    const slice = { rows: 100, bytes: 1024 * 1024, ms: Number.POSITIVE_INFINITY };
+    await tuneReplication((s) => (s.bounds = { ...s.bounds, sliceWhileReading: slice }));
+    try {
+      expect((await sql(`SELECT count(*) AS n FROM ${job.name}`, [], CLIENT)).status).toBe(200);
+      // Each SQLite transaction counts as a page of the run: at least 10 of 100 changes, where a run
+      // with nobody reading writes the 1,000 in one.
+      const run = await runJob(job.name);
+      expect(run).toMatchObject({ rows: 1000, done: true });
+      expect(run.pages).toBeGreaterThanOrEqual(10);
+      await expectCopied(job.name);
+    } finally {
+      await tuneReplication((s) => (s.bounds = { ...s.bounds, sliceWhileReading: SLICE_WHILE_READING }));
     }
   });
 

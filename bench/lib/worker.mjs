@@ -239,7 +239,12 @@ export async function withFreshWorker({ root, name, port }, measure) {
   });
   try {
     const log = (...args) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
-    return await measure({ admin: (method, path, body) => call(worker.url, method, path, { token, body }), log });
+    return await measure({
+      admin: (method, path, body) => call(worker.url, method, path, { token, body }),
+      log,
+      url: worker.url,
+      clientToken: "bench-client-token",
+    });
   } finally {
     await worker.stop();
     rmSync(work, { recursive: true, force: true });

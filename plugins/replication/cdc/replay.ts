@@ -14,6 +14,7 @@ import { PG_TYPE_CATALOG_SQL, type PgTypeCatalogRow, PgTypeResolver } from "../.
 import type { PgValueType } from "../../../src/sources/pg-types";
 import type { Job } from "../engine/model";
 import type { CdcSettings } from "../engine/settings";
+import { sliceBoundsNow, WorkPacer } from "../pull/slices";
 import type { SyncContext } from "../pull/sync";
 import { ensureReplicaWithRowHash, hasRowHashColumn } from "../replica/hash-column";
 import { applyColumnChanges } from "../schema-changes/apply";
@@ -110,6 +111,7 @@ export class Replay {
       fetchBytes: tuning.fetchBytes,
     });
     let chunk = await reader.start();
+    const pacer = new WorkPacer();
     let stopped = false;
     for (;;) {
       const last = reader.ended;
@@ -120,7 +122,7 @@ export class Replay {
       const parts = assembler.push(chunk.messages, chunk.sizes);
       const large = assembler.takeLargePart();
       if (large) parts.push(large);
-      for (const part of parts) await this.take(part);
+      for (const part of parts) await this.takePaced(part, pacer);
       processed += chunk.messages.length;
       const applied = ctx.tally.rows + this.pending.changes;
       stopped = !last && (applied >= tuning.maxChanges || Date.now() - started >= bounds.maxMs);
@@ -128,6 +130,7 @@ export class Replay {
       if (full || last || stopped) this.write();
       if (last || stopped) break;
       chunk = await following!;
+      pacer.restart();
     }
     const caughtUp = reader.drained && !stopped;
     sizes.set(this.cdc.slot, nextPeekMessages({ asked, processed, stopped, full: !reader.drained }, limits));
@@ -136,6 +139,23 @@ export class Replay {
     if (caughtUp) this.phase = "streaming";
     this.states.update(this.job.settings.name, { slot_health: slot.health, phase: this.phase });
     return { caughtUp, slot, job: this.job, schemaChanges: this.schemaChanges };
+  }
+
+  /**
+   * Takes a part, then pauses once the pacer's slice is full: a reader waits for whatever holds the
+   * object. While someone reads, the slice is committed first, at this part's end (a source
+   * transaction stays whole), so that what they read moves too; otherwise writes stay large, which
+   * rewrites each replica page less often.
+   */
+  private async takePaced(part: TransactionPart, pacer: WorkPacer): Promise<void> {
+    const { bounds, host } = this.ctx;
+    const before = this.pending.changes;
+    await this.take(part);
+    pacer.add(this.pending.changes - before);
+    const slice = sliceBoundsNow(bounds, host.lastReadAt?.() ?? null, Date.now());
+    if (!pacer.full(slice)) return;
+    if (slice === bounds.sliceWhileReading && this.pending.changes > 0) this.write();
+    await pacer.pause(slice);
   }
 
   /** Plans one part; at a schema change, what comes before it is written and the change applied first. */

@@ -3,6 +3,7 @@ import {
   READING_WINDOW_MS,
   type SliceBounds,
   SlicePacer,
+  WorkPacer,
   measurePage,
   pacedSliceRows,
   sliceBoundsNow,
@@ -107,5 +108,40 @@ describe("SlicePacer", () => {
     expect((await take(pacer, rows(15), bounds)).map(([slice]) => slice.length)).toEqual([8, 4, 2, 1]);
     // The next page starts at the pace the last one ended with; the first slice is not timed (a page read came before it).
     expect((await take(pacer, rows(3), bounds)).map(([slice]) => slice.length)).toEqual([1, 1, 1]);
+  });
+});
+
+describe("WorkPacer", () => {
+  const bounds = { rows: 100, bytes: 1e9, ms: 6 };
+
+  it("fills a slice with the units added, and paces the next by the time this one took", async () => {
+    let now = 0;
+    const pacer = new WorkPacer(() => now);
+    pacer.add(60);
+    expect(pacer.full(bounds)).toBe(false);
+    pacer.add(40);
+    expect(pacer.full(bounds)).toBe(true);
+    now = 12; // 100 units in 12 ms against a 6 ms bound: the next slice is 50
+    await pacer.pause(bounds);
+    pacer.add(49);
+    expect(pacer.full(bounds)).toBe(false);
+    pacer.add(1);
+    expect(pacer.full(bounds)).toBe(true);
+  });
+
+  it("leaves a wait on I/O out of the slice's time once restarted", async () => {
+    let now = 0;
+    const pacer = new WorkPacer(() => now);
+    pacer.add(30);
+    now = 500; // a page or a chunk read
+    pacer.restart();
+    pacer.add(100);
+    now = 503;
+    await pacer.pause(bounds);
+    // 100 units in 3 ms: the slice stays at the row bound.
+    pacer.add(99);
+    expect(pacer.full(bounds)).toBe(false);
+    pacer.add(1);
+    expect(pacer.full(bounds)).toBe(true);
   });
 });

@@ -117,6 +117,44 @@ export class SlicePacer {
   }
 }
 
+/**
+ * Paces work that is not cut from a page in advance, such as change capture applying a stream of
+ * changes: the caller counts the units it has done (`add`), and when `full` says the slice is
+ * done, writes what it has and calls `pause`, which yields and paces the next slice by the time
+ * this one took (pacedSliceRows). `restart` after waiting on I/O: the wait is not the slice's.
+ */
+export class WorkPacer {
+  #limit = Number.POSITIVE_INFINITY;
+  #done = 0;
+  #startedAt: number;
+
+  /** `clock` in milliseconds, as SlicePacer's. */
+  constructor(private readonly clock: () => number = Date.now) {
+    this.#startedAt = clock();
+  }
+
+  add(units: number): void {
+    this.#done += units;
+  }
+
+  full(bounds: SliceBounds): boolean {
+    return this.#done >= Math.min(this.#limit, bounds.rows);
+  }
+
+  async pause(bounds: SliceBounds): Promise<void> {
+    await yieldToOtherWork();
+    const now = this.clock();
+    if (this.#done > 0) this.#limit = pacedSliceRows(this.#done, now - this.#startedAt, bounds);
+    this.#done = 0;
+    this.#startedAt = now;
+  }
+
+  restart(): void {
+    this.#done = 0;
+    this.#startedAt = this.clock();
+  }
+}
+
 /** Lets the object serve what has queued (a reader's query) before the next slice. */
 export function yieldToOtherWork(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
