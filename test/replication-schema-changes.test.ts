@@ -5,7 +5,7 @@
  * stop, the replica must equal the source in every column the job copies.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import type { JobView, RunRecord, RunSummary } from "../plugins/replication";
+import type { JobView, RunSummary } from "../plugins/replication";
 import { api, CLIENT, sql, uniqueName } from "./helpers";
 import {
   createJob,
@@ -81,12 +81,17 @@ async function sourceJob(
   return { table, job };
 }
 
-/** What runs showed while the source changed: whether a re-copy was seen in progress, and every cursor in order. */
+/**
+ * What runs showed while the source changed: whether a re-copy was seen in progress, every cursor
+ * in order, and each job's schema changes as its runs answered them (the run history keeps the
+ * latest 50 runs, fewer than a fast machine makes here).
+ */
 interface Observed {
   recopySeen: boolean;
   readDuringRecopy: number[];
   cursors: string[];
   failures: string[];
+  schemaChanges: Record<string, RunSummary["schema_changes"]>;
 }
 
 /** One manual run of each job, then each job's status: a run may fail in the instant the table changes. */
@@ -101,6 +106,7 @@ async function observeRun(jobs: readonly string[], observed: Observed, mustSucce
       continue;
     }
     done &&= res.body.result!.done;
+    (observed.schemaChanges[name] ??= []).push(...res.body.result!.schema_changes);
     const job = await getJob(name);
     if (job.status.cursor) observed.cursors.push(String(job.status.cursor.tracking));
     if (job.status.recopy) {
@@ -125,7 +131,7 @@ async function changeUnderLoad(
   jobs: readonly string[],
   change: () => Promise<unknown>,
 ): Promise<Observed> {
-  const observed: Observed = { recopySeen: false, readDuringRecopy: [], cursors: [], failures: [] };
+  const observed: Observed = { recopySeen: false, readDuringRecopy: [], cursors: [], failures: [], schemaChanges: {} };
   let stop = false;
   const writer = async (seed: number) => {
     const session = await openWriter(dialect);
@@ -173,12 +179,6 @@ async function changeUnderLoad(
   return observed;
 }
 
-async function schemaChanges(name: string): Promise<RunRecord["schema_changes"]> {
-  const runs = await api<RunRecord[]>("GET", `/replication/jobs/${name}/runs`);
-  expect(runs.status).toBe(200);
-  return [...runs.body.result!].reverse().flatMap((run) => run.schema_changes);
-}
-
 async function replicaColumns(table: string): Promise<Array<{ name: string; type: string }>> {
   const res = await sql<Array<{ name: string; type: string }>>("SELECT name, type FROM pragma_table_info(?)", [table]);
   expect(res.status).toBe(200);
@@ -212,7 +212,9 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     );
     expect(observed.recopySeen).toBe(true);
     expect(observed.readDuringRecopy.every((n) => n >= INITIAL_ROWS)).toBe(true);
-    expect(await schemaChanges(table)).toEqual([{ column: "region", change: "added", from: null, to: types.region }]);
+    expect(observed.schemaChanges[table]).toEqual([
+      { column: "region", change: "added", from: null, to: types.region },
+    ]);
     const job = await expectCopiedColumnsEqual(dialect, table);
     expect(job.columns.map((c) => c.name)).toEqual(["id", "val", "mid", "amount", "updated_at", "region"]);
     expect(job.status.recopy).toBeNull();
@@ -237,12 +239,12 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
       active: false,
     });
     await runJob(dropping);
-    await changeUnderLoad(dialect, table, [table, dropping], () =>
+    const observed = await changeUnderLoad(dialect, table, [table, dropping], () =>
       exec(dialect, `ALTER TABLE ${table} DROP COLUMN mid`),
     );
 
     for (const name of [table, dropping]) {
-      expect(await schemaChanges(name)).toEqual([{ column: "mid", change: "dropped", from: types.int, to: null }]);
+      expect(observed.schemaChanges[name]).toEqual([{ column: "mid", change: "dropped", from: types.int, to: null }]);
       const job = await expectCopiedColumnsEqual(dialect, table, name);
       expect(job.columns.map((c) => c.name)).toEqual(["id", "val", "amount", "updated_at"]);
       expect(job.status).toMatchObject({ consecutive_failures: 0, recopy: null });
@@ -277,7 +279,7 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
       ),
     );
     expect(observed.recopySeen).toBe(false);
-    expect(await schemaChanges(table)).toEqual([
+    expect(observed.schemaChanges[table]).toEqual([
       { column: "mid", change: "retyped", from: types.int, to: types.bigint },
     ]);
     await exec(dialect, `UPDATE ${table} SET mid = 1099511627776, updated_at = ${NOW[dialect]} WHERE id = 7`);
@@ -302,7 +304,7 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
       ),
     );
     expect(observed.recopySeen).toBe(true);
-    expect(await schemaChanges(table)).toEqual([{ column: "mid", change: "retyped", from: types.int, to: decimal }]);
+    expect(observed.schemaChanges[table]).toEqual([{ column: "mid", change: "retyped", from: types.int, to: decimal }]);
     await expectCopiedColumnsEqual(dialect, table);
     expect((await replicaColumns(table)).find((c) => c.name === "mid")).toEqual({ name: "mid", type: "TEXT" });
     expect((await sql(`SELECT mid FROM "${table}" WHERE id = 5`)).body.result).toEqual([{ mid: "15.00" }]);
@@ -314,7 +316,7 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
       exec(dialect, `ALTER TABLE ${table} RENAME COLUMN val TO note`),
     );
     expect(observed.recopySeen).toBe(true);
-    expect(await schemaChanges(table)).toEqual([
+    expect(observed.schemaChanges[table]).toEqual([
       { column: "val", change: "dropped", from: types.text, to: null },
       { column: "note", change: "added", from: null, to: types.text },
     ]);
@@ -328,7 +330,7 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
   it("a subset job ignores new columns, fails naming a chosen column that is dropped, and takes new columns by PATCH", async () => {
     const { table } = await sourceJob(dialect, { columns: ["id", "val", "updated_at"] });
     expect((await getJob(table)).column_selection).toBe("subset");
-    await changeUnderLoad(dialect, table, [table], () =>
+    const observed = await changeUnderLoad(dialect, table, [table], () =>
       exec(dialect, `ALTER TABLE ${table} ADD COLUMN extra ${types.region} DEFAULT 'x'`),
     );
     let job = await expectCopiedColumnsEqual(dialect, table);
@@ -336,7 +338,7 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     expect(job.warnings.join("\n")).toMatch(
       /has columns this job does not copy \(its columns were chosen\): mid, amount, extra/,
     );
-    expect(await schemaChanges(table)).toEqual([]);
+    expect(observed.schemaChanges[table]).toEqual([]);
 
     await exec(dialect, `ALTER TABLE ${table} DROP COLUMN val`);
     const failed = await api("POST", `/replication/jobs/${table}/run`);
@@ -405,7 +407,7 @@ describe("postgresql only", () => {
       exec("postgresql", `ALTER TABLE ${table} ALTER COLUMN val TYPE jsonb USING val::jsonb`),
     );
     expect(observed.recopySeen).toBe(true);
-    expect(await schemaChanges(table)).toEqual([{ column: "val", change: "retyped", from: "text", to: "jsonb" }]);
+    expect(observed.schemaChanges[table]).toEqual([{ column: "val", change: "retyped", from: "text", to: "jsonb" }]);
     await expectCopiedColumnsEqual("postgresql", table);
     expect((await sql(`SELECT val FROM "${table}" WHERE id = 3`)).body.result).toEqual([{ val: '{"k": 3}' }]);
   });
