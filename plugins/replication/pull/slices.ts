@@ -88,30 +88,29 @@ export function sliceEnd(sizes: readonly number[], start: number, rows: number, 
  * empty slice, so that a caller still commits its progress once.
  */
 export class SlicePacer {
-  #rows = Number.POSITIVE_INFINITY;
-  #previous: { rows: number; startedAt: number } | null = null;
+  readonly #pace: WorkPacer;
   #started = false;
 
   /** `clock` in milliseconds; a Durable Object's moves only across I/O, such as the pause between slices. */
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(clock: () => number = Date.now) {
+    this.#pace = new WorkPacer(clock);
+  }
 
   async *slices(
     rows: readonly SqliteValue[][],
     sizes: readonly number[],
     bounds: SliceBounds,
   ): AsyncGenerator<{ rows: SqliteValue[][]; last: boolean }> {
+    // A page read came before this page's first slice: that wait is no slice's time.
+    this.#pace.restart();
     let start = 0;
     do {
-      if (this.#started) await yieldToOtherWork();
+      if (this.#started) await this.#pace.pause(bounds);
       this.#started = true;
-      const now = this.clock();
-      if (this.#previous) this.#rows = pacedSliceRows(this.#previous.rows, now - this.#previous.startedAt, bounds);
-      const stop = sliceEnd(sizes, start, Math.min(this.#rows, bounds.rows), bounds.bytes);
-      const last = stop >= rows.length;
-      yield { rows: rows.slice(start, stop), last };
-      // Timed to the next slice's start, after this one's commit and what queued meanwhile; the
-      // first slice of the next page starts after a page read instead, so it is not timed.
-      this.#previous = last ? null : { rows: stop - start, startedAt: now };
+      const stop = sliceEnd(sizes, start, this.#pace.limit(bounds), bounds.bytes);
+      yield { rows: rows.slice(start, stop), last: stop >= rows.length };
+      // Timed to the next slice's start, after this one's commit and what queued meanwhile.
+      this.#pace.add(stop - start);
       start = stop;
     } while (start < rows.length);
   }
@@ -137,8 +136,13 @@ export class WorkPacer {
     this.#done += units;
   }
 
+  /** Units in the current slice under `bounds`, as paced. */
+  limit(bounds: SliceBounds): number {
+    return Math.min(this.#limit, bounds.rows);
+  }
+
   full(bounds: SliceBounds): boolean {
-    return this.#done >= Math.min(this.#limit, bounds.rows);
+    return this.#done >= this.limit(bounds);
   }
 
   async pause(bounds: SliceBounds): Promise<void> {
