@@ -2,12 +2,14 @@
  * A page is written in slices, each in its own transaction, with a pause between them:
  * a Durable Object runs one task at a time, so a reader's `/query` waits for whatever
  * task holds the object. Slices bound that wait (and the memory a write plans at once)
- * whatever `batch_size` says, at the cost of one commit per slice.
+ * whatever `batch_size` says, at the cost of one commit per slice. Change capture paces
+ * the changes it applies the same way (cdc/replay.ts, WorkPacer).
  */
 import type { SqliteValue } from "../../../src/sources/types";
 import { rowBytes } from "../replica/writes";
 
 export interface SliceBounds {
+  /** Rows of a page, or changes for change capture. */
   rows: number;
   bytes: number;
   /**
