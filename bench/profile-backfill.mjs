@@ -88,9 +88,24 @@ try {
   if (queries) console.log(await queries.stop());
   if (heap) console.log(await heap.stop());
   if (MODE === "profile") printProfile((await inspector.send("Profiler.stop")).profile);
+  if (process.env.THEN === "verify") await verifyWithReader();
 } finally {
   inspector?.close();
   await worker.stop();
+}
+
+/** THEN=verify: after the copy, a verify of the whole replica while the client reads every 10 ms. */
+async function verifyWithReader() {
+  await call(worker.url, "POST", "/replication/jobs/profiled/pause", { token: ADMIN });
+  const readers = sampleQueryLatency(worker.url, "profile-client", {
+    sql: `SELECT * FROM ${table} WHERE id = ?`,
+    params: () => [1 + Math.floor(Math.random() * 100_000)],
+    slowMs: process.env.SLOW_MS ? Number(process.env.SLOW_MS) : null,
+  });
+  await sleep(1000);
+  const verify = (await call(worker.url, "POST", "/replication/jobs/profiled/verify", { token: ADMIN })).result;
+  await sleep(500);
+  console.log("verify", JSON.stringify(verify), await readers.stop());
 }
 
 function printProfile(profile) {
