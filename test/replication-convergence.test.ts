@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { api, sql, uniqueName } from "./helpers";
 import {
   createJob,
+  createTimestampJob,
   deleteJob,
   expectReplicaEqualsSource,
   getJob,
@@ -33,13 +34,7 @@ async function itemsJob(
   const table = uniqueName(`items_${dialect === "postgresql" ? "pg" : "my"}`);
   created.push([dialect, table]);
   await createItemsTable(dialect, table, options);
-  const job = await createJob({
-    name: table,
-    source: SOURCES[dialect],
-    table_name: table,
-    tracking_col: "updated_at",
-    tracking_type: "timestamp",
-    active: false,
+  const job = await createTimestampJob(dialect, table, {
     ...extra,
   });
   return { table, job };
@@ -192,14 +187,7 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
       `INSERT INTO ${table} VALUES (1, 'small', NULL, ${at(1)}), (2, ${text(1_200_000, "x")}, NULL, ${at(2)}),
       (3, 'blob', ${bytes(750_000)}, ${at(3)}), (4, 'small', NULL, ${at(4)})`,
     );
-    await createJob({
-      name: table,
-      source: SOURCES[dialect],
-      table_name: table,
-      tracking_col: "updated_at",
-      tracking_type: "timestamp",
-      active: false,
-    });
+    await createTimestampJob(dialect, table);
 
     expect(await runJob(table)).toMatchObject({ rows: 4, done: true });
     const sizes = await sql<Array<{ id: number; body: number; data: number | null }>>(
@@ -240,14 +228,8 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
         ? `INSERT INTO ${table} (id, body, updated_at) SELECT g, repeat(chr(96 + g % 26), 100000), timestamptz '2024-05-01 10:00:00+00' + g * interval '1 second' FROM generate_series(1, 150) g`
         : `INSERT INTO ${table} (id, body, updated_at) SELECT seq, REPEAT(CHAR(96 + seq % 26), 100000), TIMESTAMP'2024-05-01 10:00:00' + INTERVAL seq SECOND FROM seq_1_to_150`,
     );
-    await createJob({
-      name: table,
-      source: SOURCES[dialect],
-      table_name: table,
-      tracking_col: "updated_at",
-      tracking_type: "timestamp",
+    await createTimestampJob(dialect, table, {
       batch_size: 10_000,
-      active: false,
     });
     // A probe of 100 rows, then pages of 5 rows (512 KiB of 100,000-byte rows).
     const first = await runJob(table);

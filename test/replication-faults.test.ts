@@ -2,7 +2,7 @@ import { abortAllDurableObjects, evictDurableObject, SELF } from "cloudflare:tes
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ADMIN, CLIENT, api, sql, uniqueName } from "./helpers";
 import {
-  createJob,
+  createTimestampJob,
   databaseStub,
   deleteJob,
   expectReplicaEqualsSource,
@@ -57,13 +57,8 @@ async function proxiedJob(dialect: Dialect, rows: number, extra: Record<string, 
       `SET SESSION max_recursive_iterations = 10000000; INSERT INTO ${table} WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ${rows}) SELECT g, CONCAT(REPEAT('x', 40), g), g, TIMESTAMPADD(MICROSECOND, g, '2024-01-01 00:00:00') FROM s`,
     );
   }
-  await createJob({
-    name: table,
+  await createTimestampJob(dialect, table, {
     source: proxiedSource(dialect),
-    table_name: table,
-    tracking_col: "updated_at",
-    tracking_type: "timestamp",
-    active: false,
     ...extra,
   });
   return table;

@@ -10,6 +10,7 @@ import type { VerifyResult } from "../plugins/replication/verify/types";
 import { api, CLIENT, uniqueName } from "./helpers";
 import {
   createJob,
+  createTimestampJob,
   databaseStub,
   deleteJob,
   expectReplicaEqualsSource,
@@ -197,13 +198,7 @@ describe("verify refuses what it cannot do", () => {
     created.push(["postgresql", table]);
     await createItemsTable("postgresql", table);
     await insertRange("postgresql", table, 1, 50, "2024-05-01T10:00:00.000000Z");
-    await createJob({
-      name: table,
-      source: SOURCES.postgresql,
-      table_name: table,
-      tracking_col: "updated_at",
-      tracking_type: "timestamp",
-      active: false,
+    await createTimestampJob("postgresql", table, {
       ...extra,
     });
     return table;
@@ -216,14 +211,7 @@ describe("verify refuses what it cannot do", () => {
       created.push([dialect, table]);
       await createItemsTable(dialect, table);
       await insertRange(dialect, table, 1, 10, "2024-05-01T10:00:00.000000Z");
-      await createJob({
-        name: table,
-        source: SOURCES[dialect],
-        table_name: table,
-        tracking_col: "updated_at",
-        tracking_type: "timestamp",
-        active: false,
-      });
+      await createTimestampJob(dialect, table);
       // A lock at the source holds the run's first read until it is released.
       const release =
         dialect === "postgresql"

@@ -8,12 +8,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { JobView, RunSummary } from "../plugins/replication";
 import { api, CLIENT, sql, uniqueName } from "./helpers";
 import {
-  createJob,
+  createTimestampJob,
   deleteJob,
   expectReplicaEqualsSource,
   getJob,
   runJob,
-  SOURCES,
   tuneReplication,
   type Dialect,
 } from "./support/replication";
@@ -67,14 +66,8 @@ async function sourceJob(
   over: Record<string, unknown> = {},
 ): Promise<{ table: string; job: JobView }> {
   const table = await createSource(dialect);
-  const job = await createJob({
-    name: table,
-    source: SOURCES[dialect],
-    table_name: table,
-    tracking_col: "updated_at",
-    tracking_type: "timestamp",
+  const job = await createTimestampJob(dialect, table, {
     batch_size: 50,
-    active: false,
     ...over,
   });
   expect(await runJob(table)).toMatchObject({ rows: INITIAL_ROWS, done: true });
@@ -227,16 +220,11 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
   it("keeps running when a column in the middle is dropped: kept by default, dropped on request", async () => {
     const { table } = await sourceJob(dialect);
     const dropping = `${table}_drop`;
-    await createJob({
+    await createTimestampJob(dialect, table, {
       name: dropping,
-      source: SOURCES[dialect],
-      table_name: table,
       target_table: dropping,
-      tracking_col: "updated_at",
-      tracking_type: "timestamp",
       batch_size: 50,
       on_column_drop: "drop",
-      active: false,
     });
     await runJob(dropping);
     const observed = await changeUnderLoad(dialect, table, [table, dropping], () =>
@@ -434,14 +422,7 @@ describe("postgresql only", () => {
       `CREATE TABLE ${table} (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, ${fillers})`,
     );
     await exec("postgresql", `INSERT INTO ${table} (id, updated_at) VALUES (1, now())`);
-    await createJob({
-      name: table,
-      source: SOURCES.postgresql,
-      table_name: table,
-      tracking_col: "updated_at",
-      tracking_type: "timestamp",
-      active: false,
-    });
+    await createTimestampJob("postgresql", table);
     await runJob(table);
     await exec("postgresql", `ALTER TABLE ${table} ADD COLUMN one_too_many text`);
     expect(await runJob(table)).toMatchObject({ done: true, schema_changes: [] });

@@ -10,7 +10,7 @@ import type { EdgeReplicationPart } from "../plugins/replication";
 import type { VerifyResult, VerifyShape } from "../plugins/replication/verify/types";
 import { api, uniqueName } from "./helpers";
 import {
-  createJob,
+  createTimestampJob,
   databaseStub,
   deleteJob,
   expectReplicaEqualsSource,
@@ -18,7 +18,6 @@ import {
   replicaRows,
   runJob,
   sourceRows,
-  SOURCES,
   tuneReplication,
   type Dialect,
 } from "./support/replication";
@@ -52,13 +51,7 @@ async function itemsJob(dialect: Dialect, rows: number, extra: Record<string, un
   created.push([dialect, table]);
   await createItemsTable(dialect, table);
   if (rows > 0) await insertRange(dialect, table, 1, rows, "2024-05-01T10:00:00.000000Z");
-  await createJob({
-    name: table,
-    source: SOURCES[dialect],
-    table_name: table,
-    tracking_col: "updated_at",
-    tracking_type: "timestamp",
-    active: false,
+  await createTimestampJob(dialect, table, {
     // The rows share one timestamp: a lookback window would re-read them all on every run.
     lookback_seconds: 0,
     ...extra,
@@ -325,14 +318,7 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s: composite and text keys", (
       CODES.map((code, i) => `('${region}', '${code}', ${i}, 'note ${i}', '${OLD}')`),
     );
     await exec(dialect, `INSERT INTO ${table} VALUES ${rows.join(", ")}`);
-    await createJob({
-      name: table,
-      source: SOURCES[dialect],
-      table_name: table,
-      tracking_col: "updated_at",
-      tracking_type: "timestamp",
-      active: false,
-    });
+    await createTimestampJob(dialect, table);
     await runJob(table);
     return table;
   }
@@ -388,14 +374,7 @@ describe("a replica at the column limit", () => {
       `CREATE TABLE ${table} (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, ${fillers})`,
     );
     await exec("postgresql", `INSERT INTO ${table} (id, updated_at) SELECT g, '${OLD}' FROM generate_series(1, 40) g`);
-    await createJob({
-      name: table,
-      source: SOURCES.postgresql,
-      table_name: table,
-      tracking_col: "updated_at",
-      tracking_type: "timestamp",
-      active: false,
-    });
+    await createTimestampJob("postgresql", table);
     await runJob(table);
     const width = async () =>
       runInDurableObject(

@@ -3,7 +3,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../plugins/replication";
 import { withSource } from "../src/sources";
 import { api, uniqueName } from "./helpers";
-import { createJob, deleteJob, getJob, replicaRows, runJob, SOURCES, type Dialect } from "./support/replication";
+import {
+  createJob,
+  createTimestampJob,
+  deleteJob,
+  getJob,
+  replicaRows,
+  runJob,
+  SOURCES,
+  type Dialect,
+} from "./support/replication";
 import { mysqlExec, PG, pgExec, pgSession } from "./support/sources";
 import { createItemsTable, dropTable, exec, insertRange } from "./support/tables";
 
@@ -88,14 +97,8 @@ describe("the late-commit watermark", () => {
     await createItemsTable("postgresql", table);
     cleanup.push(() => dropTable("postgresql", table));
     await insertRange("postgresql", table, 1, 3, "2024-05-01T10:00:00.000000Z");
-    const job = await createJob({
-      name: table,
-      source: SOURCES.postgresql,
-      table_name: table,
-      tracking_col: "updated_at",
-      tracking_type: "timestamp",
+    const job = await createTimestampJob("postgresql", table, {
       late_commits: "lookback",
-      active: false,
     });
     cleanup.push(() => deleteJob(table));
     expect(job.late_commits).toBe("lookback");
@@ -127,14 +130,7 @@ describe("the late-commit watermark", () => {
         cleanup.push(() => mysqlExec(`DROP USER '${role}'@'%'`));
       }
       const source = { ...SOURCES[dialect], user: role };
-      await createJob({
-        name: table,
-        source,
-        table_name: table,
-        tracking_col: "updated_at",
-        tracking_type: "timestamp",
-        active: false,
-      });
+      await createTimestampJob(dialect, table, { source });
       cleanup.push(() => deleteJob(table));
       // Another role's session, which this role may not look into (PostgreSQL shows it without its start).
       const other = dialect === "postgresql" ? await pgSession() : null;

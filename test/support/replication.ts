@@ -55,6 +55,26 @@ export async function createJob(body: Record<string, unknown>): Promise<JobView>
   return res.body.result!;
 }
 
+/**
+ * A paused pull job named like `table`, reading it from `dialect`'s test database with `updated_at`
+ * as a timestamp tracking column; `extra` adds settings or overrides these.
+ */
+export function createTimestampJob(
+  dialect: Dialect,
+  table: string,
+  extra: Record<string, unknown> = {},
+): Promise<JobView> {
+  return createJob({
+    name: table,
+    source: SOURCES[dialect],
+    table_name: table,
+    tracking_col: "updated_at",
+    tracking_type: "timestamp",
+    active: false,
+    ...extra,
+  });
+}
+
 export async function runJob(name: string): Promise<RunSummary> {
   const res = await api<RunSummary>("POST", `/replication/jobs/${name}/run`);
   expect(res.body.error).toBeUndefined();
