@@ -111,7 +111,7 @@ export class Replay {
       fetchBytes: tuning.fetchBytes,
     });
     let chunk = await reader.start();
-    const pacer = new WorkPacer();
+    const pacer = new WorkPacer({ readStartedAt: () => ctx.host.lastReadAt?.() ?? null });
     let stopped = false;
     for (;;) {
       const last = reader.ended;

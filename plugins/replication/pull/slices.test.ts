@@ -8,6 +8,7 @@ import {
   pacedSliceRows,
   sliceBoundsNow,
   sliceEnd,
+  sliceMs,
 } from "./slices";
 
 const rows = (n: number, text = "x") => Array.from({ length: n }, (_, i) => [i, text]);
@@ -78,6 +79,18 @@ describe("sliceBoundsNow", () => {
   });
 });
 
+describe("sliceMs", () => {
+  it("is the time to the pause's end when no reader's query started in between", () => {
+    expect(sliceMs(100, 112, null)).toBe(12);
+    expect(sliceMs(100, 112, 90)).toBe(12); // a query before the slice
+    expect(sliceMs(100, 112, 100)).toBe(12); // ... or as it started
+  });
+
+  it("is the time to a reader's query that started in the pause", () => {
+    expect(sliceMs(100, 130, 105)).toBe(5);
+  });
+});
+
 describe("SlicePacer", () => {
   const take = async (pacer: SlicePacer, page: ReturnType<typeof rows>, bounds: SliceBounds) => {
     const got: Array<[number[], boolean]> = [];
@@ -103,7 +116,7 @@ describe("SlicePacer", () => {
   it("paces each slice by the time the one before took, and keeps that pace from one page to the next", async () => {
     // Each slice takes 12 ms from its start to the next one's start, against a 6 ms bound.
     let now = 0;
-    const pacer = new SlicePacer(() => (now += 12));
+    const pacer = new SlicePacer({ clock: () => (now += 12) });
     const bounds = { rows: 8, bytes: 1e9, ms: 6 };
     expect((await take(pacer, rows(15), bounds)).map(([slice]) => slice.length)).toEqual([8, 4, 2, 1]);
     // The next page starts at the pace the last one ended with; the first slice is not timed (a page read came before it).
@@ -116,7 +129,7 @@ describe("WorkPacer", () => {
 
   it("fills a slice with the units added, and paces the next by the time this one took", async () => {
     let now = 0;
-    const pacer = new WorkPacer(() => now);
+    const pacer = new WorkPacer({ clock: () => now });
     pacer.add(60);
     expect(pacer.full(bounds)).toBe(false);
     pacer.add(40);
@@ -129,9 +142,25 @@ describe("WorkPacer", () => {
     expect(pacer.full(bounds)).toBe(true);
   });
 
+  it("ends a slice's time where a reader's query started in the pause after it", async () => {
+    let now = 0;
+    let readAt: number | null = null;
+    const pacer = new WorkPacer({ clock: () => now, readStartedAt: () => readAt });
+    pacer.add(100);
+    // The slice took 4 ms; the query queued behind it ran for 20 ms in the pause.
+    readAt = 4;
+    now = 24;
+    await pacer.pause(bounds);
+    // 100 units in 4 ms: the slice is not shrunk for the reader's time (it would be 25 units).
+    pacer.add(99);
+    expect(pacer.full(bounds)).toBe(false);
+    pacer.add(1);
+    expect(pacer.full(bounds)).toBe(true);
+  });
+
   it("leaves a wait on I/O out of the slice's time once restarted", async () => {
     let now = 0;
-    const pacer = new WorkPacer(() => now);
+    const pacer = new WorkPacer({ clock: () => now });
     pacer.add(30);
     now = 500; // a page or a chunk read
     pacer.restart();

@@ -115,7 +115,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   let next = fetchPage(position, limit);
 
   let wrote = false;
-  const pacer = new SlicePacer();
+  const pacer = new SlicePacer({ readStartedAt: () => ctx.host.lastReadAt?.() ?? null });
   for (;;) {
     const page = await next;
     const rows = page.rows;

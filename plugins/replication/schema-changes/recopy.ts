@@ -92,7 +92,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
   // of many rows, a backlog) cannot starve the re-copy; one page stays within a page's limits.
   let next = fetchPage(recopy.after, limit);
 
-  const pacer = new SlicePacer();
+  const pacer = new SlicePacer({ readStartedAt: () => ctx.host.lastReadAt?.() ?? null });
   for (;;) {
     const page = await next;
     const rows = page.rows;
