@@ -158,6 +158,22 @@ describe("WorkPacer", () => {
     expect(pacer.full(bounds)).toBe(true);
   });
 
+  it("lets readers' queries through before the next slice while they keep coming, for a bounded number of turns", async () => {
+    // The start of the latest query, as seen at each look: two more queries arrive in the pause, then none.
+    const looks = [5, 5, 6, 7, 7, 7];
+    let looked = 0;
+    const queued = new WorkPacer({ clock: () => 0, readStartedAt: () => looks[Math.min(looked++, looks.length - 1)]! });
+    await queued.pause(bounds);
+    // One look for the slice's time, then one per turn until a turn brings no new query.
+    expect(looked).toBe(5);
+
+    // A query in every turn: the pause still ends.
+    let flood = 0;
+    const flooded = new WorkPacer({ clock: () => 0, readStartedAt: () => ++flood });
+    await flooded.pause(bounds);
+    expect(flood).toBe(10);
+  });
+
   it("leaves a wait on I/O out of the slice's time once restarted", async () => {
     let now = 0;
     const pacer = new WorkPacer({ clock: () => now });

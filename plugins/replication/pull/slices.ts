@@ -151,11 +151,26 @@ export class WorkPacer {
 
   async pause(bounds: SliceBounds): Promise<void> {
     await yieldToOtherWork();
-    const now = this.#clock();
-    const ms = sliceMs(this.#startedAt, now, this.#readStartedAt());
+    const ms = sliceMs(this.#startedAt, this.#clock(), this.#readStartedAt());
     if (this.#done > 0) this.#limit = pacedSliceRows(this.#done, ms, bounds);
+    await this.drainReads();
     this.#done = 0;
-    this.#startedAt = now;
+    this.#startedAt = this.#clock();
+  }
+
+  /**
+   * While readers' queries keep coming in, lets them through before the next slice, for a bounded
+   * number of turns: with one query per pause, a queue built by one long moment (a collection, a
+   * fresh isolate's first run) drained no faster than queries arrived, and its readers waited on.
+   */
+  private async drainReads(): Promise<void> {
+    let seen = this.#readStartedAt();
+    for (let turn = 0; turn < MAX_DRAIN_TURNS; turn++) {
+      await yieldToOtherWork();
+      const now = this.#readStartedAt();
+      if (now === seen) return;
+      seen = now;
+    }
   }
 
   restart(): void {
@@ -163,6 +178,9 @@ export class WorkPacer {
     this.#startedAt = this.#clock();
   }
 }
+
+/** Pauses a pacer may add after a slice while queries keep arriving in them (WorkPacer.drainReads). */
+const MAX_DRAIN_TURNS = 8;
 
 /** Where a pacer reads the time. A Durable Object's clock moves only across I/O, such as a pause between slices. */
 export interface PacerTiming {
