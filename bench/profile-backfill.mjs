@@ -4,7 +4,8 @@
 // keeps it); with MODE=latency instead, the latency of a client's point SELECT sent every 10 ms during
 // the backfill (bench/lib/query-latency.mjs); with MODE=time, only the backfill's duration (for perf).
 // READERS=1 sends that reader's queries while profiling too; HEAP=1 samples the isolate's heap too
-// (HEAP_SERIES=1 prints every sample, MiB every 100 ms).
+// (HEAP_SERIES=1 prints every sample, MiB every 100 ms). RUN_TIMES=1 prints each run's start, end (ms
+// after the job's creation) and rows, and the reader's figures as JSON (every slow answer, SLOW_MS).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -60,6 +61,7 @@ try {
   const cpu = () => worker.workerdPids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   const cpu0 = cpu();
   const t0 = performance.now();
+  const wall0 = Date.now();
   await call(worker.url, "POST", "/replication/jobs", {
     token: ADMIN,
     body: {
@@ -80,12 +82,19 @@ try {
         runs.reduce((s, r) => s + r.rows, 0),
         "rows",
       );
+      if (process.env.RUN_TIMES)
+        console.log(
+          JSON.stringify(runs.map((r) => [Date.parse(r.started_at) - wall0, Date.parse(r.ended_at) - wall0, r.rows])),
+        );
       break;
     }
     await sleep(50);
   }
   console.log(`${((performance.now() - t0) / 1000).toFixed(2)} s, workerd CPU ${(cpu() - cpu0).toFixed(2)} s`);
-  if (queries) console.log(await queries.stop());
+  if (queries) {
+    const q = await queries.stop();
+    console.log(process.env.RUN_TIMES ? JSON.stringify(q) : q);
+  }
   if (heap) console.log(await heap.stop());
   if (MODE === "profile") printProfile((await inspector.send("Profiler.stop")).profile);
   if (process.env.THEN === "verify") await verifyWithReader();
