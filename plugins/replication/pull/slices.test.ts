@@ -159,13 +159,19 @@ describe("WorkPacer", () => {
   });
 
   it("lets readers' queries through before the next slice while they keep coming, for a bounded number of turns", async () => {
-    // The start of the latest query, as seen at each look: two more queries arrive in the pause, then none.
-    const looks = [5, 5, 6, 7, 7, 7];
+    // The start of the latest query, as seen at each look: one came in during the pause, two more after it, then none.
+    const looks = [4, 5, 6, 7, 7];
     let looked = 0;
     const queued = new WorkPacer({ clock: () => 0, readStartedAt: () => looks[Math.min(looked++, looks.length - 1)]! });
     await queued.pause(bounds);
-    // One look for the slice's time, then one per turn until a turn brings no new query.
+    // Before and after the pause, then one per turn until a turn brings no new query.
     expect(looked).toBe(5);
+
+    // Nobody reads: no turn is added.
+    let asked = 0;
+    const alone = new WorkPacer({ clock: () => 0, readStartedAt: () => (asked++, null) });
+    await alone.pause(bounds);
+    expect(asked).toBe(2);
 
     // A query in every turn: the pause still ends.
     let flood = 0;
