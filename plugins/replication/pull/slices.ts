@@ -156,8 +156,8 @@ export class WorkPacer {
     const readAfter = this.#readStartedAt();
     const ms = sliceMs(this.#startedAt, this.#clock(), readAfter);
     if (this.#done > 0) this.#limit = pacedSliceRows(this.#done, ms, bounds);
-    // A query came in during the pause: others may be queued behind it.
-    if (readAfter !== readBefore) await this.drainReads(readAfter);
+    // While someone reads, or once a query came in during the pause, others may be queued behind it.
+    if (reading || readAfter !== readBefore) await this.drainReads(readAfter);
     this.#done = 0;
     this.#startedAt = this.#clock();
   }
