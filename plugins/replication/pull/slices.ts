@@ -209,7 +209,7 @@ export function sliceMs(startedAt: number, pauseEnd: number, readStartedAt: numb
  * Lets the object serve what has queued before the next slice. A timer it must be: a message
  * channel's turn (0.03 ms, against a timer's 1.2 ms locally) let no request in.
  */
-export function yieldToOtherWork(): Promise<void> {
+function yieldToOtherWork(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
