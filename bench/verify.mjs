@@ -15,14 +15,17 @@ const RANGE_ROWS = 25_000;
 const round = (x, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** The row hash as the plugin's rowHashSql writes it (plugins/replication/replica/row-hash.ts). */
+/**
+ * The row hash as the plugin's rowHashSql writes it for a job created now
+ * (plugins/replication/replica/row-hash.ts, currentRowHashFormula: md5 on PostgreSQL, CRC32 on MySQL).
+ */
 export function rowHashSql(dialect, columns = COLUMNS) {
   if (dialect === "postgresql") {
     const texts = columns.map((c) => `coalesce("${c}"::text, chr(30))`).join(", ");
     return `('x' || substr(md5(concat_ws(chr(31), ${texts})), 1, 8))::bit(32)::bigint`;
   }
   const texts = columns.map((c) => `COALESCE(HEX(CAST(\`${c}\` AS BINARY)), CHAR(30))`).join(", ");
-  return `CAST(CONV(SUBSTR(MD5(CONCAT_WS(CHAR(31), ${texts})), 1, 8), 16, 10) AS SIGNED)`;
+  return `CAST(CRC32(CONCAT_WS(CHAR(31), ${texts})) AS SIGNED)`;
 }
 
 /** One top-level range's aggregate, as verify/source-sql.ts builds it for an integer key. */

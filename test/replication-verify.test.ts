@@ -7,7 +7,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import type { EdgeReplicationPart } from "../plugins/replication";
+import { type RowHashFormula, rowHashSql } from "../plugins/replication/replica/row-hash";
 import type { VerifyResult, VerifyShape } from "../plugins/replication/verify/types";
+import { mysqlDialect, withSource } from "../src/sources";
+import type { SqliteValue } from "../src/sources/types";
 import { api, uniqueName } from "./helpers";
 import {
   createTimestampJob,
@@ -17,6 +20,7 @@ import {
   getJob,
   replicaRows,
   runJob,
+  SOURCES,
   sourceRows,
   tuneReplication,
   type Dialect,
@@ -392,5 +396,36 @@ describe("a replica at the column limit", () => {
     });
     expect(await verify(table)).toMatchObject({ source_rows: 39, ...zeros });
     expect(await width()).toBe(100);
+  });
+});
+
+describe("mysql: the row hash formula", () => {
+  /** Each row's hash as the source computes it with `formula`, by id. */
+  async function sourceHashes(table: string, formula: RowHashFormula): Promise<SqliteValue[][]> {
+    return withSource(SOURCES.mysql, async (source) => {
+      const hash = rowHashSql(mysqlDialect, COLUMNS, formula);
+      return (await source.query(`SELECT id, ${hash} FROM ${table} ORDER BY id`)).rows;
+    });
+  }
+
+  it("keeps MD5 for a job from before CRC32 (its stored hashes verify clean), and moves to CRC32 on a reset", async () => {
+    const table = uniqueName("ver_my_formula");
+    created.push(["mysql", table]);
+    await createItemsTable("mysql", table);
+    await insertRange("mysql", table, 1, 300, "2024-05-01T10:00:00.000000Z");
+    await createTimestampJob("mysql", table, { lookback_seconds: 0 });
+    // What the migration leaves a job that existed before the formula did.
+    await inObject(`UPDATE tmp_replication_jobs SET row_hash = 'md5' WHERE name = '${table}'`);
+    expect((await runJob(table)).done).toBe(true);
+    const md5 = await sourceHashes(table, "md5");
+    expect(await replicaRows(table, ["id", "_starbase_row_hash"], "id")).toEqual(md5);
+    expect(await verify(table)).toMatchObject({ source_rows: 300, replica_rows: 300, ...zeros });
+
+    expect((await api("POST", `/replication/jobs/${table}/reset`)).status).toBe(200);
+    expect((await runJob(table)).done).toBe(true);
+    const crc32 = await sourceHashes(table, "crc32");
+    expect(crc32).not.toEqual(md5);
+    expect(await replicaRows(table, ["id", "_starbase_row_hash"], "id")).toEqual(crc32);
+    expect(await verify(table)).toMatchObject({ source_rows: 300, replica_rows: 300, ...zeros });
   });
 });

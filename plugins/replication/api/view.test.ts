@@ -18,6 +18,7 @@ const job: Job = {
     active: true,
   },
   sealedSource: "v1.1a2b3c4d.iv.data",
+  rowHash: "md5",
   columns: [{ name: "id", sourceType: "bigint", nullable: false, sqliteType: "INTEGER" }],
   warnings: [],
   progress: { ...INITIAL_PROGRESS },

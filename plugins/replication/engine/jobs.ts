@@ -14,6 +14,7 @@ import { type CdcCleanup, checkCdcSource, createCdcJobObjects, dropCdcJobObjects
 import { restartSnapshot, shadowTable } from "../cdc/snapshot";
 import { CdcStore } from "../cdc/store";
 import { cdcStatus, cdcWarnings, inSnapshot } from "../cdc/view";
+import { currentRowHashFormula } from "../replica/row-hash";
 import { dropReplica, readTableColumns, targetProblems, truncateReplica } from "../replica/table";
 import { applyColumnChoice, sourceTableLabel } from "../schema-changes/apply";
 import { resolveColumnChoice } from "../schema-changes/choice";
@@ -147,6 +148,7 @@ export class JobManager {
       warnings: plan.warnings,
       progress: { ...INITIAL_PROGRESS },
       created_at: Date.now(),
+      rowHash: currentRowHashFormula(settings.source.dialect),
     };
     this.store.insert(job);
     return this.startSchedule(job);
@@ -176,6 +178,7 @@ export class JobManager {
       warnings: plan.warnings,
       progress: { ...INITIAL_PROGRESS },
       created_at: Date.now(),
+      rowHash: currentRowHashFormula(settings.source.dialect),
     };
     try {
       // Again after the awaits: another request may have taken the name or the table meanwhile.
@@ -296,7 +299,7 @@ export class JobManager {
     const job = this.require(name);
     this.runner.refuseWhileRunning(job.settings.name, "reset");
     this.host.transaction(() => {
-      this.store.resetProgress(job.settings.name);
+      this.store.resetProgress(job.settings.name, currentRowHashFormula(job.settings.source.dialect));
       // Change capture copies the table again and replays the slot from where it stands.
       if (job.settings.cdc)
         restartSnapshot(this.host, this.cdcStates, this.store, job, { truncate: !!truncate, newSlot: false });

@@ -82,4 +82,10 @@ export const replicationMigrations: readonly Migration[] = [
     id: "replication/watermark-001-pull-warning",
     sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN pull_warning TEXT`,
   },
+  {
+    // The formula of the replica's row hashes (replica/row-hash.ts): the jobs that exist keep the one
+    // their stored hashes were made with.
+    id: "replication/row-hash-001-formula",
+    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN row_hash TEXT NOT NULL DEFAULT 'md5'`,
+  },
 ];

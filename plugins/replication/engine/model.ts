@@ -1,5 +1,6 @@
 import type { SourceColumn } from "../../../src/sources/types";
 import type { Cursor } from "../pull/cursor";
+import type { RowHashFormula } from "../replica/row-hash";
 import type { SchemaChange, SchemaState } from "../schema-changes/state";
 import type { VerifyCounts } from "../verify/types";
 import type { JobSettings } from "./settings";
@@ -34,6 +35,8 @@ export interface Job {
   pullWarning?: string;
   /** What the job knows of its source's schema changes; absent until a run first checked them. */
   schema?: SchemaState;
+  /** How the source computes the hashes stored in the replica (replica/row-hash.ts). */
+  rowHash: RowHashFormula;
 }
 
 /** `snapshot`: a change capture job whose copy of the table is not yet caught up with the stream. */

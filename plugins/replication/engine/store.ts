@@ -2,6 +2,7 @@ import { type Cursor, encodeCursor } from "../pull/cursor";
 import { JOBS_TABLE, RUNS_TABLE } from "./migrations";
 import type { Job, JobSettings, RunRecord, RunTrigger } from "./model";
 import { type JobRow, parseSchemaChanges, parseStoredJob } from "./stored";
+import type { RowHashFormula } from "../replica/row-hash";
 import { parseRunCounts } from "../verify/store";
 
 /** How many runs are kept per job. */
@@ -45,13 +46,14 @@ export class JobStore {
 
   insert(job: Job): void {
     this.sql.exec(
-      `INSERT INTO ${JOBS_TABLE} (name, settings, source_sealed, columns, warnings, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO ${JOBS_TABLE} (name, settings, source_sealed, columns, warnings, created_at, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       job.settings.name,
       JSON.stringify(job.settings),
       job.sealedSource,
       JSON.stringify(job.columns),
       JSON.stringify(job.warnings),
       job.created_at,
+      job.rowHash,
     );
   }
 
@@ -122,13 +124,17 @@ export class JobStore {
     return failures;
   }
 
-  /** Back to the start: the next runs copy everything again. */
-  resetProgress(name: string): void {
+  /**
+   * Back to the start: the next runs copy everything again, and hash rows with `rowHash` (a row
+   * still holding a hash of the old formula is one verification finds different, and repairs).
+   */
+  resetProgress(name: string, rowHash: RowHashFormula): void {
     // A re-copy in progress is dropped too: the runs copy every row again anyway.
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET cursor = NULL, caught_up = 0, rows_synced = 0, last_error = NULL,
-         consecutive_failures = 0, retry_at = NULL,
+         consecutive_failures = 0, retry_at = NULL, row_hash = ?,
          schema_state = json_set(schema_state, '$.recopy', json('null')) WHERE name = ?`,
+      rowHash,
       name,
     );
   }

@@ -34,6 +34,8 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   schema_state: string | null;
   /** The last run's late-commit warning (pull/watermark.ts); NULL when it had none. */
   pull_warning: string | null;
+  /** The formula of the replica's row hashes (replica/row-hash.ts). */
+  row_hash: string;
 }
 
 const storedColumn = z.strictObject({
@@ -77,6 +79,7 @@ const storedJob = z
     warnings: z.array(z.string().max(10_000)).max(100),
     cursor: storedCursor.nullable(),
     schema_state: storedSchemaState.nullable(),
+    row_hash: z.enum(["md5", "crc32"]),
   })
   .superRefine((job, ctx) => {
     const names = new Set(job.columns.map((c) => c.name));
@@ -90,6 +93,7 @@ const storedJob = z
       ctx.addIssue({ code: "custom", path: ["settings", "mode"], message: `does not match the job's other settings` });
     }
     if (job.settings.source.dialect !== "postgresql") return;
+    if (job.row_hash !== "md5") ctx.addIssue({ code: "custom", path: ["row_hash"], message: "is MySQL's only" });
     job.columns.forEach((column, i) => {
       if (!isSafePgTypeName(column.sourceType)) {
         ctx.addIssue({ code: "custom", path: ["columns", i, "sourceType"], message: "is not a type name" });
@@ -108,6 +112,7 @@ export function parseStoredJob(row: JobRow): Job {
       warnings: JSON.parse(row.warnings),
       cursor: row.cursor === null ? null : JSON.parse(row.cursor),
       schema_state: row.schema_state == null ? null : JSON.parse(row.schema_state),
+      row_hash: row.row_hash,
     };
   } catch {
     throw invalid(row.name, "a column does not hold JSON");
@@ -122,6 +127,7 @@ export function parseStoredJob(row: JobRow): Job {
     columns: columns as SourceColumn[],
     warnings,
     created_at: row.created_at,
+    rowHash: parsed.data.row_hash,
     ...(schema_state ? { schema: decodeSchemaState(schema_state) } : {}),
     ...(typeof row.pull_warning === "string" ? { pullWarning: row.pull_warning.slice(0, 10_000) } : {}),
     progress: {

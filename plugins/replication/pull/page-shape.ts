@@ -9,7 +9,7 @@ import type { SourceColumn, SqlDialect, SqliteValue } from "../../../src/sources
 import type { JobSettings } from "../engine/settings";
 import { withRowHash } from "../replica/hash-column";
 import { deleteKeysSql, keyBatches } from "../replica/keys";
-import { rowHashSql } from "../replica/row-hash";
+import { type RowHashFormula, rowHashSql } from "../replica/row-hash";
 import { type JsonRowsFunction, planWriteBatches, upsertFromJsonSql, upsertRowSql } from "../replica/writes";
 import { deletedFlagSql, softDeleteOf, splitSoftDeleted } from "./soft-delete";
 
@@ -31,8 +31,8 @@ export function pageShape(
   settings: JobSettings,
   columns: readonly SourceColumn[],
   keyIndexes: readonly number[],
-  /** False for a replica without the hash column (one at the column limit): rows are read and written without it. */
-  rowHash: boolean,
+  /** The job's formula; null for a replica without the hash column (one at the column limit): rows are read and written without it. */
+  rowHash: RowHashFormula | null,
   rowsFrom: JsonRowsFunction,
 ): PageShape {
   const softDelete = softDeleteOf(settings);
@@ -48,6 +48,7 @@ export function pageShape(
             rowHashSql(
               dialect,
               columns.map((c) => c.name),
+              rowHash,
             ),
           ]
         : []),

@@ -83,7 +83,14 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const keyIndexes = settings.primary_key.map((k) => names.indexOf(k));
   const tracking = columns[trackingIndex]!;
   const key = keyIndexes.map((i) => columns[i]!);
-  const shape = pageShape(ctx.dialect, settings, columns, keyIndexes, rowHash, jsonRowsFunction(ctx.host.sql));
+  const shape = pageShape(
+    ctx.dialect,
+    settings,
+    columns,
+    keyIndexes,
+    rowHash ? job.rowHash : null,
+    jsonRowsFunction(ctx.host.sql),
+  );
 
   const fetchPage = (after: Cursor | null, limit: number) => {
     const query = buildPageQuery({

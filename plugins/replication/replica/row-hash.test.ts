@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mysqlDialect, postgresDialect, withSource } from "../../../src/sources";
 import { MYSQL, PG } from "../../../test/support/sources";
-import { rowHash, rowHashSql } from "./row-hash";
+import { currentRowHashFormula, rowHash, rowHashSql } from "./row-hash";
 
 describe("rowHash", () => {
   it("is an unsigned 32-bit integer that tells NULL from empty and column boundaries apart", () => {
@@ -22,7 +22,7 @@ describe("rowHashSql", () => {
            (1::bigint, 'héllo'::text, 12.50::numeric, '2024-03-01 10:00:00.123456+05:30'::timestamptz, '\\x00ff'::bytea, '{"a": [1, 2]}'::jsonb, ARRAY[1, NULL]::int[]),
            (2, NULL, NULL, NULL, NULL, NULL, NULL),
            (3, '', -0.0001, 'infinity', '\\x', '[]', '{}'))
-         SELECT i::text, t::text, n::text, ts::text, b::text, j::text, a::text, ${rowHashSql(postgresDialect, ["i", "t", "n", "ts", "b", "j", "a"])}
+         SELECT i::text, t::text, n::text, ts::text, b::text, j::text, a::text, ${rowHashSql(postgresDialect, ["i", "t", "n", "ts", "b", "j", "a"], "md5")}
          FROM v ORDER BY i`,
       ),
     );
@@ -38,44 +38,54 @@ describe("rowHashSql", () => {
     const values = names.map((_, i) => (i % 7 === 3 ? "NULL::text" : `'v${i}'`));
     const rows = await withSource({ dialect: "postgresql", ...PG }, (source) =>
       source.query(
-        `SELECT ${rowHashSql(postgresDialect, names)} FROM (SELECT ${values.map((v, i) => `${v} AS c${i}`).join(", ")}) v`,
+        `SELECT ${rowHashSql(postgresDialect, names, "md5")} FROM (SELECT ${values.map((v, i) => `${v} AS c${i}`).join(", ")}) v`,
       ),
     );
     expect(rows.rows[0]![0]).toBe(rowHash(names.map((_, i) => (i % 7 === 3 ? null : `v${i}`))));
   });
 
-  it("gives MySQL a deterministic unsigned 32-bit hash per row", async () => {
-    const rows = await withSource({ dialect: "mysql", ...MYSQL }, (source) =>
-      source.query(
-        `SELECT ${rowHashSql(mysqlDialect, ["a", "b"])} AS h FROM (SELECT 1 AS a, 'x' AS b UNION ALL SELECT 1, NULL UNION ALL SELECT 1, 'x') v`,
-      ),
-    );
-    const [first, second, third] = rows.rows.map((r) => r[0] as number);
-    expect(first).toBe(third);
-    expect(first).not.toBe(second);
-    expect(first).toBeGreaterThanOrEqual(0);
-    expect(first).toBeLessThan(2 ** 32);
+  it("is MD5 on PostgreSQL, whose change capture computes the same in JavaScript", () => {
+    expect(() => rowHashSql(postgresDialect, ["a"], "crc32")).toThrow(/not computed on PostgreSQL/);
+    expect(currentRowHashFormula("postgresql")).toBe("md5");
+    expect(currentRowHashFormula("mysql")).toBe("crc32");
   });
 
-  it("tells apart MySQL numbers that differ only after the decimal point, and binary values", async () => {
-    const values = [
-      "CAST(12.34 AS DECIMAL(10,2))",
-      "CAST(12.99 AS DECIMAL(10,2))",
-      "CAST(1.5 AS DOUBLE)",
-      "CAST(1.25 AS DOUBLE)",
-      "CAST(2.5 AS FLOAT)",
-      "CAST(2.75 AS FLOAT)",
-      "X'00FF'",
-      "X'00FE'",
-    ];
-    const hashes = await withSource({ dialect: "mysql", ...MYSQL }, async (source) => {
-      const out: unknown[] = [];
-      for (const value of values) {
-        const { rows } = await source.query(`SELECT ${rowHashSql(mysqlDialect, ["a"])} FROM (SELECT ${value} AS a) v`);
-        out.push(rows[0]![0]);
-      }
-      return out;
+  describe.each(["md5", "crc32"] as const)("on MySQL with %s", (formula) => {
+    it("gives MySQL a deterministic unsigned 32-bit hash per row", async () => {
+      const rows = await withSource({ dialect: "mysql", ...MYSQL }, (source) =>
+        source.query(
+          `SELECT ${rowHashSql(mysqlDialect, ["a", "b"], formula)} AS h FROM (SELECT 1 AS a, 'x' AS b UNION ALL SELECT 1, NULL UNION ALL SELECT 1, 'x') v`,
+        ),
+      );
+      const [first, second, third] = rows.rows.map((r) => r[0] as number);
+      expect(first).toBe(third);
+      expect(first).not.toBe(second);
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(first).toBeLessThan(2 ** 32);
     });
-    expect(new Set(hashes).size).toBe(values.length);
+
+    it("tells apart MySQL numbers that differ only after the decimal point, and binary values", async () => {
+      const values = [
+        "CAST(12.34 AS DECIMAL(10,2))",
+        "CAST(12.99 AS DECIMAL(10,2))",
+        "CAST(1.5 AS DOUBLE)",
+        "CAST(1.25 AS DOUBLE)",
+        "CAST(2.5 AS FLOAT)",
+        "CAST(2.75 AS FLOAT)",
+        "X'00FF'",
+        "X'00FE'",
+      ];
+      const hashes = await withSource({ dialect: "mysql", ...MYSQL }, async (source) => {
+        const out: unknown[] = [];
+        for (const value of values) {
+          const { rows } = await source.query(
+            `SELECT ${rowHashSql(mysqlDialect, ["a"], formula)} FROM (SELECT ${value} AS a) v`,
+          );
+          out.push(rows[0]![0]);
+        }
+        return out;
+      });
+      expect(new Set(hashes).size).toBe(values.length);
+    });
   });
 });

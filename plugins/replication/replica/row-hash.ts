@@ -12,6 +12,11 @@
  * PostgreSQL's text rendering is `col::text`, which is also what logical
  * decoding (pgoutput) sends, so change capture computes the same hash in
  * JavaScript (`rowHash`) from the values it decodes.
+ *
+ * Each job keeps the formula its replica's hashes were made with (RowHashFormula):
+ * MySQL jobs created (or reset) since the formula "crc32" existed use it, older
+ * ones keep "md5" until a reset, so that stored hashes always match what the
+ * source computes at verification time.
  */
 import type { SqlDialect } from "../../../src/sources/types";
 import { md5First32 } from "./md5";
@@ -28,8 +33,22 @@ export function rowHash(texts: ReadonlyArray<string | null>): number {
   return md5First32(joined);
 }
 
-/** A SQL expression computing `rowHash` of the named columns at the source. */
-export function rowHashSql(dialect: SqlDialect, columns: readonly string[]): string {
+/**
+ * How a job's row hashes are computed at the source. `md5`: the first 32 bits of the MD5 of the
+ * joined texts (both dialects; the only one on PostgreSQL, where change capture computes it in
+ * JavaScript). `crc32`: MySQL's CRC32 of the same joined hex texts, also 32 bits, which MariaDB
+ * computes in 1.62 s per 1,000,000 bench rows against MD5's 2.76 s (and the copy reads the hash
+ * with every row).
+ */
+export type RowHashFormula = "md5" | "crc32";
+
+/** The formula for a job created (or reset) now. */
+export function currentRowHashFormula(dialect: SqlDialect["name"]): RowHashFormula {
+  return dialect === "mysql" ? "crc32" : "md5";
+}
+
+/** A SQL expression computing the hash of the named columns at the source with `formula`. */
+export function rowHashSql(dialect: SqlDialect, columns: readonly string[], formula: RowHashFormula): string {
   const q = (name: string) => dialect.quoteIdentifier(name);
   if (dialect.name === "postgresql") {
     // concat_ws reads about 20% faster than array_to_string over an ARRAY; a function takes at most
@@ -38,12 +57,15 @@ export function rowHashSql(dialect: SqlDialect, columns: readonly string[]): str
     const chunks: string[] = [];
     for (let i = 0; i < texts.length; i += 99) chunks.push(`concat_ws(chr(31), ${texts.slice(i, i + 99).join(", ")})`);
     const joined = chunks.length === 1 ? chunks[0]! : `concat_ws(chr(31), ${chunks.join(", ")})`;
+    if (formula !== "md5") throw new Error(`row hash ${formula} is not computed on PostgreSQL`);
     return `('x' || substr(md5(${joined}), 1, 8))::bit(32)::bigint`;
   }
   // MySQL: the bytes of each value as a binary string, in hex (so no value holds a separator); no JavaScript
   // computes this one. Not HEX(col) alone: for a number it renders the value as a BIGINT, so 12.34 and 12.99
   // (DECIMAL, DOUBLE) would hash alike.
   const texts = columns.map((c) => `COALESCE(HEX(CAST(${q(c)} AS BINARY)), CHAR(30))`).join(", ");
+  const joined = `CONCAT_WS(CHAR(31), ${texts})`;
   // SIGNED: a BIGINT the connector hands back as a number (32 bits fit), not an unsigned decimal string.
-  return `CAST(CONV(SUBSTR(MD5(CONCAT_WS(CHAR(31), ${texts})), 1, 8), 16, 10) AS SIGNED)`;
+  if (formula === "crc32") return `CAST(CRC32(${joined}) AS SIGNED)`;
+  return `CAST(CONV(SUBSTR(MD5(${joined}), 1, 8), 16, 10) AS SIGNED)`;
 }

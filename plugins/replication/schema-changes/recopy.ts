@@ -64,7 +64,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     settings,
     columns,
     keyIndexes,
-    hasRowHashColumn(ctx.host.sql, settings.target_table),
+    hasRowHashColumn(ctx.host.sql, settings.target_table) ? job.rowHash : null,
     jsonRowsFunction(ctx.host.sql),
   );
   const fetchPage = (after: Cursor | null, limit: number) => {

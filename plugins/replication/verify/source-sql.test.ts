@@ -28,8 +28,9 @@ const pg: SourceTable = {
   columns: [id, note],
   key: [id],
   live: null,
+  rowHash: "md5",
 };
-const pgHash = rowHashSql(postgresDialect, ["id", "note"]);
+const pgHash = rowHashSql(postgresDialect, ["id", "note"], "md5");
 
 describe("statements on PostgreSQL", () => {
   it("aggregates a range through the key's index: count and hash sum as text", () => {
@@ -93,11 +94,12 @@ describe("statements on MySQL", () => {
     columns: [column("id", "bigint(20)"), note],
     key: [column("id", "bigint(20)")],
     live: null,
+    rowHash: "crc32",
   };
 
   it("sums hashes as decimal text and binds keys with exact casts", () => {
     expect(aggregateStatement(my, { after: ["9007199254740993"], upTo: null })).toEqual({
-      sql: `SELECT count(*), CAST(COALESCE(SUM(${rowHashSql(mysqlDialect, ["id", "note"])}), 0) AS CHAR) FROM \`t\` WHERE \`id\` > CAST(? AS SIGNED)`,
+      sql: `SELECT count(*), CAST(COALESCE(SUM(${rowHashSql(mysqlDialect, ["id", "note"], "crc32")}), 0) AS CHAR) FROM \`t\` WHERE \`id\` > CAST(? AS SIGNED)`,
       params: ["9007199254740993"],
     });
   });

@@ -5,7 +5,7 @@
  * rows (soft deletes). Values are bound with the dialect's exact casts. Pure.
  */
 import type { SourceColumn, SourceParam, SqlDialect } from "../../../src/sources/types";
-import { rowHashSql } from "../replica/row-hash";
+import { type RowHashFormula, rowHashSql } from "../replica/row-hash";
 import type { Key, KeyRange } from "./types";
 
 export interface SourceTable {
@@ -17,6 +17,8 @@ export interface SourceTable {
   key: readonly SourceColumn[];
   /** A condition true for rows that are not soft-deleted; null without soft deletes. */
   live: string | null;
+  /** The job's formula for row hashes. */
+  rowHash: RowHashFormula;
 }
 
 export interface Statement {
@@ -29,6 +31,7 @@ export function aggregateStatement(t: SourceTable, range: KeyRange): Statement {
   const hash = rowHashSql(
     t.dialect,
     t.columns.map((c) => c.name),
+    t.rowHash,
   );
   const sum =
     t.dialect.name === "postgresql" ? `coalesce(sum(${hash}), 0)::text` : `CAST(COALESCE(SUM(${hash}), 0) AS CHAR)`;
@@ -45,6 +48,7 @@ export function entriesStatement(t: SourceTable, range: KeyRange, limit?: number
   const hash = rowHashSql(
     t.dialect,
     t.columns.map((c) => c.name),
+    t.rowHash,
   );
   return select(t, `${keyList(t)}, ${hash}`, range, { order: true, limit });
 }
@@ -54,6 +58,7 @@ export function rowsStatement(t: SourceTable, range: KeyRange, limit?: number): 
   const hash = rowHashSql(
     t.dialect,
     t.columns.map((c) => c.name),
+    t.rowHash,
   );
   const columns = t.columns.map((c) => t.dialect.quoteIdentifier(c.name)).join(", ");
   return select(t, `${columns}, ${hash}`, range, { order: true, limit });

@@ -151,6 +151,7 @@ export class Verifier {
       columns,
       key,
       live: softDelete ? liveRowSql(dialect, softDelete) : null,
+      rowHash: job.rowHash,
     });
     const replicaTable = {
       table: settings.target_table,
