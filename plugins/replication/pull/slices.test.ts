@@ -109,12 +109,6 @@ describe("SlicePacer", () => {
     ]);
   });
 
-  it("starts with `first` rows, and grows at most twofold per slice while they are fast", async () => {
-    const ramp = { rows: 10, bytes: 1e9, ms: Number.POSITIVE_INFINITY, first: 2 };
-    const sizes = (await take(new SlicePacer(), rows(30), ramp)).map(([slice]) => slice.length);
-    expect(sizes).toEqual([2, 4, 8, 10, 6]);
-  });
-
   it("gives one empty last slice for a page without rows", async () => {
     expect(await take(new SlicePacer(), [], untimed)).toEqual([[[], true]]);
   });

@@ -18,21 +18,10 @@ export interface SliceBounds {
    * pause), and the next slice's rows scaled to it (pacedSliceRows).
    */
   ms: number;
-  /**
-   * Rows of a pacer's first slice, before it has timed one (default `rows`); the slices after it grow
-   * at most twofold each (pacedSliceRows). A run does not know yet what its rows cost: 500 rows whose
-   * keys are scattered over the replica took 40-50 ms with their commit, rows in key order a tenth.
-   */
-  first?: number;
 }
 
-/**
- * With nobody reading, a slice is about a page (512 KiB): the pause and commit between slices are
- * a cost of their own, and a 1,000,000-row PostgreSQL backfill (bench/run.mjs, BENCH_ONLY=backfill)
- * ran at 186,324-188,005 rows/s with slices of up to 10,000 rows against 158,479-159,084 with
- * 2,000-row ones. A first reader waits for one such slice at most; from then on, SLICE_WHILE_READING.
- */
-export const DEFAULT_SLICE: SliceBounds = { rows: 10_000, bytes: 512 * 1024, ms: 50, first: 500 };
+/** About 5 ms of writing on a Durable Object for rows of a few hundred bytes, in key order. */
+export const DEFAULT_SLICE: SliceBounds = { rows: 2_000, bytes: 512 * 1024, ms: 50 };
 
 /**
  * Slices while someone reads. Each pause commits the slice before it (a Durable Object makes
@@ -135,8 +124,7 @@ export class SlicePacer {
  * this one took (pacedSliceRows). `restart` after waiting on I/O: the wait is not the slice's.
  */
 export class WorkPacer {
-  /** Null until a slice has been timed. */
-  #limit: number | null = null;
+  #limit = Number.POSITIVE_INFINITY;
   #done = 0;
   #startedAt: number;
   readonly #clock: () => number;
@@ -152,9 +140,9 @@ export class WorkPacer {
     this.#done += units;
   }
 
-  /** Units in the current slice under `bounds`, as paced (`bounds.first` until a slice has been timed). */
+  /** Units in the current slice under `bounds`, as paced. */
   limit(bounds: SliceBounds): number {
-    return Math.min(this.#limit ?? bounds.first ?? bounds.rows, bounds.rows);
+    return Math.min(this.#limit, bounds.rows);
   }
 
   full(bounds: SliceBounds): boolean {
