@@ -6,7 +6,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
-import type { EdgeReplicationPart } from "../plugins/replication";
+import type { EdgeReplicationPart, JobView } from "../plugins/replication";
 import { type RowHashFormula, rowHashSql } from "../plugins/replication/replica/row-hash";
 import type { VerifyResult, VerifyShape } from "../plugins/replication/verify/types";
 import { mysqlDialect, withSource } from "../src/sources";
@@ -416,12 +416,13 @@ describe("mysql: the row hash formula", () => {
     await createTimestampJob("mysql", table, { lookback_seconds: 0 });
     // What the migration leaves a job that existed before the formula did.
     await inObject(`UPDATE tmp_replication_jobs SET row_hash = 'md5' WHERE name = '${table}'`);
+    expect((await getJob(table)).row_hash).toBe("md5");
     expect((await runJob(table)).done).toBe(true);
     const md5 = await sourceHashes(table, "md5");
     expect(await replicaRows(table, ["id", "_starbase_row_hash"], "id")).toEqual(md5);
     expect(await verify(table)).toMatchObject({ source_rows: 300, replica_rows: 300, ...zeros });
 
-    expect((await api("POST", `/replication/jobs/${table}/reset`)).status).toBe(200);
+    expect((await api<JobView>("POST", `/replication/jobs/${table}/reset`)).body.result!.row_hash).toBe("crc32");
     expect((await runJob(table)).done).toBe(true);
     const crc32 = await sourceHashes(table, "crc32");
     expect(crc32).not.toEqual(md5);

@@ -2,6 +2,7 @@ import type { CdcStatusView } from "../cdc/view";
 import { Credentials } from "../engine/credentials";
 import type { Job, JobState } from "../engine/model";
 import type { ColumnSelection, OnColumnDrop } from "../engine/settings";
+import type { RowHashFormula } from "../replica/row-hash";
 import { recopyView, recopyWarnings } from "../schema-changes/view";
 import { redactedSource } from "../engine/source-config";
 import { displayCursor, lagSeconds } from "../pull/cursor";
@@ -33,6 +34,8 @@ export interface JobView {
   reconcile_cron: string | null;
   /** The source column marking deleted rows; null: none. */
   soft_delete_col: string | null;
+  /** How the source computes the row hashes stored in the replica (README "How it compares"); a reset moves a MySQL job to crc32. */
+  row_hash: RowHashFormula;
   warnings: string[];
   created_at: string;
   status: {
@@ -121,6 +124,7 @@ export function jobView(
     active: settings.active,
     reconcile_cron: settings.reconcile_cron ?? null,
     soft_delete_col: settings.soft_delete_col ?? null,
+    row_hash: job.rowHash,
     warnings: [
       ...job.warnings,
       ...(job.pullWarning ? [job.pullWarning] : []),
