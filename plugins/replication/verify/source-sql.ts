@@ -28,11 +28,7 @@ export interface Statement {
 
 /** `SELECT count, hash sum` of a range; the sum comes back as decimal text (it may pass 2^53). */
 export function aggregateStatement(t: SourceTable, range: KeyRange): Statement {
-  const hash = rowHashSql(
-    t.dialect,
-    t.columns.map((c) => c.name),
-    t.rowHash,
-  );
+  const hash = rowHashOf(t);
   const sum =
     t.dialect.name === "postgresql" ? `coalesce(sum(${hash}), 0)::text` : `CAST(COALESCE(SUM(${hash}), 0) AS CHAR)`;
   return select(t, `count(*), ${sum}`, range, {});
@@ -45,23 +41,13 @@ export function keyAtStatement(t: SourceTable, range: KeyRange, offset: number):
 
 /** Keys and hashes of a range in key order. */
 export function entriesStatement(t: SourceTable, range: KeyRange, limit?: number): Statement {
-  const hash = rowHashSql(
-    t.dialect,
-    t.columns.map((c) => c.name),
-    t.rowHash,
-  );
-  return select(t, `${keyList(t)}, ${hash}`, range, { order: true, limit });
+  return select(t, `${keyList(t)}, ${rowHashOf(t)}`, range, { order: true, limit });
 }
 
 /** The copied columns and the hash of a range in key order: rows to write into the replica. */
 export function rowsStatement(t: SourceTable, range: KeyRange, limit?: number): Statement {
-  const hash = rowHashSql(
-    t.dialect,
-    t.columns.map((c) => c.name),
-    t.rowHash,
-  );
   const columns = t.columns.map((c) => t.dialect.quoteIdentifier(c.name)).join(", ");
-  return select(t, `${columns}, ${hash}`, range, { order: true, limit });
+  return select(t, `${columns}, ${rowHashOf(t)}`, range, { order: true, limit });
 }
 
 /** Which of `keys` are live rows at the source: their keys as the source holds them. */
@@ -98,6 +84,15 @@ function select(
   if (options.limit !== undefined) sql += ` LIMIT ${Math.max(1, Math.floor(options.limit))}`;
   if (options.offset) sql += ` OFFSET ${Math.max(0, Math.floor(options.offset))}`;
   return { sql, params };
+}
+
+/** The job's row hash over the copied columns, as the pull stored it. */
+function rowHashOf(t: SourceTable): string {
+  return rowHashSql(
+    t.dialect,
+    t.columns.map((c) => c.name),
+    t.rowHash,
+  );
 }
 
 function from(t: SourceTable): string {
