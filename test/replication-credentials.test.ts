@@ -203,11 +203,17 @@ describe("a stored job changed outside the API", () => {
       [1e9],
     ],
     ["settings that are not JSON", `UPDATE tmp_replication_jobs SET settings = ? WHERE name = ?`, ["{not json"]],
+    ["a row hash formula that is not one", `UPDATE tmp_replication_jobs SET row_hash = ? WHERE name = ?`, ["sha1"]],
+    [
+      "a row hash formula PostgreSQL does not compute",
+      `UPDATE tmp_replication_jobs SET row_hash = ? WHERE name = ?`,
+      ["crc32"],
+    ],
   ];
 
   it.each(hostile)("%s: the run fails clearly and nothing runs at the source", async (_label, update, values) => {
-    const original = await sql<Array<{ settings: string; columns: string }>>(
-      "SELECT settings, columns FROM tmp_replication_jobs WHERE name = ?",
+    const original = await sql<Array<{ settings: string; columns: string; row_hash: string }>>(
+      "SELECT settings, columns, row_hash FROM tmp_replication_jobs WHERE name = ?",
       [job],
     );
     const edit = await sql(update.replaceAll("PROBE", probe), [
@@ -226,9 +232,10 @@ describe("a stored job changed outside the API", () => {
       expect(await pgExec(`SELECT count(*)::int AS n FROM ${probe}`)).toEqual([{ n: 0 }]);
     } finally {
       const row = original.body.result![0]!;
-      await sql("UPDATE tmp_replication_jobs SET settings = ?, columns = ? WHERE name = ?", [
+      await sql("UPDATE tmp_replication_jobs SET settings = ?, columns = ?, row_hash = ? WHERE name = ?", [
         row.settings,
         row.columns,
+        row.row_hash,
         job,
       ]);
     }
