@@ -51,7 +51,16 @@ export async function startWorker({ cwd, config, port, persistTo, vars = {}, log
     cwd,
     detached: true, // own process group: stop() ends wrangler and its workerd together
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },
+    env: {
+      ...process.env,
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_SEND_METRICS: "false",
+      CI: "true",
+      // wrangler dev's local observability streams every invocation and span to a collector worker
+      // that runs on the Durable Object's own thread: ~1.5 ms of that thread per /query here (about
+      // 40% of a point read's cost), which production does not pay. BENCH_LOCAL_OBSERVABILITY=1 keeps it.
+      X_LOCAL_OBSERVABILITY: process.env.BENCH_LOCAL_OBSERVABILITY === "1" ? "true" : "false",
+    },
   });
   const out = createWriteStream(log, { flags: "a" });
   child.stdout.pipe(out);
