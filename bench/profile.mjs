@@ -71,6 +71,12 @@ try {
       "upsert (plugin)": { mode: "write" },
       "upsert + bare stringify": { mode: "write", variant: "stringify" },
       "plain insert": { mode: "write", variant: "insert" },
+      "bound VALUES, 11 rows": { mode: "write", variant: "values" },
+      "upsert + hash column": { mode: "write", hashColumn: true },
+      "upsert, commit per 2,000": { mode: "write", commitRows: 2000 },
+      "upsert, commit per 4,500": { mode: "write", commitRows: 4500 },
+      "upsert + hash, commit 2,000": { mode: "write", hashColumn: true, commitRows: 2000 },
+      "jsonb extract, no insert": { mode: "write", variant: "extract" },
     }))
       line(`${name} `, (await timed("/__bench/write", { rows: N, batch: BATCH, ...body })) - gen);
   } else {

@@ -58,13 +58,59 @@ function benchRow(i: number, n: number): SqliteValue[] {
   ];
 }
 
+/** The replica's row-hash column (plugins/replication/replica/hash-column.ts), for the hashColumn variant. */
+const BENCH_ROW_HASH: SourceColumn = {
+  name: "_row_hash",
+  sourceType: "row hash",
+  nullable: true,
+  sqliteType: "INTEGER",
+};
+
+/** Writes one commit's rows (or their JSON batches) with the plugin's upsert, or a profiling variant's statement. */
+function benchWriter(
+  sql: SqlStorage,
+  table: string,
+  columns: readonly SourceColumn[],
+  variant: BenchWriteInput["variant"],
+): (rows: SqliteValue[][], json: string[]) => void {
+  const upsert = upsertFromJsonSql(table, columns, ["id"], jsonRowsFunction(sql));
+  if (variant === "values") {
+    // As many rows as fit under the 100-parameter limit, each value bound.
+    const perStatement = Math.floor(100 / columns.length);
+    const tuple = `(${columns.map(() => "?").join(", ")})`;
+    const valuesSql = (n: number) => `INSERT INTO ${quoteSqlite(table)} VALUES ${Array(n).fill(tuple).join(", ")}`;
+    return (rows) => {
+      for (let j = 0; j < rows.length; j += perStatement) {
+        const chunk = rows.slice(j, j + perStatement);
+        sql.exec(valuesSql(chunk.length), ...chunk.flat());
+      }
+    };
+  }
+  // "extract": the upsert's SELECT alone (the JSON batch expanded into cells), no insert.
+  const statement =
+    variant === "insert"
+      ? upsert.replace(/ WHERE true ON CONFLICT.*$/, "")
+      : variant === "extract"
+        ? upsert
+            .replace(/^INSERT INTO .*? SELECT/, "SELECT count(*) FROM (SELECT")
+            .replace(/ WHERE true ON CONFLICT.*$/, ")")
+        : upsert;
+  return (_rows, json) => {
+    for (const text of json) sql.exec(statement, text).toArray();
+  };
+}
+
 export interface BenchWriteInput {
   rows: number;
   batch: number;
   /** "prepare": generate and keep `rows` rows; "encode": JSON-encode the kept rows; "write": encode and upsert them. */
   mode: "prepare" | "encode" | "write";
   /** Profiling only: another statement or encoding in place of the plugin's (see bench/profile.mjs). */
-  variant?: "stringify" | "insert";
+  variant?: "stringify" | "insert" | "values" | "extract";
+  /** Profiling only: add the replica's row-hash column (a 32-bit integer per row). */
+  hashColumn?: boolean;
+  /** Profiling only: commit every this many rows (a task ends between), instead of once per page. */
+  commitRows?: number;
 }
 
 export interface BenchReadInput {
@@ -95,9 +141,9 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
     const table = "bench_write";
     const keyIndexes = [0];
     sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(table)}`);
-    sql.exec(createTableSql(table, BENCH_COLUMNS, ["id"]));
-    let upsert = upsertFromJsonSql(table, BENCH_COLUMNS, ["id"], jsonRowsFunction(sql));
-    if (input.variant === "insert") upsert = upsert.replace(/ WHERE true ON CONFLICT.*$/, "");
+    const columns = input.hashColumn ? [...BENCH_COLUMNS, BENCH_ROW_HASH] : BENCH_COLUMNS;
+    sql.exec(createTableSql(table, columns, ["id"]));
+    const write = benchWriter(sql, table, columns, input.variant);
     let chars = 0;
     for (let start = 0; start < total; start += input.batch) {
       // Rows beyond the kept ones are copies of kept rows with their own ids (a cheap copy, not generation).
@@ -106,19 +152,22 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
         const id = start + j;
         const row = kept[id % kept.length]!;
         page[j] = id < kept.length ? row : [id + 1, ...row.slice(1)];
+        if (input.hashColumn) page[j] = [...page[j]!, Math.imul(id + 1, 2654435761) >>> 0];
       }
-      const batches =
-        input.variant === "stringify"
-          ? { list: [{ kind: "json" as const, json: JSON.stringify(page), rows: page.length }], bytes: 0 }
-          : planWriteBatches(page, { keyIndexes });
-      for (const b of batches.list) if (b.kind === "json") chars += b.json.length;
-      if (input.mode === "encode") continue;
-      this.ctx.storage.transactionSync(() => {
-        for (const b of batches.list) if (b.kind === "json") sql.exec(upsert, b.json);
-      });
-      // A task ends between pages, as the plugin's end between slices: the object commits each page
-      // (an awaited microtask would keep every page in one task, and so in one commit).
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      const commitRows = input.commitRows ?? page.length;
+      for (let from = 0; from < page.length; from += commitRows) {
+        const rows = commitRows === page.length ? page : page.slice(from, from + commitRows);
+        const json =
+          input.variant === "stringify"
+            ? [JSON.stringify(rows)]
+            : planWriteBatches(rows, { keyIndexes }).list.flatMap((b) => (b.kind === "json" ? [b.json] : []));
+        for (const text of json) chars += text.length;
+        if (input.mode === "encode") continue;
+        this.ctx.storage.transactionSync(() => write(rows, json));
+        // A task ends between commits, as the plugin's end between slices: the object commits each
+        // (an awaited microtask would keep every page in one task, and so in one commit).
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
     const stored = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${quoteSqlite(table)}`).one().n;
     sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(table)}`);
