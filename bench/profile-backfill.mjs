@@ -98,6 +98,7 @@ try {
   if (heap) console.log(await heap.stop());
   if (MODE === "profile") printProfile((await inspector.send("Profiler.stop")).profile);
   if (process.env.THEN === "verify") await verifyWithReader();
+  if (process.env.THEN === "reads") await profileReads();
 } finally {
   inspector?.close();
   await worker.stop();
@@ -115,6 +116,27 @@ async function verifyWithReader() {
   const verify = (await call(worker.url, "POST", "/replication/jobs/profiled/verify", { token: ADMIN })).result;
   await sleep(500);
   console.log("verify", JSON.stringify(verify), await readers.stop());
+}
+
+/** THEN=reads: after the copy, the job paused, only the reader for 10 s, profiled: what one read costs the isolate. */
+async function profileReads() {
+  await call(worker.url, "POST", "/replication/jobs/profiled/pause", { token: ADMIN });
+  // READS_PROFILE=0: the same without the profiler, whose sampling costs the isolate too.
+  const reads = process.env.READS_PROFILE === "0" ? null : (inspector ?? (await connectInspector(9299)));
+  await reads?.send("Profiler.enable");
+  await reads?.send("Profiler.setSamplingInterval", { interval: Number(process.env.READS_INTERVAL_US ?? 100) });
+  await reads?.send("Profiler.start");
+  const cpu0 = worker.workerdPids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  const readers = sampleQueryLatency(worker.url, "profile-client", {
+    sql: `SELECT * FROM ${table} WHERE id = ?`,
+    params: () => [1 + Math.floor(Math.random() * 100_000)],
+    everyMs: Number(process.env.READS_EVERY_MS ?? 10),
+  });
+  await sleep(10_000);
+  const q = await readers.stop();
+  const cpu = worker.workerdPids().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) - cpu0;
+  console.log("reads", q, `workerd CPU per read ${((cpu * 1000) / q.answered).toFixed(2)} ms`);
+  if (reads) printProfile((await reads.send("Profiler.stop")).profile);
 }
 
 function printProfile(profile) {
