@@ -65,6 +65,8 @@ try {
     await timed("/__bench/write", { rows: N, batch: BATCH, mode: "prepare" }, 1);
     const line = (name, s) =>
       console.log(name.padEnd(28), `${(s * 1000).toFixed(0)} ms`, `${Math.round(N / s)} rows/s`);
+    // WRITE_VARIANTS="commit,plugin": only the variants whose names contain one of these.
+    const ONLY = process.env.WRITE_VARIANTS?.split(",");
     for (const [name, body] of Object.entries({
       "encode (planWriteBatches)": { mode: "encode" },
       "encode (JSON.stringify)": { mode: "encode", variant: "stringify" },
@@ -77,7 +79,7 @@ try {
       "upsert, commit per 4,500": { mode: "write", commitRows: 4500 },
       "upsert + hash, commit 2,000": { mode: "write", hashColumn: true, commitRows: 2000 },
       "jsonb extract, no insert": { mode: "write", variant: "extract" },
-    }))
+    }).filter(([name]) => !ONLY || ONLY.some((part) => name.includes(part))))
       line(`${name} `, (await timed("/__bench/write", { rows: N, batch: BATCH, ...body })) - gen);
   } else {
     for (const dialect of (process.env.BENCH_SOURCES ?? "postgresql,mysql").split(",")) {
