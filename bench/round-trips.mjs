@@ -1,0 +1,74 @@
+// What a source's round trips cost a run: PostgreSQL reached through a proxy that holds every chunk
+// DELAY_MS (10) in each direction, so each round trip takes 2 x DELAY_MS. A job on bench_rows_small
+// (made by `npm run bench`) copies the table, then TICKS (12) runs are started by hand with no
+// changes at the source. `node bench/round-trips.mjs` prints each run's duration_ms and the median.
+import net from "node:net";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import * as src from "./lib/sources.mjs";
+import { withFreshWorker } from "./lib/worker.mjs";
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const DELAY_MS = Number(process.env.DELAY_MS ?? 10);
+const TICKS = Number(process.env.TICKS ?? 12);
+
+/** Listens on a free port and forwards to PostgreSQL, each chunk `delayMs` late. */
+function delayingProxy(delayMs) {
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(src.PG.port, src.PG.host);
+    // No Nagle: a small write waiting for the ACK of the one before would add delays of its own.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      sockets.add(from);
+      from.on("data", (chunk) => setTimeout(() => to.write(chunk), delayMs));
+      from.on("end", () => setTimeout(() => to.end(), delayMs));
+      from.on("error", () => to.destroy());
+      from.on("close", () => sockets.delete(from));
+    }
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        port: server.address().port,
+        close: () => {
+          for (const socket of sockets) socket.destroy();
+          server.close();
+        },
+      }),
+    ),
+  );
+}
+
+const proxy = await delayingProxy(DELAY_MS);
+try {
+  const durations = await withFreshWorker({ root: ROOT, name: "round-trips", port: 8814 }, async ({ admin }) => {
+    await admin("POST", "/replication/jobs", {
+      name: "round_trips",
+      source: { dialect: "postgresql", ...src.PG, host: "127.0.0.1", port: proxy.port },
+      table_name: "bench_rows_small",
+      tracking_col: "updated_at",
+      tracking_type: "timestamp",
+      cron_tab: "0 0 1 1 *",
+    });
+    for (;;) {
+      const runs = (await admin("GET", "/replication/jobs/round_trips/runs")).result;
+      if (runs.some((r) => r.done && r.ended_at)) break;
+      await sleep(100);
+    }
+    const list = [];
+    for (let i = 0; i < TICKS; i++)
+      list.push((await admin("POST", "/replication/jobs/round_trips/run")).result.duration_ms);
+    return list;
+  });
+  const sorted = [...durations].sort((a, b) => a - b);
+  const median = (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+  console.log(JSON.stringify({ delay_ms_each_way: DELAY_MS, runs_ms: durations, median_ms: median }));
+} finally {
+  proxy.close();
+}
