@@ -23,11 +23,12 @@ it("reads a bulk result in chunks larger than workerd's default 4 KiB, and every
   } as typeof originalRead;
   const source = await openSource({ dialect: "postgresql", ...PG });
   try {
-    const page = "SELECT g, repeat('é', g % 50) || 'x', md5(g::text) FROM generate_series(1, ?) AS g";
-    // A statement's first read is a plain query that learns its column types; the next ones are COPY.
-    await source.query(page, [1], { bulk: true });
     reads.length = 0;
-    const result = await source.query(page, [20_000], { bulk: true });
+    const result = await source.query(
+      "SELECT g, repeat('é', g % 50) || 'x', md5(g::text) FROM generate_series(1, 20000) AS g",
+      [],
+      { bulk: true },
+    );
     expect(result.rows.length).toBe(20_000);
     // A multi-byte character split across two reads, or a row across two, would show here.
     expect(result.rows.every(([g, text]) => text === `${"é".repeat((g as number) % 50)}x`)).toBe(true);
@@ -42,15 +43,12 @@ it("reads a bulk result in chunks larger than workerd's default 4 KiB, and every
 it("fails a bulk read that PostgreSQL ends with an error part-way, and the connection answers the next statements", async () => {
   const source = await openSource({ dialect: "postgresql", ...PG });
   try {
-    const failing = "SELECT g, 1 / (g - ?), md5(g::text) FROM generate_series(1, 20000) AS g";
-    const counting = "SELECT g FROM generate_series(1, ?) AS g";
-    // First reads are plain queries (they learn the column types); the reads below are COPY.
-    await source.query(failing, [0], { bulk: true });
-    await source.query(counting, [1], { bulk: true });
     // About 15,000 rows are on the wire before the division by zero ends the COPY.
-    await expect(source.query(failing, [15_000], { bulk: true })).rejects.toThrow(/division by zero/);
+    await expect(
+      source.query("SELECT g, 1 / (g - 15000), md5(g::text) FROM generate_series(1, 20000) AS g", [], { bulk: true }),
+    ).rejects.toThrow(/division by zero/);
     expect((await source.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
-    const again = await source.query(counting, [30_000], { bulk: true });
+    const again = await source.query("SELECT g FROM generate_series(1, 30000) AS g", [], { bulk: true });
     expect(again.rows.length).toBe(30_000);
     expect(again.rows.at(-1)).toEqual([30_000]);
   } finally {

@@ -32,8 +32,6 @@ afterAll(async () => {
 describe("a COPY row that cannot be converted", () => {
   it("fails the query as itself, not as the source's failure, and leaves the connection usable", async () => {
     const page = `SELECT v FROM (VALUES ('ok 1'), ('unreadable'), ('ok 3')) AS t(v) WHERE v <> ?`;
-    // A statement's first read is a plain query (it learns the column types); later reads use COPY.
-    expect((await source.query(page, ["unreadable"], { bulk: true })).rows).toEqual([["ok 1"], ["ok 3"]]);
     await expect(source.query(page, ["none"], { bulk: true })).rejects.toThrow(
       /^converter bug: cannot read this line$/,
     );

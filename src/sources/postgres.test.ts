@@ -146,7 +146,7 @@ describe("PostgreSQL values", () => {
     const first = await admin.query(sql, [0, "O'Brien \\ ?"], { bulk: true });
     expect(first.columns[0]).toBe("id");
     expect(first.rows).toEqual(EXPECTED);
-    // The first read of a statement was a plain query (it learns the column types); the next are COPY.
+    // The second read of the same statement reuses the learned column types.
     expect((await admin.query(sql, [0, "x"], { bulk: true })).rows).toEqual(EXPECTED);
     expect((await admin.query(sql, [Number.MAX_SAFE_INTEGER, "x"], { bulk: true })).rows).toEqual([]);
   });

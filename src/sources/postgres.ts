@@ -114,31 +114,23 @@ class PostgresConnection implements SourceConnection {
       );
     }
     if (options.bulk) return this.bulkQuery(sql, rewritten.sql, params);
-    return this.plainQuery(rewritten.sql, params);
-  }
-
-  /** A statement through the extended protocol: its answer names each column's type. */
-  private async plainQuery(
-    numbered: string,
-    params: readonly SourceParam[],
-  ): Promise<QueryResult & { types: PgValueType[] }> {
-    const result = await this.run(numbered, params);
-    const types = await this.valueTypes(result.fields.map((field) => field.dataTypeID));
-    const rows = (result.rows as unknown as Array<Array<string | null>>).map(rowConverter(types));
-    return { columns: result.fields.map((field) => field.name), rows, types };
+    const result = await this.run(rewritten.sql, params);
+    const valueTypes = await this.valueTypes(result.fields.map((field) => field.dataTypeID));
+    const rows = (result.rows as unknown as Array<Array<string | null>>).map(rowConverter(valueTypes));
+    return { columns: result.fields.map((field) => field.name), rows };
   }
 
   /**
-   * The same result through `COPY (query) TO STDOUT`. COPY sends no column types, so a
-   * statement's first read runs as a plain query, whose answer carries them: learning
-   * them costs no round trip of its own (an incremental run often reads one page).
+   * The same result through `COPY (query) TO STDOUT`. COPY sends no column types,
+   * so they are learned once per statement from an empty result of it.
    */
   private async bulkQuery(sql: string, numbered: string, params: readonly SourceParam[]): Promise<QueryResult> {
-    const shape = this.bulkShapes.get(sql);
+    let shape = this.bulkShapes.get(sql);
     if (!shape) {
-      const { columns, rows, types } = await this.plainQuery(numbered, params);
-      this.bulkShapes.set(sql, { columns, types });
-      return { columns, rows };
+      const empty = await this.run(`SELECT * FROM (${numbered}) AS page LIMIT 0`, params);
+      const types = await this.valueTypes(empty.fields.map((field) => field.dataTypeID));
+      shape = { columns: empty.fields.map((field) => field.name), types };
+      this.bulkShapes.set(sql, shape);
     }
     const literal = rewritePlaceholders(sql, (n) => pgLiteral(params[n - 1])).sql;
     const rows: SqliteValue[][] = [];
