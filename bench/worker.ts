@@ -17,6 +17,7 @@ import { dialectOf, withSource } from "../src/sources";
 import type { SourceColumn, SourceConfig, SqliteValue } from "../src/sources/types";
 import { advanceCursor, type Cursor } from "../plugins/replication/pull/cursor";
 import { buildPageQuery } from "../plugins/replication/pull/keyset";
+import { withRowHash } from "../plugins/replication/replica/hash-column";
 import { createTableSql, quoteSqlite } from "../plugins/replication/replica/table";
 import { jsonRowsFunction, planWriteBatches, upsertFromJsonSql } from "../plugins/replication/replica/writes";
 
@@ -57,14 +58,6 @@ function benchRow(i: number, n: number): SqliteValue[] {
     `C${i % 9973}`,
   ];
 }
-
-/** The replica's row-hash column (plugins/replication/replica/hash-column.ts), for the hashColumn variant. */
-const BENCH_ROW_HASH: SourceColumn = {
-  name: "_row_hash",
-  sourceType: "row hash",
-  nullable: true,
-  sqliteType: "INTEGER",
-};
 
 /** Writes one commit's rows (or their JSON batches) with the plugin's upsert, or a profiling variant's statement. */
 function benchWriter(
@@ -141,7 +134,7 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
     const table = "bench_write";
     const keyIndexes = [0];
     sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(table)}`);
-    const columns = input.hashColumn ? [...BENCH_COLUMNS, BENCH_ROW_HASH] : BENCH_COLUMNS;
+    const columns = input.hashColumn ? withRowHash(BENCH_COLUMNS) : BENCH_COLUMNS;
     sql.exec(createTableSql(table, columns, ["id"]));
     const write = benchWriter(sql, table, columns, input.variant);
     let chars = 0;
@@ -158,9 +151,11 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
       for (let from = 0; from < page.length; from += commitRows) {
         const rows = commitRows === page.length ? page : page.slice(from, from + commitRows);
         const json =
-          input.variant === "stringify"
-            ? [JSON.stringify(rows)]
-            : planWriteBatches(rows, { keyIndexes }).list.flatMap((b) => (b.kind === "json" ? [b.json] : []));
+          input.variant === "values"
+            ? [] // bound values: no JSON to encode
+            : input.variant === "stringify"
+              ? [JSON.stringify(rows)]
+              : planWriteBatches(rows, { keyIndexes }).list.flatMap((b) => (b.kind === "json" ? [b.json] : []));
         for (const text of json) chars += text.length;
         if (input.mode === "encode") continue;
         this.ctx.storage.transactionSync(() => write(rows, json));
