@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connectInspector, printTopFunctions, sampleHeap } from "./lib/inspector.mjs";
 import { sampleQueryLatency } from "./lib/query-latency.mjs";
-import { bundleWorker, call, cpuSecondsOf, startWorker } from "./lib/worker.mjs";
+import { awaitCopy, bundleWorker, call, cpuSecondsOf, startWorker } from "./lib/worker.mjs";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const dialect = process.argv[2] ?? "postgresql";
@@ -71,22 +71,15 @@ try {
       batch_size: 10000,
     },
   });
-  for (;;) {
-    const runs = (await call(worker.url, "GET", "/replication/jobs/profiled/runs", { token: ADMIN })).result;
-    if (runs.some((r) => r.error)) throw new Error(JSON.stringify(runs));
-    if (runs.some((r) => r.done && r.ended_at)) {
-      console.log(
-        runs.reduce((s, r) => s + r.rows, 0),
-        "rows",
-      );
-      if (process.env.RUN_TIMES)
-        console.log(
-          JSON.stringify(runs.map((r) => [Date.parse(r.started_at) - wall0, Date.parse(r.ended_at) - wall0, r.rows])),
-        );
-      break;
-    }
-    await sleep(50);
-  }
+  const runs = await awaitCopy((method, path) => call(worker.url, method, path, { token: ADMIN }), "profiled");
+  console.log(
+    runs.reduce((s, r) => s + r.rows, 0),
+    "rows",
+  );
+  if (process.env.RUN_TIMES)
+    console.log(
+      JSON.stringify(runs.map((r) => [Date.parse(r.started_at) - wall0, Date.parse(r.ended_at) - wall0, r.rows])),
+    );
   console.log(`${((performance.now() - t0) / 1000).toFixed(2)} s, workerd CPU ${(workerdCpu() - cpu0).toFixed(2)} s`);
   if (queries) {
     const q = await queries.stop();

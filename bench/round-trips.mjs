@@ -5,9 +5,8 @@
 import net from "node:net";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
 import * as src from "./lib/sources.mjs";
-import { withFreshWorker } from "./lib/worker.mjs";
+import { awaitCopy, withFreshWorker } from "./lib/worker.mjs";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const DELAY_MS = Number(process.env.DELAY_MS ?? 10);
@@ -56,11 +55,7 @@ try {
       tracking_type: "timestamp",
       cron_tab: "0 0 1 1 *",
     });
-    for (;;) {
-      const runs = (await admin("GET", "/replication/jobs/round_trips/runs")).result;
-      if (runs.some((r) => r.done && r.ended_at)) break;
-      await sleep(100);
-    }
+    await awaitCopy(admin, "round_trips");
     const list = [];
     for (let i = 0; i < TICKS; i++)
       list.push((await admin("POST", "/replication/jobs/round_trips/run")).result.duration_ms);

@@ -13,7 +13,7 @@ import { cdcBench, cdcMarkdown, cdcSummary } from "./cdc.mjs";
 import * as src from "./lib/sources.mjs";
 import { connectInspector, sampleHeap } from "./lib/inspector.mjs";
 import { sampleQueryLatency } from "./lib/query-latency.mjs";
-import { bundleWorker, call, sampleMemory, startWorker } from "./lib/worker.mjs";
+import { awaitCopy, bundleWorker, call, sampleMemory, startWorker } from "./lib/worker.mjs";
 import { measureAuthorization } from "./authorization.mjs";
 import { benchVerify, hashCost, verifyMarkdownRows, withVerifySummary } from "./verify.mjs";
 import { watermarkBench, watermarkMarkdownRow, watermarkSummary } from "./watermark.mjs";
@@ -148,7 +148,6 @@ async function backfill(worker, dialect, table, rows, bytes, { latency = false, 
       })
     : null;
   const created = Date.now();
-  const t0 = now();
   await admin(worker, "POST", "/replication/jobs", {
     name,
     source: sourceSettings(dialect),
@@ -160,14 +159,7 @@ async function backfill(worker, dialect, table, rows, bytes, { latency = false, 
   });
   let runs;
   try {
-    for (;;) {
-      runs = (await admin(worker, "GET", `/replication/jobs/${name}/runs`)).result;
-      const failed = runs.find((r) => r.error);
-      if (failed) throw new Error(`run ${failed.id} of ${name} failed: ${failed.error}`);
-      if (runs.some((r) => r.done && r.ended_at)) break;
-      if (now() - t0 > 600_000) throw new Error(`${name} did not finish within 10 minutes`);
-      await sleep(50);
-    }
+    runs = await awaitCopy((method, path) => admin(worker, method, path), name);
   } catch (error) {
     await queries?.stop();
     throw error;

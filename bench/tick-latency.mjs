@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sampleQueryLatency } from "./lib/query-latency.mjs";
 import * as src from "./lib/sources.mjs";
-import { withFreshWorker } from "./lib/worker.mjs";
+import { awaitCopy, withFreshWorker } from "./lib/worker.mjs";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const TABLE = "bench_rows_small";
@@ -24,11 +24,7 @@ const result = await withFreshWorker({ root: ROOT, name: "ticks", port: 8813 }, 
     tracking_type: "timestamp",
     cron_tab: "* * * * * *",
   });
-  for (;;) {
-    const runs = (await admin("GET", "/replication/jobs/ticks/runs")).result;
-    if (runs.some((r) => r.done && r.ended_at)) break;
-    await sleep(100);
-  }
+  await awaitCopy(admin, "ticks");
   const readers = sampleQueryLatency(url, clientToken, {
     sql: `SELECT * FROM ${TABLE} WHERE id = ?`,
     params: () => [1 + Math.floor(Math.random() * ROWS)],

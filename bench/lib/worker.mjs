@@ -5,6 +5,22 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /**
+ * Polls a job's runs until one reports its copy done, and answers them; throws when a run failed or
+ * after `timeoutMs`. `admin(method, path)` answers the worker's JSON (as withFreshWorker's admin does).
+ */
+export async function awaitCopy(admin, job, { timeoutMs = 600_000, everyMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const runs = (await admin("GET", `/replication/jobs/${job}/runs`)).result;
+    const failed = runs.find((r) => r.error);
+    if (failed) throw new Error(`run ${failed.id} of ${job} failed: ${failed.error}`);
+    if (runs.some((r) => r.done && r.ended_at)) return runs;
+    if (Date.now() > deadline) throw new Error(`${job} did not finish its copy within ${timeoutMs / 1000} s`);
+    await sleep(everyMs);
+  }
+}
+
+/**
  * Bundles the worker of `config` once into `outDir` and writes a copy of the
  * config that points at the bundle. `wrangler dev --no-bundle` on that copy
  * does not reload when someone edits src/ or plugins/ during a run.
