@@ -17,12 +17,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * The row hash as the plugin's rowHashSql writes it for a job created now
- * (plugins/replication/replica/row-hash.ts, currentRowHashFormula: md5 on PostgreSQL, CRC32 on MySQL).
+ * (plugins/replication/replica/row-hash.ts, currentRowHashFormula: hashtext on PostgreSQL, CRC32 on MySQL).
  */
 export function rowHashSql(dialect, columns = COLUMNS) {
   if (dialect === "postgresql") {
     const texts = columns.map((c) => `coalesce("${c}"::text, chr(30))`).join(", ");
-    return `('x' || substr(md5(concat_ws(chr(31), ${texts})), 1, 8))::bit(32)::bigint`;
+    return `(hashtext(concat_ws(chr(31), ${texts}) COLLATE "C")::bigint & 4294967295)`;
   }
   const texts = columns.map((c) => `COALESCE(HEX(CAST(\`${c}\` AS BINARY)), CHAR(30))`).join(", ");
   return `CAST(CRC32(CONCAT_WS(CHAR(31), ${texts})) AS SIGNED)`;

@@ -126,7 +126,7 @@ describe("creating a change capture job", () => {
     expect(await runJob(name)).toMatchObject({ rows: 0, done: true });
     // Streamed rows carry the hash of pgoutput's texts, the same the source computes for its rows.
     const atSource = await pgExec(
-      `SELECT id::int AS id, ${rowHashSql(postgresDialect, COLUMNS, "md5")} AS hash FROM ${name} ORDER BY id`,
+      `SELECT id::int AS id, ${rowHashSql(postgresDialect, COLUMNS, "hashtext")} AS hash FROM ${name} ORDER BY id`,
     );
     expect(await replicaRows(name, ["id", "_starbase_row_hash"], "id")).toEqual(
       atSource.map((r) => [r.id, Number(r.hash)]),

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { EdgeReplicationPart, JobView } from "../plugins/replication";
 import { type RowHashFormula, rowHashSql } from "../plugins/replication/replica/row-hash";
 import type { VerifyResult, VerifyShape } from "../plugins/replication/verify/types";
-import { mysqlDialect, withSource } from "../src/sources";
+import { mysqlDialect, postgresDialect, withSource } from "../src/sources";
 import type { SqliteValue } from "../src/sources/types";
 import { api, uniqueName } from "./helpers";
 import {
@@ -399,21 +399,24 @@ describe("a replica at the column limit", () => {
   });
 });
 
-describe("mysql: the row hash formula", () => {
+describe.each([
+  ["mysql", "crc32"],
+  ["postgresql", "hashtext"],
+] as const)("%s: the row hash formula", (dialect, current) => {
   /** Each row's hash as the source computes it with `formula`, by id. */
   async function sourceHashes(table: string, formula: RowHashFormula): Promise<SqliteValue[][]> {
-    return withSource(SOURCES.mysql, async (source) => {
-      const hash = rowHashSql(mysqlDialect, COLUMNS, formula);
+    return withSource(SOURCES[dialect], async (source) => {
+      const hash = rowHashSql(dialect === "mysql" ? mysqlDialect : postgresDialect, COLUMNS, formula);
       return (await source.query(`SELECT id, ${hash} FROM ${table} ORDER BY id`)).rows;
     });
   }
 
-  it("keeps MD5 for a job from before CRC32 (its stored hashes verify clean), and moves to CRC32 on a reset", async () => {
-    const table = uniqueName("ver_my_formula");
-    created.push(["mysql", table]);
-    await createItemsTable("mysql", table);
-    await insertRange("mysql", table, 1, 300, "2024-05-01T10:00:00.000000Z");
-    await createTimestampJob("mysql", table, { lookback_seconds: 0 });
+  it(`keeps MD5 for a job from before ${current} (its stored hashes verify clean), and moves to ${current} on a reset`, async () => {
+    const table = uniqueName(`ver_${dialect === "mysql" ? "my" : "pg"}_formula`);
+    created.push([dialect, table]);
+    await createItemsTable(dialect, table);
+    await insertRange(dialect, table, 1, 300, "2024-05-01T10:00:00.000000Z");
+    await createTimestampJob(dialect, table, { lookback_seconds: 0 });
     // What the migration leaves a job that existed before the formula did.
     await inObject(`UPDATE tmp_replication_jobs SET row_hash = 'md5' WHERE name = '${table}'`);
     expect((await getJob(table)).row_hash).toBe("md5");
@@ -422,11 +425,11 @@ describe("mysql: the row hash formula", () => {
     expect(await replicaRows(table, ["id", "_starbase_row_hash"], "id")).toEqual(md5);
     expect(await verify(table)).toMatchObject({ source_rows: 300, replica_rows: 300, ...zeros });
 
-    expect((await api<JobView>("POST", `/replication/jobs/${table}/reset`)).body.result!.row_hash).toBe("crc32");
+    expect((await api<JobView>("POST", `/replication/jobs/${table}/reset`)).body.result!.row_hash).toBe(current);
     expect((await runJob(table)).done).toBe(true);
-    const crc32 = await sourceHashes(table, "crc32");
-    expect(crc32).not.toEqual(md5);
-    expect(await replicaRows(table, ["id", "_starbase_row_hash"], "id")).toEqual(crc32);
+    const hashes = await sourceHashes(table, current);
+    expect(hashes).not.toEqual(md5);
+    expect(await replicaRows(table, ["id", "_starbase_row_hash"], "id")).toEqual(hashes);
     expect(await verify(table)).toMatchObject({ source_rows: 300, replica_rows: 300, ...zeros });
   });
 });

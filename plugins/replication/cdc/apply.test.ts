@@ -25,7 +25,7 @@ async function applied(...batches: ApplyOp[][]): Promise<unknown[][]> {
   return runInDurableObject(stub, (_instance, state) => {
     const sql = state.storage.sql;
     sql.exec(createTableSql("replica", columns, key));
-    const writer = new ReplicaWriter(sql, "replica", columns, key, false);
+    const writer = new ReplicaWriter(sql, "replica", columns, key, null);
     for (const ops of batches) state.storage.transactionSync(() => writer.apply(ops));
     return sql
       .exec(`SELECT CAST(k1 AS TEXT), hex(k2), doc, n FROM replica ORDER BY k1, k2`)
@@ -69,36 +69,39 @@ describe("lastPerKey on one number column", () => {
 });
 
 describe("ReplicaWriter", () => {
-  it("hashes the rows it writes from their texts, and writes NULL for a row whose texts are not known", async () => {
-    const stub = env.DATABASE_DURABLE_OBJECT.get(env.DATABASE_DURABLE_OBJECT.idFromName(crypto.randomUUID()));
-    const stored = await runInDurableObject(stub, (_instance, state) => {
-      const sql = state.storage.sql;
-      const cols = [columns[0]!, columns[2]!];
-      sql.exec(createTableSql("hashed", withRowHash(cols), ["k1"]));
-      new ReplicaWriter(sql, "hashed", cols, ["k1"], true).apply([
-        {
-          op: "upsert",
-          present: null,
-          rows: [
-            [1, "a"],
-            [2, "b"],
-            [1, "c"],
-          ],
-          texts: [
-            ["1", "a"],
-            ["2", "b"],
-            ["1", "c"],
-          ],
-        },
-        { op: "upsert", present: [true, false], rows: [[2, null]], texts: [null] },
+  it.each(["hashtext", "md5"] as const)(
+    "hashes the rows it writes from their texts with the job's formula (%s), and writes NULL for a row whose texts are not known",
+    async (formula) => {
+      const stub = env.DATABASE_DURABLE_OBJECT.get(env.DATABASE_DURABLE_OBJECT.idFromName(crypto.randomUUID()));
+      const stored = await runInDurableObject(stub, (_instance, state) => {
+        const sql = state.storage.sql;
+        const cols = [columns[0]!, columns[2]!];
+        sql.exec(createTableSql("hashed", withRowHash(cols), ["k1"]));
+        new ReplicaWriter(sql, "hashed", cols, ["k1"], formula).apply([
+          {
+            op: "upsert",
+            present: null,
+            rows: [
+              [1, "a"],
+              [2, "b"],
+              [1, "c"],
+            ],
+            texts: [
+              ["1", "a"],
+              ["2", "b"],
+              ["1", "c"],
+            ],
+          },
+          { op: "upsert", present: [true, false], rows: [[2, null]], texts: [null] },
+        ]);
+        return sql.exec(`SELECT k1, doc, _starbase_row_hash AS h FROM hashed ORDER BY k1`).toArray();
+      });
+      expect(stored).toEqual([
+        { k1: 1, doc: "c", h: rowHash(["1", "c"], formula) },
+        { k1: 2, doc: "b", h: null },
       ]);
-      return sql.exec(`SELECT k1, doc, _starbase_row_hash AS h FROM hashed ORDER BY k1`).toArray();
-    });
-    expect(stored).toEqual([
-      { k1: 1, doc: "c", h: rowHash(["1", "c"]) },
-      { k1: 2, doc: "b", h: null },
-    ]);
-  });
+    },
+  );
 
   it("upserts and deletes by a composite key holding a big integer and bytes", async () => {
     expect(

@@ -7,7 +7,7 @@
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
 import { ROW_HASH_META } from "../replica/hash-column";
 import { deleteKeysSql, keyBatches } from "../replica/keys";
-import { rowHash } from "../replica/row-hash";
+import { type PgRowHashFormula, rowHash } from "../replica/row-hash";
 import { quoteSqlite, writeToReplica } from "../replica/table";
 import {
   type JsonRowsFunction,
@@ -30,7 +30,8 @@ export class ReplicaWriter {
     private readonly table: string,
     private readonly columns: readonly SourceColumn[],
     private readonly key: readonly string[],
-    private readonly rowHash: boolean,
+    /** The formula of the row hashes the replica keeps, null when it keeps none. */
+    private readonly rowHash: PgRowHashFormula | null,
   ) {
     this.keyIndexes = key.map((k) => columns.findIndex((c) => c.name === k));
     this.rowsFrom = jsonRowsFunction(sql);
@@ -59,7 +60,7 @@ export class ReplicaWriter {
       const row = present ? rows[i]!.filter((_v, c) => present[c]) : rows[i]!;
       if (!this.rowHash) return row;
       const sent = texts?.[i] ?? null;
-      return [...row, sent === null ? null : rowHash(sent)];
+      return [...row, sent === null ? null : rowHash(sent, this.rowHash)];
     });
     const keyIndexes = this.key.map((k) => statement.columns.findIndex((c) => c.name === k));
     for (const batch of planWriteBatches(kept, { keyIndexes }).list) {

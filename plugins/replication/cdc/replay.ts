@@ -17,6 +17,7 @@ import type { CdcSettings } from "../engine/settings";
 import { sliceBoundsNow, WorkPacer } from "../pull/slices";
 import type { SyncContext } from "../pull/sync";
 import { ensureReplicaWithRowHash, hasRowHashColumn } from "../replica/hash-column";
+import { pgRowHashFormula } from "../replica/row-hash";
 import { applyColumnChanges } from "../schema-changes/apply";
 import type { SchemaChange } from "../schema-changes/state";
 import { ReplicaWriter } from "./apply";
@@ -262,7 +263,7 @@ export class Replay {
       settings.target_table,
       columns,
       settings.primary_key,
-      this.rowHash,
+      this.rowHash ? pgRowHashFormula(this.job.rowHash) : null,
     );
   }
 

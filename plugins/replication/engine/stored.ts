@@ -9,6 +9,7 @@ import { AppError } from "../../../src/errors";
 import { isSafePgTypeName } from "../../../src/sources/type-names";
 import type { SourceColumn } from "../../../src/sources/types";
 import { describeIssues } from "../../../src/validation";
+import { ROW_HASH_FORMULAS } from "../replica/row-hash";
 import { type Cursor, decodeCursor } from "../pull/cursor";
 import type { SchemaChange, SchemaState } from "../schema-changes/state";
 import type { Job } from "./model";
@@ -79,7 +80,7 @@ const storedJob = z
     warnings: z.array(z.string().max(10_000)).max(100),
     cursor: storedCursor.nullable(),
     schema_state: storedSchemaState.nullable(),
-    row_hash: z.enum(["md5", "crc32"]),
+    row_hash: z.enum(["md5", "hashtext", "crc32"]),
   })
   .superRefine((job, ctx) => {
     const names = new Set(job.columns.map((c) => c.name));
@@ -92,8 +93,11 @@ const storedJob = z
     if (mode === "pull" ? !pull : !capture) {
       ctx.addIssue({ code: "custom", path: ["settings", "mode"], message: `does not match the job's other settings` });
     }
-    if (job.settings.source.dialect !== "postgresql") return;
-    if (job.row_hash !== "md5") ctx.addIssue({ code: "custom", path: ["row_hash"], message: "is MySQL's only" });
+    const dialect = job.settings.source.dialect;
+    if (!ROW_HASH_FORMULAS[dialect].includes(job.row_hash)) {
+      ctx.addIssue({ code: "custom", path: ["row_hash"], message: `is not computed on ${dialect}` });
+    }
+    if (dialect !== "postgresql") return;
     job.columns.forEach((column, i) => {
       if (!isSafePgTypeName(column.sourceType)) {
         ctx.addIssue({ code: "custom", path: ["columns", i, "sourceType"], message: "is not a type name" });

@@ -5,6 +5,7 @@
  * plain MD5 (RFC 1321) over a reused buffer costs a fraction of that for
  * rows of a few hundred bytes. row-hash.test.ts checks it against node:crypto.
  */
+import { utf8Scratch } from "./utf8-scratch";
 
 const S = [
   7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 4,
@@ -12,16 +13,14 @@ const S = [
 ];
 const K = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0);
 
-const encoder = new TextEncoder();
-let buffer = new Uint8Array(1024);
 const words = new Int32Array(16);
 
 /** MD5 of `text`'s UTF-8 bytes; answers the digest's first 4 bytes as an unsigned big-endian integer. */
 export function md5First32(text: string): number {
-  const length = utf8Into(text);
+  // Room for the padding: up to 72 bytes.
+  const { bytes, length } = utf8Scratch(text, 72);
   // Padding: 0x80, zeros to 56 mod 64, then the bit length (little-endian, 64 bits).
   const total = ((length + 8) >> 6) * 64 + 64;
-  const bytes = buffer;
   bytes[length] = 0x80;
   bytes.fill(0, length + 1, total);
   const bits = length * 8;
@@ -73,22 +72,4 @@ export function md5First32(text: string): number {
   }
   // The digest starts with a0's bytes, lowest first.
   return (((a0 & 0xff) << 24) | (((a0 >>> 8) & 0xff) << 16) | (((a0 >>> 16) & 0xff) << 8) | ((a0 >>> 24) & 0xff)) >>> 0;
-}
-
-/** Writes `text` as UTF-8 at the start of `buffer` (grown when needed, with room for the padding); answers its length. */
-function utf8Into(text: string): number {
-  // At most 3 bytes per UTF-16 unit, then up to 72 bytes of padding.
-  const needed = text.length * 3 + 72;
-  if (buffer.length < needed) buffer = new Uint8Array(Math.max(needed, buffer.length * 2));
-  let ascii = true;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) {
-      ascii = false;
-      break;
-    }
-    buffer[i] = code;
-  }
-  if (ascii) return text.length;
-  return encoder.encodeInto(text, buffer).written;
 }

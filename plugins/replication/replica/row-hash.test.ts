@@ -4,49 +4,61 @@ import { MYSQL, PG } from "../../../test/support/sources";
 import { currentRowHashFormula, rowHash, rowHashSql } from "./row-hash";
 
 describe("rowHash", () => {
-  it("is an unsigned 32-bit integer that tells NULL from empty and column boundaries apart", () => {
-    const hashes = [rowHash(["a", "b"]), rowHash(["ab", ""]), rowHash(["a", null]), rowHash(["a", ""]), rowHash([""])];
-    for (const h of hashes) {
-      expect(h).toBeGreaterThanOrEqual(0);
-      expect(h).toBeLessThan(2 ** 32);
-    }
-    expect(new Set(hashes).size).toBe(hashes.length);
-  });
+  it.each(["hashtext", "md5"] as const)(
+    "is an unsigned 32-bit integer that tells NULL from empty and column boundaries apart (%s)",
+    (formula) => {
+      const texts = [["a", "b"], ["ab", ""], ["a", null], ["a", ""], [""]];
+      const hashes = texts.map((row) => rowHash(row, formula));
+      for (const h of hashes) {
+        expect(h).toBeGreaterThanOrEqual(0);
+        expect(h).toBeLessThan(2 ** 32);
+      }
+      expect(new Set(hashes).size).toBe(hashes.length);
+    },
+  );
 });
 
-describe("rowHashSql", () => {
-  it("computes on PostgreSQL exactly what rowHash computes from the same texts", async () => {
+describe.each(["hashtext", "md5"] as const)("rowHashSql on PostgreSQL with %s", (formula) => {
+  it("computes exactly what rowHash computes from the same texts", async () => {
     const rows = await withSource({ dialect: "postgresql", ...PG }, (source) =>
       source.query(
         `WITH v(i, t, n, ts, b, j, a) AS (VALUES
            (1::bigint, 'héllo'::text, 12.50::numeric, '2024-03-01 10:00:00.123456+05:30'::timestamptz, '\\x00ff'::bytea, '{"a": [1, 2]}'::jsonb, ARRAY[1, NULL]::int[]),
            (2, NULL, NULL, NULL, NULL, NULL, NULL),
            (3, '', -0.0001, 'infinity', '\\x', '[]', '{}'))
-         SELECT i::text, t::text, n::text, ts::text, b::text, j::text, a::text, ${rowHashSql(postgresDialect, ["i", "t", "n", "ts", "b", "j", "a"], "md5")}
+         SELECT i::text, t::text, n::text, ts::text, b::text, j::text, a::text, ${rowHashSql(postgresDialect, ["i", "t", "n", "ts", "b", "j", "a"], formula)}
          FROM v ORDER BY i`,
       ),
     );
     expect(rows.rows).toHaveLength(3);
     for (const row of rows.rows) {
       const texts = row.slice(0, 7) as Array<string | null>;
-      expect(row[7]).toBe(rowHash(texts));
+      expect(row[7]).toBe(rowHash(texts, formula));
     }
   });
 
-  it("computes the same on PostgreSQL for a row of more columns than a function takes arguments", async () => {
+  it("computes the same for a row of more columns than a function takes arguments", async () => {
     const names = Array.from({ length: 150 }, (_, i) => `c${i}`);
     const values = names.map((_, i) => (i % 7 === 3 ? "NULL::text" : `'v${i}'`));
     const rows = await withSource({ dialect: "postgresql", ...PG }, (source) =>
       source.query(
-        `SELECT ${rowHashSql(postgresDialect, names, "md5")} FROM (SELECT ${values.map((v, i) => `${v} AS c${i}`).join(", ")}) v`,
+        `SELECT ${rowHashSql(postgresDialect, names, formula)} FROM (SELECT ${values.map((v, i) => `${v} AS c${i}`).join(", ")}) v`,
       ),
     );
-    expect(rows.rows[0]![0]).toBe(rowHash(names.map((_, i) => (i % 7 === 3 ? null : `v${i}`))));
+    expect(rows.rows[0]![0]).toBe(
+      rowHash(
+        names.map((_, i) => (i % 7 === 3 ? null : `v${i}`)),
+        formula,
+      ),
+    );
   });
+});
 
-  it("is MD5 on PostgreSQL, whose change capture computes the same in JavaScript", () => {
+describe("rowHashSql", () => {
+  it("gives each dialect only the formulas it computes, and new jobs the fastest", () => {
     expect(() => rowHashSql(postgresDialect, ["a"], "crc32")).toThrow(/not computed on PostgreSQL/);
-    expect(currentRowHashFormula("postgresql")).toBe("md5");
+    expect(() => rowHashSql(mysqlDialect, ["a"], "hashtext")).toThrow(/not computed on MySQL/);
+    expect(currentRowHashFormula("postgresql")).toBe("hashtext");
     expect(currentRowHashFormula("mysql")).toBe("crc32");
   });
 
