@@ -36,6 +36,16 @@ describe("planWriteBatches", () => {
     expect(bytes).toBe(10 * (8 + 100 + 2));
   });
 
+  it("cuts batches at the target size, and gives a row past it a batch of its own up to the limit", () => {
+    const rows = Array.from({ length: 30 }, (_, i) => [i, "x".repeat(100)]);
+    rows.splice(10, 0, [99, "w".repeat(5000)]);
+    const { list } = planWriteBatches(rows, { keyIndexes: [0], maxChars: 20_000, targetChars: 1000 });
+    expect(list.every((b) => b.kind === "json")).toBe(true);
+    const past = list.filter((b) => b.kind === "json" && b.json.length > 1000);
+    expect(past).toEqual([{ kind: "json", json: JSON.stringify([[99, "w".repeat(5000)]]), rows: 1 }]);
+    expect(list.reduce((n, b) => n + (b.kind === "json" ? b.rows : 1), 0)).toBe(31);
+  });
+
   it("binds a row too large for a batch on its own", () => {
     const big = [1, "y".repeat(5000), null];
     const { list } = planWriteBatches([[0, "a", null], big, [2, "b", null]], { keyIndexes: [0], maxChars: 1000 });

@@ -8,6 +8,15 @@ import { quoteSqlite } from "./table";
 export const MAX_BATCH_CHARS = 600_000;
 
 /**
+ * Where rows are cut into batches, in UTF-16 units; a larger row (up to MAX_BATCH_CHARS) gets a
+ * batch of its own. Batches of 600,000 characters left the isolate's heap peak 3-4 MiB higher in a
+ * 1,000,000-row backfill (bench/profile-backfill.mjs HEAP=1: 50.5 and 51.3 MiB against 47.2 and
+ * 47.4 MiB) at the same speed; likely because strings past V8's 128 KiB regular object size go
+ * to its large-object space, collected apart from other young objects (not verified).
+ */
+export const BATCH_TARGET_CHARS = 60_000;
+
+/**
  * The table-valued function that expands a JSON batch into rows. `jsonb_each` hands each
  * row over as binary JSONB, where `json_each` prints it as text for every `->> N` to parse
  * again (1.6x the rows per second in bench/profile.mjs); it needs SQLite 3.45, which the
@@ -68,15 +77,17 @@ function onConflict(columns: readonly SourceColumn[], key: readonly string[]): s
 export type WriteBatch = { kind: "json"; json: string; rows: number } | { kind: "row"; values: SqliteValue[] };
 
 /**
- * Splits a page into upsert batches: JSON batches under `maxChars`, and single
- * rows (bound directly) for rows too large to share a batch. Throws for a row
- * beyond the Durable Object's 2 MB row limit, naming its key.
+ * Splits a page into upsert batches: JSON batches cut at `targetChars` (a larger row
+ * gets one of its own, up to `maxChars`), and single rows (bound directly) for rows
+ * too large for a batch. Throws for a row beyond the Durable Object's 2 MB row limit,
+ * naming its key.
  */
 export function planWriteBatches(
   rows: readonly SqliteValue[][],
-  options: { keyIndexes: readonly number[]; maxChars?: number },
+  options: { keyIndexes: readonly number[]; maxChars?: number; targetChars?: number },
 ): { list: WriteBatch[]; bytes: number } {
   const maxChars = options.maxChars ?? MAX_BATCH_CHARS;
+  const targetChars = Math.min(options.targetChars ?? BATCH_TARGET_CHARS, maxChars);
   const batches: WriteBatch[] = [];
   let pending: unknown[][] = [];
   let pendingChars = 2;
@@ -109,7 +120,7 @@ export function planWriteBatches(
       batches.push({ kind: "row", values: row });
       continue;
     }
-    if (pendingChars + chars > maxChars) flush();
+    if (pendingChars + chars > targetChars) flush();
     pending.push(encoded);
     pendingChars += chars + 1;
   }
