@@ -9,7 +9,7 @@ import { AppError } from "../../../src/errors";
 import { isSafePgTypeName } from "../../../src/sources/type-names";
 import type { SourceColumn } from "../../../src/sources/types";
 import { describeIssues } from "../../../src/validation";
-import { ROW_HASH_FORMULAS } from "../replica/row-hash";
+import { ROW_HASH_FORMULA_NAMES, ROW_HASH_FORMULAS } from "../replica/row-hash";
 import { type Cursor, decodeCursor } from "../pull/cursor";
 import type { SchemaChange, SchemaState } from "../schema-changes/state";
 import type { Job } from "./model";
@@ -80,7 +80,7 @@ const storedJob = z
     warnings: z.array(z.string().max(10_000)).max(100),
     cursor: storedCursor.nullable(),
     schema_state: storedSchemaState.nullable(),
-    row_hash: z.enum(["md5", "hashtext", "crc32"]),
+    row_hash: z.enum(ROW_HASH_FORMULA_NAMES),
   })
   .superRefine((job, ctx) => {
     const names = new Set(job.columns.map((c) => c.name));

@@ -47,7 +47,8 @@ export function rowHash(texts: ReadonlyArray<string | null>, formula: PgRowHashF
  *   1,000,000 bench rows against MD5's 2.76 s.
  * The copy reads the hash with every row, and verification makes the source hash every row again.
  */
-export type RowHashFormula = "md5" | "hashtext" | "crc32";
+export const ROW_HASH_FORMULA_NAMES = ["md5", "hashtext", "crc32"] as const;
+export type RowHashFormula = (typeof ROW_HASH_FORMULA_NAMES)[number];
 
 /** The formulas change capture can compute in JavaScript from PostgreSQL's texts. */
 export type PgRowHashFormula = Exclude<RowHashFormula, "crc32">;
