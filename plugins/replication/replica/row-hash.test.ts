@@ -37,6 +37,24 @@ describe.each(["hashtext", "md5"] as const)("rowHashSql on PostgreSQL with %s", 
     }
   });
 
+  it("hashes a value's bytes under a case-insensitive collation too, as change capture does", async () => {
+    const collation = `row_hash_ci_${crypto.randomUUID().slice(0, 8)}`;
+    const rows = await withSource({ dialect: "postgresql", ...PG }, async (source) => {
+      await source.query(
+        `CREATE COLLATION ${collation} (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
+      );
+      try {
+        return await source.query(
+          `SELECT t::text, ${rowHashSql(postgresDialect, ["t"], formula)}
+             FROM (VALUES ('Abc' COLLATE ${collation}), ('abc' COLLATE ${collation})) AS v(t)`,
+        );
+      } finally {
+        await source.query(`DROP COLLATION ${collation}`);
+      }
+    });
+    expect(rows.rows.map((row) => row[1])).toEqual([rowHash(["Abc"], formula), rowHash(["abc"], formula)]);
+  });
+
   it("computes the same for a row of more columns than a function takes arguments", async () => {
     const names = Array.from({ length: 150 }, (_, i) => `c${i}`);
     const values = names.map((_, i) => (i % 7 === 3 ? "NULL::text" : `'v${i}'`));
