@@ -34,7 +34,7 @@ export interface JobView {
   reconcile_cron: string | null;
   /** The source column marking deleted rows; null: none. */
   soft_delete_col: string | null;
-  /** How the source computes the row hashes stored in the replica (README "How it compares"); a reset moves a job to its dialect's newest (hashtext on PostgreSQL, crc32 on MySQL). */
+  /** How the source computes the row hashes stored in the replica (README "How it compares"); a reset moves a MySQL job to crc32. */
   row_hash: RowHashFormula;
   warnings: string[];
   created_at: string;

@@ -14,7 +14,8 @@ import { type CdcCleanup, checkCdcSource, createCdcJobObjects, dropCdcJobObjects
 import { restartSnapshot, shadowTable } from "../cdc/snapshot";
 import { CdcStore } from "../cdc/store";
 import { cdcStatus, cdcWarnings, inSnapshot } from "../cdc/view";
-import { currentRowHashFormula } from "../replica/row-hash";
+import { rowHashFormulaAfterReset } from "../replica/row-hash";
+import { chooseRowHashFormula } from "../replica/row-hash-choice";
 import { dropReplica, readTableColumns, targetProblems, truncateReplica } from "../replica/table";
 import { applyColumnChoice, sourceTableLabel } from "../schema-changes/apply";
 import { resolveColumnChoice } from "../schema-changes/choice";
@@ -132,7 +133,10 @@ export class JobManager {
     const sealedSource = holdsSecret(body.source) ? await this.credentials.seal(body.source) : null;
     const resolved = resolveSource(settings.source, this.host.binding);
     if (settings.mode === "cdc") return this.createCdc(settings, body, sealedSource, resolved);
-    const plan = await this.inspect(resolved, (source) => checkSourceTable(source, body));
+    const { plan, rowHash } = await this.inspect(resolved, async (source) => ({
+      plan: await checkSourceTable(source, body),
+      rowHash: await chooseRowHashFormula(source),
+    }));
     settings.primary_key = plan.primaryKey;
     settings.tracking_col = plan.trackingCol;
     settings.soft_delete_col = plan.softDelete?.column ?? null;
@@ -148,7 +152,7 @@ export class JobManager {
       warnings: plan.warnings,
       progress: { ...INITIAL_PROGRESS },
       created_at: Date.now(),
-      rowHash: currentRowHashFormula(settings.source.dialect),
+      rowHash,
     };
     this.store.insert(job);
     return this.startSchedule(job);
@@ -165,11 +169,12 @@ export class JobManager {
     sealedSource: string | null,
     resolved: ResolvedSource,
   ): Promise<JobView> {
-    const plan = await this.inspect(resolved, async (source) => {
+    const { plan, rowHash } = await this.inspect(resolved, async (source) => {
       const planned = await planCdcJob(source, body);
       this.checkTarget({ ...settings, primary_key: planned.primaryKey }, planned);
+      const formula = await chooseRowHashFormula(source);
       await createCdcJobObjects(source, planned, settings.table_name);
-      return planned;
+      return { plan: planned, rowHash: formula };
     });
     const job: Job = {
       settings: { ...settings, primary_key: plan.primaryKey, source: redactedSource(body.source), cdc: plan.cdc },
@@ -178,7 +183,7 @@ export class JobManager {
       warnings: plan.warnings,
       progress: { ...INITIAL_PROGRESS },
       created_at: Date.now(),
-      rowHash: currentRowHashFormula(settings.source.dialect),
+      rowHash,
     };
     try {
       // Again after the awaits: another request may have taken the name or the table meanwhile.
@@ -299,7 +304,7 @@ export class JobManager {
     const job = this.require(name);
     this.runner.refuseWhileRunning(job.settings.name, "reset");
     this.host.transaction(() => {
-      this.store.resetProgress(job.settings.name, currentRowHashFormula(job.settings.source.dialect));
+      this.store.resetProgress(job.settings.name, rowHashFormulaAfterReset(job.settings.source.dialect, job.rowHash));
       // Change capture copies the table again and replays the slot from where it stands.
       if (job.settings.cdc)
         restartSnapshot(this.host, this.cdcStates, this.store, job, { truncate: !!truncate, newSlot: false });

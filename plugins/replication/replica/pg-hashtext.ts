@@ -5,8 +5,9 @@
  * PostgreSQL job's row hash with it (row-hash.ts); pg-hashtext.test.ts checks it against the
  * server's `hashtext` on texts of every length around the 12-byte blocks and in every script.
  *
- * PostgreSQL keeps this function stable across versions: hash partitioning, which survives
- * pg_upgrade, is built on it. It is about 7 times cheaper for the server than md5() (OpenSSL).
+ * PostgreSQL keeps this function stable across versions: hash indexes on text store its values,
+ * and pg_upgrade keeps them as they are. It is about 7 times cheaper for the server than md5()
+ * (OpenSSL). A big-endian server computes other values; a job's creation checks (row-hash-choice.ts).
  */
 import { utf8Scratch } from "./utf8-scratch";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mysqlDialect, postgresDialect, withSource } from "../../../src/sources";
 import { MYSQL, PG } from "../../../test/support/sources";
-import { currentRowHashFormula, rowHash, rowHashSql } from "./row-hash";
+import { rowHash, rowHashFormulaAfterReset, rowHashSql } from "./row-hash";
 
 describe("rowHash", () => {
   it.each(["hashtext", "md5"] as const)(
@@ -73,11 +73,16 @@ describe.each(["hashtext", "md5"] as const)("rowHashSql on PostgreSQL with %s", 
 });
 
 describe("rowHashSql", () => {
-  it("gives each dialect only the formulas it computes, and new jobs the fastest", () => {
+  it("gives each dialect only the formulas it computes", () => {
     expect(() => rowHashSql(postgresDialect, ["a"], "crc32")).toThrow(/not computed on PostgreSQL/);
     expect(() => rowHashSql(mysqlDialect, ["a"], "hashtext")).toThrow(/not computed on MySQL/);
-    expect(currentRowHashFormula("postgresql")).toBe("hashtext");
-    expect(currentRowHashFormula("mysql")).toBe("crc32");
+  });
+
+  it("moves a MySQL job to crc32 on a reset, and leaves a PostgreSQL job the formula its creation chose", () => {
+    expect(rowHashFormulaAfterReset("mysql", "md5")).toBe("crc32");
+    expect(rowHashFormulaAfterReset("mysql", "crc32")).toBe("crc32");
+    expect(rowHashFormulaAfterReset("postgresql", "md5")).toBe("md5");
+    expect(rowHashFormulaAfterReset("postgresql", "hashtext")).toBe("hashtext");
   });
 
   describe.each(["md5", "crc32"] as const)("on MySQL with %s", (formula) => {

@@ -13,10 +13,11 @@
  * decoding (pgoutput) sends, so change capture computes the same hash in
  * JavaScript (`rowHash`) from the values it decodes.
  *
- * Each job keeps the formula its replica's hashes were made with (RowHashFormula):
- * jobs created (or reset) since a faster formula existed for their dialect use it,
- * older ones keep "md5" until a reset, so that stored hashes always match what the
- * source computes at verification time.
+ * Each job keeps the formula its replica's hashes were made with (RowHashFormula),
+ * so that stored hashes always match what the source computes at verification time:
+ * a job created since a faster formula existed for its dialect uses it where its
+ * source computes it (row-hash-choice.ts); older ones keep "md5" (a MySQL job until
+ * a reset).
  */
 import type { SqlDialect } from "../../../src/sources/types";
 import { md5First32 } from "./md5";
@@ -65,9 +66,13 @@ export const ROW_HASH_FORMULAS: Record<SqlDialect["name"], readonly RowHashFormu
   mysql: ["md5", "crc32"],
 };
 
-/** The formula for a job created (or reset) now. */
-export function currentRowHashFormula(dialect: SqlDialect["name"]): RowHashFormula {
-  return dialect === "mysql" ? "crc32" : "hashtext";
+/**
+ * The formula a reset gives a job (its rows are copied again): a MySQL job moves to crc32, which
+ * every MySQL and MariaDB computes. A PostgreSQL job keeps its own: whether its server computes
+ * hashtext as change capture does was asked when the job was created (row-hash-choice.ts).
+ */
+export function rowHashFormulaAfterReset(dialect: SqlDialect["name"], formula: RowHashFormula): RowHashFormula {
+  return dialect === "mysql" ? "crc32" : formula;
 }
 
 /** A SQL expression computing the hash of the named columns at the source with `formula`. */
