@@ -2,9 +2,9 @@
 // DELAY_MS (10) in each direction, so each round trip takes 2 x DELAY_MS. A job on bench_rows_small
 // (made by `npm run bench`) copies the table, then TICKS (12) runs are started by hand with no
 // changes at the source. `node bench/round-trips.mjs` prints each run's duration_ms and the median.
-import net from "node:net";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { delayingProxy } from "./lib/delaying-proxy.mjs";
 import * as src from "./lib/sources.mjs";
 import { awaitCopy, withFreshWorker } from "./lib/worker.mjs";
 
@@ -12,39 +12,7 @@ const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const DELAY_MS = Number(process.env.DELAY_MS ?? 10);
 const TICKS = Number(process.env.TICKS ?? 12);
 
-/** Listens on a free port and forwards to PostgreSQL, each chunk `delayMs` late. */
-function delayingProxy(delayMs) {
-  const sockets = new Set();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(src.PG.port, src.PG.host);
-    // No Nagle: a small write waiting for the ACK of the one before would add delays of its own.
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    for (const [from, to] of [
-      [client, upstream],
-      [upstream, client],
-    ]) {
-      sockets.add(from);
-      from.on("data", (chunk) => setTimeout(() => to.write(chunk), delayMs));
-      from.on("end", () => setTimeout(() => to.end(), delayMs));
-      from.on("error", () => to.destroy());
-      from.on("close", () => sockets.delete(from));
-    }
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        port: server.address().port,
-        close: () => {
-          for (const socket of sockets) socket.destroy();
-          server.close();
-        },
-      }),
-    ),
-  );
-}
-
-const proxy = await delayingProxy(DELAY_MS);
+const proxy = await delayingProxy(src.PG, DELAY_MS);
 try {
   const durations = await withFreshWorker({ root: ROOT, name: "round-trips", port: 8814 }, async ({ admin }) => {
     await admin("POST", "/replication/jobs", {

@@ -51,9 +51,13 @@ export function buildPageQuery(plan: PagePlan): PlannedQuery {
   }
   for (const column of plan.notNull ?? []) where += ` AND ${q(column)} IS NOT NULL`;
 
+  // The limit is bound, not written into the text: it changes from page to page (pageLimit), and a
+  // statement text that stays the same lets the source layer reuse what it learned of the statement
+  // (PostgreSQL's COPY reads learn their column types from one LIMIT 0 round trip per text).
+  params.push(Math.max(1, Math.floor(plan.limit)));
   const sql =
     `SELECT ${[...plan.columns.map(q), ...(plan.extra ?? [])].join(", ")} FROM ${plan.dialect.qualifiedTable(plan.schema, plan.table)}` +
-    ` WHERE ${where} ORDER BY ${order.map(q).join(", ")} LIMIT ${Math.max(1, Math.floor(plan.limit))}`;
+    ` WHERE ${where} ORDER BY ${order.map(q).join(", ")} LIMIT ?`;
   return { sql, params };
 }
 
