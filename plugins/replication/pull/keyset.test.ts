@@ -72,6 +72,14 @@ describe("buildPageQuery on MySQL", () => {
     });
   });
 
+  it("keeps the statement's text whatever the limit, so the source layer knows it again from page to page", () => {
+    const after = { tracking: "2024-01-01T00:00:00.000001", key: ["a", 7] };
+    const small = buildPageQuery({ ...plan, after, limit: 3 });
+    const large = buildPageQuery({ ...plan, after, limit: 3_000 });
+    expect(small.sql).toBe(large.sql);
+    expect([small.params.at(-1), large.params.at(-1)]).toEqual([3, 3_000]);
+  });
+
   it("never asks for fewer than one row", () => {
     expect(buildPageQuery({ ...plan, after: null, limit: 0 }).params).toEqual([1]);
   });
