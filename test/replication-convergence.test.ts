@@ -56,6 +56,10 @@ async function bodyTable(dialect: Dialect, prefix: string): Promise<string> {
 describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
   it("neither loses nor re-reads rows that share one timestamp across page boundaries", async () => {
     const { table } = await itemsJob(dialect, { batch_size: 50 });
+    // A first copy reads in key order (pull/first-copy.ts): this one copies a row, and leaves the
+    // cursor at it, so that the rows written next are read in the cursor's order, by timestamp.
+    await insertRange(dialect, table, 0, 0, "2024-05-01T09:00:00.000000Z");
+    expect(await runJob(table)).toMatchObject({ rows: 1, done: true });
     await insertRange(dialect, table, 1, 500, "2024-05-01T10:00:00.123456Z");
     await insertRange(dialect, table, 501, 507, "2024-05-01T10:00:01.000000Z");
 
@@ -67,15 +71,51 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
 
   it("resumes inside a run of equal timestamps when a run stops part-way", async () => {
     const { table } = await itemsJob(dialect, { batch_size: 40 });
+    // The first copy (in key order) takes one earlier row; the rest is read in the cursor's order.
+    await insertRange(dialect, table, 0, 0, "2024-05-01T09:00:00.000000Z");
+    expect(await runJob(table)).toMatchObject({ rows: 1, done: true });
     await insertRange(dialect, table, 1, 400, "2024-05-01T10:00:00.000000Z");
     await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 90 }));
     try {
       const runs = await runUntilDone(table);
       expect(runs.map((r) => r.rows)).toEqual([120, 120, 120, 40]);
-      expect((await getJob(table)).status.rows_synced).toBe(400);
+      expect((await getJob(table)).status.rows_synced).toBe(401);
     } finally {
       await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 250_000 }));
     }
+    await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
+  });
+
+  it("copies a new job's table in key order, then leaves its cursor where a copy in its order would", async () => {
+    const { table } = await itemsJob(dialect, { batch_size: 40 });
+    await insertRange(dialect, table, 1, 100, "2024-05-01T10:00:02.000000Z");
+    await insertRange(dialect, table, 101, 150, "2024-05-01T10:00:01.000000Z");
+    await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 90 }));
+    try {
+      // A run part-way through the copy: it shows as the first copy, without a warning or a lag (the
+      // cursor stands at the watermark the copy started from, after every row it is copying).
+      expect(await runJob(table)).toMatchObject({ rows: 120, done: false });
+      const copying = await getJob(table);
+      expect(copying.status.recopy).toMatchObject({ first_copy: true, columns: [], rows_copied: 120 });
+      expect(copying.status).toMatchObject({ rows_synced: 120, lag_seconds: null, cursor: { key: null } });
+      expect(copying.warnings).toEqual([]);
+      expect(await replicaRows(table, ["id"], "id")).toEqual(Array.from({ length: 120 }, (_, i) => [i + 1]));
+
+      expect((await runUntilDone(table)).map((r) => r.rows)).toEqual([30]);
+      const copied = await getJob(table);
+      expect(copied.status).toMatchObject({ recopy: null, rows_synced: 150 });
+      // The last row, in key order, of those with the largest value.
+      expect(copied.status.cursor).toEqual({
+        tracking: expect.stringMatching(/^2024-05-01[T ]10:00:02\.000000Z?$/),
+        key: [100],
+      });
+    } finally {
+      await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 250_000 }));
+    }
+    // Rows written afterwards with values older than the copy's watermark, newer than every row it
+    // copied (history loaded into the table): the cursor pull reads them, as after a copy in its order.
+    await insertRange(dialect, table, 151, 160, "2025-01-01T00:00:00.000000Z");
+    expect(await runJob(table)).toMatchObject({ rows: 10, done: true });
     await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
   });
 

@@ -79,7 +79,12 @@ describe("jobView", () => {
       },
       live,
     );
-    expect(view.status.recopy).toEqual({ columns: ["region"], rows_copied: 7, started_at: "2024-01-01T00:10:00.000Z" });
+    expect(view.status.recopy).toEqual({
+      first_copy: false,
+      columns: ["region"],
+      rows_copied: 7,
+      started_at: "2024-01-01T00:10:00.000Z",
+    });
     expect(view.warnings).toEqual([
       'the replica keeps column "old"',
       expect.stringMatching(/\(region\): rows copied before are being copied again \(7 so far\)/),

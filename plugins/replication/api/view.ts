@@ -95,8 +95,9 @@ export function jobView(
             : live.running
               ? "running"
               : "idle";
+  // During a first copy the cursor stands at the copy's watermark while older rows are still coming.
   const lag =
-    settings.tracking_type === "timestamp" && progress.cursor
+    settings.tracking_type === "timestamp" && progress.cursor && !job.schema?.recopy?.first
       ? (lagSeconds(progress.cursor.tracking, live.now) ?? null)
       : null;
   return {

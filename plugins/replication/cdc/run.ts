@@ -83,7 +83,7 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
     if (gone) throw new ValidationError(gone);
     // Rows copied before a column change get the new columns by a re-copy, carried on run after run.
     const recopied = replayed.job.schema?.recopy
-      ? await continueRecopy({ ...ctx, job: replayed.job, startedAt: started })
+      ? await continueRecopy({ ...ctx, job: replayed.job, startedAt: started, pullCursor: null })
       : { done: true };
     const done = replayed.caughtUp && recopied.done;
     return { cursor: null, done, caughtUp: replayed.caughtUp, schemaChanges, note };

@@ -90,6 +90,11 @@ export class JobStore {
     );
   }
 
+  /** Adds the rows a first copy in key order wrote (pull/first-copy.ts) to rows_synced; the pull counts its own in saveCursor. */
+  countRowsSynced(name: string, rows: number): void {
+    this.sql.exec(`UPDATE ${JOBS_TABLE} SET rows_synced = rows_synced + ? WHERE name = ?`, rows, name);
+  }
+
   /** The last run's word on its late-commit watermark (shown in the job's warnings); null when all is well. */
   savePullWarning(name: string, warning: string | null): void {
     this.sql.exec(`UPDATE ${JOBS_TABLE} SET pull_warning = ? WHERE name = ?`, warning, name);

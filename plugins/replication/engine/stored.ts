@@ -11,7 +11,7 @@ import type { SourceColumn } from "../../../src/sources/types";
 import { describeIssues } from "../../../src/validation";
 import { ROW_HASH_FORMULA_NAMES, ROW_HASH_FORMULAS } from "../replica/row-hash";
 import { type Cursor, decodeCursor } from "../pull/cursor";
-import type { SchemaChange, SchemaState } from "../schema-changes/state";
+import type { Recopy, SchemaChange, SchemaState } from "../schema-changes/state";
 import type { Job } from "./model";
 import { jobSettings } from "./settings";
 
@@ -68,6 +68,7 @@ const storedSchemaState = z.strictObject({
       after: storedCursor.nullable(),
       rows: z.number().int().min(0),
       started_at: z.number().int(),
+      first: z.strictObject({ below: cursorValue, largest: storedCursor.nullable() }).optional(),
     })
     .nullable(),
 });
@@ -156,9 +157,15 @@ function invalid(name: string, problem: string): AppError {
 
 /** The stored state with its cursor values decoded (blobs are tagged in JSON, as in the job's cursor). */
 function decodeSchemaState(stored: z.infer<typeof storedSchemaState>): SchemaState {
-  const recopy = stored.recopy && {
-    ...stored.recopy,
-    after: decodeCursor(stored.recopy.after && JSON.stringify(stored.recopy.after)),
+  const cursor = (value: z.infer<typeof storedCursor> | null) => decodeCursor(value && JSON.stringify(value));
+  if (!stored.recopy) return { ...stored, recopy: null };
+  const { first, ...rest } = stored.recopy;
+  const recopy: Recopy = {
+    ...rest,
+    after: cursor(rest.after),
+    ...(first
+      ? { first: { below: cursor({ tracking: first.below, key: null })!.tracking, largest: cursor(first.largest) } }
+      : {}),
   };
   return { ...stored, recopy };
 }

@@ -41,6 +41,23 @@ describe("buildPageQuery on PostgreSQL", () => {
     });
   });
 
+  it("reads in key order below a tracking value, for a first copy (pull/first-copy.ts)", () => {
+    const below = buildPageQuery({
+      ...plan,
+      tracking: id,
+      key: [],
+      after: { tracking: "41", key: [] },
+      notNull: [at],
+      trackingBelow: { column: at, value: T },
+    });
+    expect(below).toEqual({
+      sql:
+        `${head} "id" >= ?::bigint AND "id" > ?::bigint AND "updated_at" IS NOT NULL AND "updated_at" < ${ts} ` +
+        `ORDER BY "id" LIMIT ?`,
+      params: ["41", "41", T, 500],
+    });
+  });
+
   it("reads strictly after (tracking, key), with a range bound an index can use", () => {
     expect(buildPageQuery({ ...plan, after: { tracking: T, key: ["9007199254740993"] } })).toEqual({
       sql: `${head} "updated_at" >= ${ts} AND ("updated_at" > ${ts} OR ("updated_at" = ${ts} AND "id" > ?::bigint)) ${tail}`,

@@ -14,6 +14,8 @@ export interface PagePlan {
   limit: number;
   /** Columns that must not be NULL in the rows read: a re-copy in key order reads only rows the cursor pull copies. */
   notNull?: readonly SourceColumn[];
+  /** Only rows whose `column` is below `value`: a first copy in key order leaves the rest to the cursor pull. */
+  trackingBelow?: { column: SourceColumn; value: Cursor["tracking"] };
   /** SQL expressions selected after the columns (the row hash, a soft-delete flag). */
   extra?: readonly string[];
 }
@@ -50,6 +52,8 @@ export function buildPageQuery(plan: PagePlan): PlannedQuery {
     where = `${q(plan.tracking)} >= ${bind(plan.tracking, after.tracking)} AND ${strictlyAfter(order, values, q, bind)}`;
   }
   for (const column of plan.notNull ?? []) where += ` AND ${q(column)} IS NOT NULL`;
+  if (plan.trackingBelow)
+    where += ` AND ${q(plan.trackingBelow.column)} < ${bind(plan.trackingBelow.column, plan.trackingBelow.value)}`;
 
   // The limit is bound, not written into the text: it changes from page to page (pageLimit), and a
   // statement text that stays the same lets the source layer reuse what it learned of the statement

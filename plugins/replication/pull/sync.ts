@@ -17,7 +17,7 @@ import {
   SlicePacer,
   sliceBoundsNow,
 } from "./slices";
-import { cursorBelowWatermark } from "./watermark";
+import { cursorBelowWatermark, type LateCommitGuard } from "./watermark";
 import { lateCommitGuard } from "./watermark-read";
 
 /** Limits that keep one run well inside a Durable Object's CPU, memory and time limits. */
@@ -55,6 +55,8 @@ export interface SyncContext {
   bounds: RunBounds;
   /** Counters the caller reads even when the run fails part-way. */
   tally: { rows: number; pages: number };
+  /** The run's late-commit guard when the caller has read it already (first-copy.ts); read here otherwise. */
+  guard?: LateCommitGuard;
 }
 
 export interface SyncResult {
@@ -109,7 +111,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
 
   const started = Date.now();
   // Read before the first page: rows below the watermark were all committed before that page is read.
-  const guard = await lateCommitGuard(ctx.source, ctx.dialect, settings, tracking);
+  const guard = ctx.guard ?? (await lateCommitGuard(ctx.source, ctx.dialect, settings, tracking));
   const warning = guard.kind === "none" ? null : guard.warning;
   let saved = job.progress.cursor;
   let position =

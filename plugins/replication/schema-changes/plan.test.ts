@@ -218,6 +218,13 @@ describe("planRecopy", () => {
     ["a drop only", null, [], all, { columns: [], after: null, rows: 0, started_at: 9 }],
     ["a change during a re-copy", running, ["b"], all, { columns: ["a", "b"], after: null, rows: 0, started_at: 1 }],
     ["its column dropped during a re-copy", running, [], ["id"], { columns: [], after: null, rows: 0, started_at: 1 }],
+    [
+      "a change during a first copy: it starts over, still below its watermark",
+      { ...running, columns: [], first: { below: "W", largest: { tracking: "T", key: [50] } } },
+      ["b"],
+      all,
+      { columns: ["b"], after: null, rows: 0, started_at: 1, first: { below: "W", largest: null } },
+    ],
   ])("%s", (_label, current, columns, copied, expected) => {
     expect(planRecopy(current, columns, copied, 9)).toEqual(expected);
   });

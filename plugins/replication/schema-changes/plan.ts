@@ -210,5 +210,12 @@ export function planRecopy(
 ): Recopy | null {
   if (columns === null) return current;
   const merged = [...new Set([...(current?.columns ?? []), ...columns])].filter((c) => copied.includes(c));
-  return { columns: merged, after: null, rows: 0, started_at: current?.started_at ?? now };
+  // A first copy that has to start over stays one: rows it has not reached yet are still missing.
+  return {
+    columns: merged,
+    after: null,
+    rows: 0,
+    started_at: current?.started_at ?? now,
+    ...(current?.first ? { first: { ...current.first, largest: null } } : {}),
+  };
 }

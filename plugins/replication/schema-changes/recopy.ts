@@ -1,6 +1,7 @@
 /**
  * The re-copy: after a column change, every row the replica already holds is
- * read again from the source in primary key order and upserted whole, through
+ * read again from the source in primary key order and upserted whole (a job's
+ * first copy reads the same way: pull/first-copy.ts), through
  * the same page query and upsert as the cursor pull (so each row's stored hash
  * is rewritten with it). It is bounded like a run's pull and resumes from its
  * saved key on the next run; pages are written in slices, as the pull writes
@@ -16,6 +17,7 @@ import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
 import { type Cursor, advanceCursor } from "../pull/cursor";
+import { cursorAfterFirstCopy, largestPosition } from "../pull/first-copy";
 import { buildPageQuery, pageLimit } from "../pull/keyset";
 import { firstPageLimit, rememberRowSize } from "../pull/row-sizes";
 import { pageShape } from "../pull/page-shape";
@@ -30,7 +32,7 @@ import { saveRecopy } from "./store";
 
 export interface RecopyContext {
   host: SchemaHost & Pick<ReplicationHost, "lastReadAt">;
-  store: Pick<JobStore, "updateRun">;
+  store: Pick<JobStore, "updateRun" | "countRowsSynced" | "saveCursor">;
   source: SourceConnection;
   dialect: SqlDialect;
   /** The job as applyColumnChanges left it: its columns are the ones to copy. */
@@ -40,13 +42,15 @@ export interface RecopyContext {
   /** When the run started: the re-copy uses what is left of the run's bounds. */
   startedAt: number;
   tally: { rows: number; pages: number };
+  /** The cursor the run's pull left: a first copy, once done, may move it back (pull/first-copy.ts). */
+  pullCursor: Cursor | null;
 }
 
 /**
  * Continues the job's re-copy: at least one page, then more until it is done or
  * the run's bounds are reached; `done` when none is left.
  */
-export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolean }> {
+export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolean; cursor?: Cursor | null }> {
   const { job, bounds } = ctx;
   const { settings, columns } = job;
   const saved = job.schema?.recopy ?? null;
@@ -79,10 +83,24 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
       after,
       limit,
       notNull: tracking ? [tracking] : [],
+      ...(first && tracking ? { trackingBelow: { column: tracking, value: first.below } } : {}),
       extra: shape.extra,
     });
     return ctx.source.query(query.sql, query.params, { bulk: true });
   };
+
+  // A first copy reads the rows below its watermark (the rest are the pull's), and keeps the last row
+  // with the largest tracking value, where the cursor goes when it is done (pull/first-copy.ts).
+  const first =
+    saved.first && tracking && settings.tracking_type
+      ? {
+          below: saved.first.below,
+          largest: saved.first.largest,
+          index: names.indexOf(tracking.name),
+          type: settings.tracking_type,
+        }
+      : null;
+  let finalCursor: Cursor | null | undefined;
 
   let limit = firstPageLimit(ctx.host.sql, settings.name, settings.batch_size, bounds);
   let bytes = 0;
@@ -111,10 +129,16 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     // Written in slices as the pull writes its pages (pull/slices.ts), each with the position after it.
     for await (const { rows: slice, last } of pacer.slices(rows, sizes, sliceBounds)) {
       const writes = shape.plan(slice);
-      const after: Recopy | null = last ? end : recopyAfterPage(recopy, slice, keyIndexes, true);
+      const largest = first && largestPosition(first.largest, slice, first.index, keyIndexes, first.type);
+      const next = last ? end : recopyAfterPage(recopy, slice, keyIndexes, true);
+      const after: Recopy | null = next && largest !== null ? { ...next, first: { ...next.first!, largest } } : next;
+      // The slice that ends a first copy also sets the cursor the pull goes on from.
+      const cursor = first && !after ? cursorAfterFirstCopy(ctx.pullCursor, largest, first.type) : undefined;
       ctx.host.transaction(() => {
         writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
         saveRecopy(ctx.host.sql, settings.name, after);
+        if (first) ctx.store.countRowsSynced(settings.name, slice.length);
+        if (cursor !== undefined) ctx.store.saveCursor(settings.name, cursor, 0);
         ctx.store.updateRun(ctx.runId, {
           rows: ctx.tally.rows + slice.length,
           pages: ctx.tally.pages + (last ? 1 : 0),
@@ -123,8 +147,10 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
       ctx.tally.rows += slice.length;
       if (last) ctx.tally.pages += 1;
       if (after) recopy = after;
+      if (first && largest) first.largest = largest;
+      if (cursor !== undefined) finalCursor = cursor;
     }
-    if (!end) return { done: true };
+    if (!end) return { done: true, ...(finalCursor !== undefined ? { cursor: finalCursor } : {}) };
     if (!more) return { done: false };
   }
 }

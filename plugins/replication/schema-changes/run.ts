@@ -6,9 +6,14 @@
  */
 import { SourceUnavailableError } from "../../../src/errors";
 import { TableNotFoundError } from "../../../src/sources";
+import type { Job } from "../engine/model";
+import { planFirstCopy } from "../pull/first-copy";
 import { type SyncContext, type SyncResult, syncJob } from "../pull/sync";
+import { lateCommitGuard } from "../pull/watermark-read";
+import type { LateCommitGuard } from "../pull/watermark";
 import { applyColumnChanges, sourceTableLabel } from "./apply";
 import { continueRecopy } from "./recopy";
+import { saveRecopy } from "./store";
 import type { SchemaChange } from "./state";
 
 export interface SchemaSyncResult extends SyncResult {
@@ -36,8 +41,31 @@ export async function syncFollowingSchema(ctx: SyncContext): Promise<SchemaSyncR
     table,
     runId: ctx.runId,
   });
-  const synced = await syncJob({ ...ctx, job });
-  if (!job.schema?.recopy) return { ...synced, caughtUp: synced.done, schemaChanges: changes };
-  const recopied = await continueRecopy({ ...ctx, job, startedAt });
-  return { cursor: synced.cursor, done: synced.done && recopied.done, caughtUp: synced.done, schemaChanges: changes };
+  const { job: pulled, guard } = await startFirstCopy(ctx, job);
+  const synced = await syncJob({ ...ctx, job: pulled, guard });
+  if (!pulled.schema?.recopy) return { ...synced, caughtUp: synced.done, schemaChanges: changes };
+  const recopied = await continueRecopy({ ...ctx, job: pulled, startedAt, pullCursor: synced.cursor });
+  // A first copy that ended in this run moved the cursor (pull/first-copy.ts).
+  const cursor = recopied.cursor !== undefined ? recopied.cursor : synced.cursor;
+  return { cursor, done: synced.done && recopied.done, caughtUp: synced.done, schemaChanges: changes };
+}
+
+/**
+ * Reads the run's late-commit guard and, for a job's first copy, starts it in key order
+ * (pull/first-copy.ts): the cursor at the watermark and the copy's state saved together.
+ */
+async function startFirstCopy(ctx: SyncContext, job: Job): Promise<{ job: Job; guard: LateCommitGuard }> {
+  const { settings, columns } = job;
+  const tracking = columns.find((c) => c.name === settings.tracking_col);
+  if (!tracking) return { job, guard: { kind: "none" } };
+  const guard = await lateCommitGuard(ctx.source, ctx.dialect, settings, tracking);
+  // The copy's state goes into the stored schema state, which the column check has written by now.
+  const first = job.schema ? planFirstCopy(job, guard, Date.now()) : null;
+  if (!first) return { job, guard };
+  ctx.host.transaction(() => {
+    ctx.store.saveCursor(settings.name, first.cursor, 0);
+    saveRecopy(ctx.host.sql, settings.name, first.recopy);
+  });
+  const schema = { ...job.schema!, recopy: first.recopy };
+  return { job: { ...job, progress: { ...job.progress, cursor: first.cursor }, schema }, guard };
 }

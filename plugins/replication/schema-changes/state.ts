@@ -3,6 +3,7 @@
  * replica columns it keeps for columns the source dropped, its schema warnings,
  * and the re-copy that fills changed columns of rows copied earlier.
  */
+import type { SqliteValue } from "../../../src/sources/types";
 import type { Cursor } from "../pull/cursor";
 
 export type ChangeKind = "added" | "dropped" | "retyped";
@@ -20,7 +21,8 @@ export interface SchemaChange {
 /**
  * A background copy of the whole table in primary key order, page by page,
  * which rewrites every replica row with the current columns (and so their row
- * hashes). It never touches the job's cursor.
+ * hashes), or writes them for the first time (a job's first copy). It never
+ * touches the job's cursor.
  */
 export interface Recopy {
   /** Columns whose values it fills (added, retyped, newly chosen); empty when only the row hashes are stale. */
@@ -29,6 +31,15 @@ export interface Recopy {
   after: Cursor | null;
   rows: number;
   started_at: number;
+  /** A job's first copy, read in key order instead of the cursor's (pull/first-copy.ts); absent for a re-copy. */
+  first?: FirstCopy;
+}
+
+export interface FirstCopy {
+  /** The watermark the copy started at: it reads the rows below it, the cursor pull the rest. */
+  below: SqliteValue;
+  /** The last row read with the largest tracking value so far, where the cursor goes when the copy is done. */
+  largest: Cursor | null;
 }
 
 export interface SchemaState {

@@ -2,7 +2,7 @@
 import type { SourceColumn } from "../../../src/sources/types";
 import { JOBS_TABLE, RUNS_TABLE } from "../engine/migrations";
 import type { ColumnSelection, OnColumnDrop } from "../engine/settings";
-import { encodeCursor } from "../pull/cursor";
+import { type Cursor, encodeCursor } from "../pull/cursor";
 import type { Recopy, SchemaChange, SchemaState } from "./state";
 
 /**
@@ -52,6 +52,14 @@ function encodeState(state: SchemaState): string {
 
 function encodeRecopy(recopy: Recopy | null): unknown {
   if (!recopy) return null;
-  const after = encodeCursor(recopy.after);
-  return { ...recopy, after: after === null ? null : (JSON.parse(after) as unknown) };
+  // Cursor values as the job's cursor stores them (blobs tagged).
+  const json = (cursor: Cursor | null) => {
+    const text = encodeCursor(cursor);
+    return text === null ? null : (JSON.parse(text) as { tracking: unknown; key: unknown[] | null });
+  };
+  const first = recopy.first && {
+    below: json({ tracking: recopy.first.below, key: null })!.tracking,
+    largest: json(recopy.first.largest),
+  };
+  return { ...recopy, after: json(recopy.after), ...(first ? { first } : {}) };
 }
