@@ -68,7 +68,7 @@ const storedSchemaState = z.strictObject({
       after: storedCursor.nullable(),
       rows: z.number().int().min(0),
       started_at: z.number().int(),
-      first: z.strictObject({ below: cursorValue, largest: storedCursor.nullable() }).optional(),
+      first: z.strictObject({ below: z.string(), largest: storedCursor.nullable() }).optional(),
     })
     .nullable(),
 });
@@ -163,9 +163,7 @@ function decodeSchemaState(stored: z.infer<typeof storedSchemaState>): SchemaSta
   const recopy: Recopy = {
     ...rest,
     after: cursor(rest.after),
-    ...(first
-      ? { first: { below: cursor({ tracking: first.below, key: null })!.tracking, largest: cursor(first.largest) } }
-      : {}),
+    ...(first ? { first: { below: first.below, largest: cursor(first.largest) } } : {}),
   };
   return { ...stored, recopy };
 }

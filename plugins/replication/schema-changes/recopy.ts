@@ -129,9 +129,9 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     // Written in slices as the pull writes its pages (pull/slices.ts), each with the position after it.
     for await (const { rows: slice, last } of pacer.slices(rows, sizes, sliceBounds)) {
       const writes = shape.plan(slice);
-      const largest = first && largestPosition(first.largest, slice, first.index, keyIndexes, first.type);
+      const largest = first ? largestPosition(first.largest, slice, first.index, keyIndexes, first.type) : null;
       const next = last ? end : recopyAfterPage(recopy, slice, keyIndexes, true);
-      const after: Recopy | null = next && largest !== null ? { ...next, first: { ...next.first!, largest } } : next;
+      const after: Recopy | null = next?.first && largest ? { ...next, first: { ...next.first, largest } } : next;
       // The slice that ends a first copy also sets the cursor the pull goes on from.
       const cursor = first && !after ? cursorAfterFirstCopy(ctx.pullCursor, largest, first.type) : undefined;
       ctx.host.transaction(() => {

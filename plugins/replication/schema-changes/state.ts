@@ -3,7 +3,6 @@
  * replica columns it keeps for columns the source dropped, its schema warnings,
  * and the re-copy that fills changed columns of rows copied earlier.
  */
-import type { SqliteValue } from "../../../src/sources/types";
 import type { Cursor } from "../pull/cursor";
 
 export type ChangeKind = "added" | "dropped" | "retyped";
@@ -36,8 +35,8 @@ export interface Recopy {
 }
 
 export interface FirstCopy {
-  /** The watermark the copy started at: it reads the rows below it, the cursor pull the rest. */
-  below: SqliteValue;
+  /** The watermark the copy started at (a tracking value): it reads the rows below it, the cursor pull the rest. */
+  below: string;
   /** The last row read with the largest tracking value so far, where the cursor goes when the copy is done. */
   largest: Cursor | null;
 }

@@ -57,9 +57,6 @@ function encodeRecopy(recopy: Recopy | null): unknown {
     const text = encodeCursor(cursor);
     return text === null ? null : (JSON.parse(text) as { tracking: unknown; key: unknown[] | null });
   };
-  const first = recopy.first && {
-    below: json({ tracking: recopy.first.below, key: null })!.tracking,
-    largest: json(recopy.first.largest),
-  };
+  const first = recopy.first && { below: recopy.first.below, largest: json(recopy.first.largest) };
   return { ...recopy, after: json(recopy.after), ...(first ? { first } : {}) };
 }
