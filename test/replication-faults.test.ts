@@ -129,18 +129,26 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s faults", (dialect) => {
     await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
   });
 
-  it("loses nothing when the connection is cut mid-run, and never leaves the cursor ahead of the data", async () => {
-    const table = await proxiedJob(dialect, 3000, { batch_size: 100 });
-    await proxy(dialect, "cut?after=40000");
-    await failingRun(table);
-    const kept = await expectReplicaMatchesCursor(table);
-    expect(kept).toBeGreaterThan(0);
-    expect(kept).toBeLessThan(3000);
+  // A first copy reads in key order (pull/first-copy.ts); a job without a watermark, in the cursor's.
+  it.each([
+    ["a first copy in key order", {}],
+    ["a copy in the cursor's order", { late_commits: "lookback" }],
+  ])(
+    "loses nothing when the connection is cut mid-run, and never leaves the cursor ahead of the data: %s",
+    async (_order, settings) => {
+      const table = await proxiedJob(dialect, 3000, { batch_size: 100, ...settings });
+      await proxy(dialect, "cut?after=40000");
+      await failingRun(table);
+      expect((await getJob(table)).status.recopy?.first_copy ?? false).toBe(!("late_commits" in settings));
+      const kept = await expectReplicaMatchesCursor(table);
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThan(3000);
 
-    await proxy(dialect, "up");
-    await runUntilDone(table);
-    await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
-  });
+      await proxy(dialect, "up");
+      await runUntilDone(table);
+      await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
+    },
+  );
 
   it("times out when the source stops answering mid-run, and the next run converges", async () => {
     const table = await proxiedJob(dialect, 3000, { batch_size: 100 });
@@ -226,37 +234,44 @@ describe("restarts", () => {
 });
 
 describe("pages written in slices", () => {
-  it("commits each slice with its cursor, so a crash between slices keeps every committed row and loses none", async () => {
-    const table = await proxiedJob("postgresql", 20_000, { batch_size: 2000 });
-    // No time bound: slices of exactly 100 rows however long they take.
-    const slice = { rows: 100, bytes: 1024 * 1024, ms: Number.POSITIVE_INFINITY };
-    await tuneReplication((s) => (s.bounds = { ...s.bounds, slice, sliceWhileReading: slice }));
-    const inFlight = runThatMayBeAborted(table);
-    let seen = 0;
-    for (let i = 0; i < 200 && seen < 300; i++) {
-      seen = (await getJob(table)).status.rows_synced;
-      if (seen < 300) await new Promise((r) => setTimeout(r, 10));
-    }
-    await abortAllDurableObjects();
-    expect(await inFlight).not.toBe(200);
-    // Progress is visible, and reads are served, in the middle of the first 2,000-row page.
-    expect(seen).toBeGreaterThanOrEqual(300);
-    expect(seen).toBeLessThan(2000);
+  it.each([
+    ["a first copy in key order", {}, 1],
+    ["a copy in the cursor's order", { late_commits: "lookback" }, 0],
+  ])(
+    "commits each slice with its cursor, so a crash between slices keeps every committed row and loses none: %s",
+    async (_order, settings, pullPages) => {
+      const table = await proxiedJob("postgresql", 20_000, { batch_size: 2000, ...settings });
+      // No time bound: slices of exactly 100 rows however long they take.
+      const slice = { rows: 100, bytes: 1024 * 1024, ms: Number.POSITIVE_INFINITY };
+      await tuneReplication((s) => (s.bounds = { ...s.bounds, slice, sliceWhileReading: slice }));
+      const inFlight = runThatMayBeAborted(table);
+      let seen = 0;
+      for (let i = 0; i < 200 && seen < 300; i++) {
+        seen = (await getJob(table)).status.rows_synced;
+        if (seen < 300) await new Promise((r) => setTimeout(r, 10));
+      }
+      await abortAllDurableObjects();
+      expect(await inFlight).not.toBe(200);
+      // Progress is visible, and reads are served, in the middle of the first 2,000-row page.
+      expect(seen).toBeGreaterThanOrEqual(300);
+      expect(seen).toBeLessThan(2000);
 
-    // The replica holds exactly the rows up to the saved cursor, a whole number of slices.
-    const kept = await expectReplicaMatchesCursor(table);
-    expect(kept % 100).toBe(0);
-    expect(kept).toBeLessThan(20_000);
+      // The replica holds exactly the rows up to the saved cursor, a whole number of slices.
+      expect((await getJob(table)).status.recopy?.first_copy ?? false).toBe(pullPages === 1);
+      const kept = await expectReplicaMatchesCursor(table);
+      expect(kept % 100).toBe(0);
+      expect(kept).toBeLessThan(20_000);
 
-    // A fresh object has the default slices again; a run still counts pages, not slices: the pull's
-    // page from the first copy's watermark on (no row), then the copy's probe page of 100 rows (the
-    // fresh object does not know the rows' size yet, pull/row-sizes.ts), then 2,000-row pages.
-    const rest = await runJob(table);
-    const left = 20_000 - kept;
-    expect(rest).toMatchObject({ rows: left, done: true });
-    expect(rest.pages).toBe(2 + Math.ceil((left - 100) / 2000) + ((left - 100) % 2000 === 0 ? 1 : 0));
-    await expectReplicaEqualsSource("postgresql", table, table, COLUMNS, "id");
-  });
+      // A fresh object has the default slices again; a run still counts pages, not slices: during a first
+      // copy, the pull's page from its watermark on (no row); then a probe page of 100 rows (the fresh
+      // object does not know the rows' size yet, pull/row-sizes.ts), then 2,000-row pages.
+      const rest = await runJob(table);
+      const left = 20_000 - kept;
+      expect(rest).toMatchObject({ rows: left, done: true });
+      expect(rest.pages).toBe(pullPages + 1 + Math.ceil((left - 100) / 2000) + ((left - 100) % 2000 === 0 ? 1 : 0));
+      await expectReplicaEqualsSource("postgresql", table, table, COLUMNS, "id");
+    },
+  );
 });
 
 describe("a re-copy written in slices", () => {
