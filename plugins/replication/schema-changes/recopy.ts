@@ -6,8 +6,9 @@
  * is rewritten with it). It is bounded like a run's pull and resumes from its
  * saved key on the next run; pages are written in slices, as the pull writes
  * them, and each slice's rows and the re-copy's position after it commit in one
- * transaction. The replica stays readable throughout, and the job's
- * cursor is never read or moved: changes arriving meanwhile are the pull's.
+ * transaction. The replica stays readable throughout, and changes arriving
+ * meanwhile are the pull's: a re-copy never moves the job's cursor, and a first
+ * copy moves it once, in the transaction of its last slice.
  *
  * A row is never made older than the replica had it: the re-copy reads after
  * the run's pull, and every read sees what the source has committed by then.
@@ -83,22 +84,17 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
       after,
       limit,
       notNull: tracking ? [tracking] : [],
-      ...(first && tracking ? { trackingBelow: { column: tracking, value: first.below } } : {}),
+      ...(saved.first && tracking ? { trackingBelow: { column: tracking, value: saved.first.below } } : {}),
       extra: shape.extra,
     });
     return ctx.source.query(query.sql, query.params, { bulk: true });
   };
 
-  // A first copy reads the rows below its watermark (the rest are the pull's), and keeps the last row
-  // with the largest tracking value, where the cursor goes when it is done (pull/first-copy.ts).
+  // A first copy reads the rows below its watermark (the rest are the pull's), and keeps in its state
+  // the last row with the largest tracking value, where the cursor goes when it is done (pull/first-copy.ts).
   const first =
     saved.first && tracking && settings.tracking_type
-      ? {
-          below: saved.first.below,
-          largest: saved.first.largest,
-          index: names.indexOf(tracking.name),
-          type: settings.tracking_type,
-        }
+      ? { index: names.indexOf(tracking.name), type: settings.tracking_type }
       : null;
   let finalCursor: Cursor | null | undefined;
 
@@ -129,7 +125,10 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     // Written in slices as the pull writes its pages (pull/slices.ts), each with the position after it.
     for await (const { rows: slice, last } of pacer.slices(rows, sizes, sliceBounds)) {
       const writes = shape.plan(slice);
-      const largest = first ? largestPosition(first.largest, slice, first.index, keyIndexes, first.type) : null;
+      const largest =
+        first && recopy.first
+          ? largestPosition(recopy.first.largest, slice, first.index, keyIndexes, first.type)
+          : null;
       const next = last ? end : recopyAfterPage(recopy, slice, keyIndexes, true);
       const after: Recopy | null = next?.first && largest ? { ...next, first: { ...next.first, largest } } : next;
       // The slice that ends a first copy also sets the cursor the pull goes on from.
@@ -147,7 +146,6 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
       ctx.tally.rows += slice.length;
       if (last) ctx.tally.pages += 1;
       if (after) recopy = after;
-      if (first && largest) first.largest = largest;
       if (cursor !== undefined) finalCursor = cursor;
     }
     if (!end) return { done: true, ...(finalCursor !== undefined ? { cursor: finalCursor } : {}) };

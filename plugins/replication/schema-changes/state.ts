@@ -20,8 +20,8 @@ export interface SchemaChange {
 /**
  * A background copy of the whole table in primary key order, page by page,
  * which rewrites every replica row with the current columns (and so their row
- * hashes), or writes them for the first time (a job's first copy). It never
- * touches the job's cursor.
+ * hashes), or writes them for the first time (a job's first copy, which sets
+ * the job's cursor when it is done; a re-copy never touches it).
  */
 export interface Recopy {
   /** Columns whose values it fills (added, retyped, newly chosen); empty when only the row hashes are stale. */
