@@ -11,6 +11,8 @@ describe("parseCopyLine", () => {
     ["😀 ünï\tx", ["😀 ünï", "x"]],
     ['{"a": "b\\\\\\\\c"}', ['{"a": "b\\\\c"}']],
     ["\\\\x00ff", ["\\x00ff"]],
+    ["\\\\101 \\n\\101", ["\\101 \nA"]],
+    ["a\\qb\tend\\", ["aqb", "end\\"]],
   ])("%j", (line, fields) => {
     expect(parseCopyLine(line)).toEqual(fields);
   });

@@ -33,9 +33,26 @@ export function parseCopyLine(line: string): (string | null)[] {
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i] as string;
     if (field === "\\N") fields[i] = null;
-    else if (field.includes("\\")) fields[i] = field.replace(ESCAPED, unescapeOne);
+    else if (field.includes("\\")) fields[i] = unescapeCopyText(field);
   }
   return fields;
+}
+
+/**
+ * A field's escapes undone, scanning from one backslash to the next: a server prints only `\\\\` and
+ * the single-letter escapes, and text full of them (a row's JSON, where every quote is `\\"`) took a
+ * regular expression's callback once per escape. Octal and hex escapes take the general path.
+ */
+function unescapeCopyText(field: string): string {
+  let out = "";
+  let from = 0;
+  for (let at = field.indexOf("\\"); at >= 0 && at + 1 < field.length; at = field.indexOf("\\", from)) {
+    const code = field[at + 1]!;
+    if (code === "x" || (code >= "0" && code <= "7")) return field.replace(ESCAPED, unescapeOne);
+    out += field.slice(from, at) + (SIMPLE[code] ?? code);
+    from = at + 2;
+  }
+  return out + field.slice(from);
 }
 
 function unescapeOne(_match: string, code: string): string {
