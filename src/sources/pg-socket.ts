@@ -41,14 +41,17 @@ const CloudflareSocket =
 
 export class LargeReadPgSocket extends CloudflareSocket {
   private copyOut: CopyOutDemux | null = null;
+  private copyRoom: (() => Promise<void> | null) | null = null;
 
   /**
    * Until the current statement's ReadyForQuery, the rows of a `COPY ... TO STDOUT` go to
    * `onLine` instead of through pg (pg-copy-stream.ts). Call it when pg sends the statement
-   * (a Submittable's `submit`): the stream is then between messages.
+   * (a Submittable's `submit`): the stream is then between messages. After each read, the
+   * socket waits on what `room` returns before reading on (the server then waits too).
    */
-  readCopyOut(onLine: (line: string) => void): void {
+  readCopyOut(onLine: (line: string) => void, room?: () => Promise<void> | null): void {
     this.copyOut = new CopyOutDemux(onLine, (bytes) => this.emit("data", toBuffer(bytes)));
+    this.copyRoom = room ?? null;
   }
 
   override async _listen(): Promise<void> {
@@ -63,7 +66,12 @@ export class LargeReadPgSocket extends CloudflareSocket {
       const copyOut = this.copyOut;
       if (!copyOut) this.emit("data", toBuffer(value));
       // pg may start the next statement's COPY while this one's ReadyForQuery is passed on.
-      else if (copyOut.push(value) && this.copyOut === copyOut) this.copyOut = null;
+      else if (copyOut.push(value)) {
+        if (this.copyOut === copyOut) this.copyOut = this.copyRoom = null;
+      } else {
+        const wait = this.copyRoom?.();
+        if (wait) await wait;
+      }
     }
   }
 }

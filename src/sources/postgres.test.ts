@@ -163,6 +163,63 @@ describe("PostgreSQL values", () => {
     }
   });
 
+  it("streams a bulk read's rows with the values COPY gives, and the connection stays usable after it", async () => {
+    const stream = admin.streamRows!(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0], { bufferChars: 1 });
+    const rows: SqliteValue[][] = [];
+    for (let batch = await stream.next(); batch; batch = await stream.next()) rows.push(...batch);
+    expect(rows).toEqual(EXPECTED);
+    expect((await admin.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
+  });
+
+  it("reads a streamed result no faster than it is taken: the server waits, and a cancel drops the rest", async () => {
+    const streamer = `${appName}-stream`;
+    const conn = await openSource(config, { applicationName: streamer });
+    try {
+      const sql = "SELECT g, repeat('x', 200) FROM generate_series(1, ?::int) AS g ORDER BY g";
+      const stream = conn.streamRows!(sql, [200_000], { bufferChars: 64 * 1024 });
+      const first = (await stream.next())!;
+      expect(first[0]).toEqual([1, "x".repeat(200)]);
+      // About 45 MB of rows; nobody takes them, so the server waits to write (ClientWrite).
+      const waitEvent = async () =>
+        JSON.stringify(
+          (
+            await admin.query(
+              "SELECT wait_event FROM pg_stat_activity WHERE application_name = ? AND state = 'active'",
+              [streamer],
+            )
+          ).rows,
+        );
+      expect(await eventually(waitEvent, JSON.stringify([["ClientWrite"]]))).toBe(JSON.stringify([["ClientWrite"]]));
+      const taken = first.length + (await stream.next())!.length;
+      expect(taken).toBeLessThan(5_000);
+      await stream.cancel();
+      expect((await conn.query("SELECT ? AS v", ["after"])).rows).toEqual([["after"]]);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it("fails a stream whose statement fails, and one whose connection closes while it waits", async () => {
+    const conn = await openSource(config);
+    const failing = conn.streamRows!("SELECT 1/(g - 3) FROM generate_series(1, ?::int) AS g", [5], { bufferChars: 1 });
+    await expect(
+      (async () => {
+        while (await failing.next());
+      })(),
+    ).rejects.toThrow(/division by zero/);
+    const waiting = conn.streamRows!("SELECT g FROM generate_series(1, ?::int) AS g", [5_000_000], {
+      bufferChars: 1024,
+    });
+    expect(await waiting.next()).not.toBeNull();
+    const next = waiting.next().then(
+      () => "ended",
+      () => "failed",
+    );
+    await conn.close();
+    // Rows dropped because the connection closed never read as the statement's end.
+    expect(await next).toBe("failed");
+  });
+
   it("stores the converted values in Durable Object SQLite without loss", async () => {
     const info = await admin.describeTable(table);
     const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);

@@ -14,9 +14,11 @@ import { PG_TYPE_CATALOG_SQL, type PgTypeCatalogRow, PgTypeResolver } from "./pg
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
 import { parseCopyLine, pgLiteral } from "./pg-copy";
 import { LargeReadPgSocket } from "./pg-socket";
+import { RowQueue } from "./row-stream";
 import type {
   QueryOptions,
   QueryResult,
+  RowStream,
   SourceColumn,
   SourceConnection,
   SourceOptions,
@@ -94,6 +96,8 @@ class PostgresConnection implements SourceConnection {
   private closed = false;
   /** Column names and value types of statements read with COPY, by statement text. */
   private readonly bulkShapes = new Map<string, { columns: string[]; types: PgValueType[] }>();
+  /** Streams whose statement has not ended (streamRows). */
+  private readonly streams = new Set<RowQueue>();
   /** Value types of OIDs found through pg_type (enums, domains, extension types and their arrays). */
   private readonly typeResolver = new PgTypeResolver(
     async (oidArray) => (await this.run(PG_TYPE_CATALOG_SQL, [oidArray])).rows as unknown as PgTypeCatalogRow[],
@@ -107,17 +111,35 @@ class PostgresConnection implements SourceConnection {
   ) {}
 
   async query(sql: string, params: readonly SourceParam[] = [], options: QueryOptions = {}): Promise<QueryResult> {
-    const rewritten = rewritePlaceholders(sql);
-    if (rewritten.count > 0 && rewritten.count !== params.length) {
-      throw new ValidationError(
-        `statement has ${rewritten.count} placeholders but ${params.length} parameters were given`,
-      );
-    }
-    if (options.bulk) return this.bulkQuery(sql, rewritten.sql, params);
-    const result = await this.run(rewritten.sql, params);
+    const numbered = numberPlaceholders(sql, params);
+    if (options.bulk) return this.bulkQuery(sql, numbered, params);
+    const result = await this.run(numbered, params);
     const valueTypes = await this.valueTypes(result.fields.map((field) => field.dataTypeID));
     const rows = (result.rows as unknown as Array<Array<string | null>>).map(rowConverter(valueTypes));
     return { columns: result.fields.map((field) => field.name), rows };
+  }
+
+  /** The same rows as a bulk `query`, read through one COPY as they are taken (the socket waits while the queue is full). */
+  streamRows(sql: string, params: readonly SourceParam[], options: { bufferChars: number }): RowStream {
+    const numbered = numberPlaceholders(sql, params);
+    const queue = new RowQueue(options.bufferChars);
+    this.streams.add(queue);
+    const reading = (async () => {
+      const shape = await this.bulkShape(sql, numbered, params);
+      const convert = rowConverter(shape.types);
+      await this.copyOut(
+        copyStatement(sql, params),
+        (line) => queue.push(convert(parseCopyLine(line)), line.length),
+        () => queue.room(),
+      );
+    })();
+    void reading
+      .then(
+        () => queue.end(),
+        (error: unknown) => queue.end({ error }),
+      )
+      .finally(() => this.streams.delete(queue));
+    return queue;
   }
 
   /**
@@ -125,6 +147,18 @@ class PostgresConnection implements SourceConnection {
    * so they are learned once per statement from an empty result of it.
    */
   private async bulkQuery(sql: string, numbered: string, params: readonly SourceParam[]): Promise<QueryResult> {
+    const shape = await this.bulkShape(sql, numbered, params);
+    const rows: SqliteValue[][] = [];
+    const convert = rowConverter(shape.types);
+    await this.copyOut(copyStatement(sql, params), (line) => void rows.push(convert(parseCopyLine(line))));
+    return { columns: shape.columns, rows };
+  }
+
+  private async bulkShape(
+    sql: string,
+    numbered: string,
+    params: readonly SourceParam[],
+  ): Promise<{ columns: string[]; types: PgValueType[] }> {
     let shape = this.bulkShapes.get(sql);
     if (!shape) {
       const empty = await this.run(`SELECT * FROM (${numbered}) AS page LIMIT 0`, params);
@@ -132,11 +166,7 @@ class PostgresConnection implements SourceConnection {
       shape = { columns: empty.fields.map((field) => field.name), types };
       this.bulkShapes.set(sql, shape);
     }
-    const literal = rewritePlaceholders(sql, (n) => pgLiteral(params[n - 1])).sql;
-    const rows: SqliteValue[][] = [];
-    const convert = rowConverter(shape.types);
-    await this.copyOut(`COPY (${literal}) TO STDOUT`, (line) => void rows.push(convert(parseCopyLine(line))));
-    return { columns: shape.columns, rows };
+    return shape;
   }
 
   /**
@@ -144,7 +174,11 @@ class PostgresConnection implements SourceConnection {
    * rows are converted while the rest are still on the wire: the work is spread over the
    * socket's reads instead of one long task at the end, and no page of raw lines is kept.
    */
-  private async copyOut(copySql: string, onLine: (line: string) => void): Promise<void> {
+  private async copyOut(
+    copySql: string,
+    onLine: (line: string) => void,
+    room?: () => Promise<void> | null,
+  ): Promise<void> {
     if (this.closed)
       throw sourceError(new Error("connection is closed"), "PostgreSQL query failed", this.target.secrets);
     // A line `onLine` rejects (a value it cannot convert) fails the query as itself, not as a
@@ -163,7 +197,7 @@ class PostgresConnection implements SourceConnection {
       // pg runs this object as the active query for one statement; the socket takes its rows (pg-socket.ts).
       const copy = {
         submit: (connection: { query(text: string): void }) => {
-          this.socket.readCopyOut(takeLine);
+          this.socket.readCopyOut(takeLine, room);
           connection.query(copySql);
         },
         handleCommandComplete: () => undefined,
@@ -226,6 +260,8 @@ class PostgresConnection implements SourceConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A stream nobody takes from holds the socket's reads: let them go before the connection ends.
+    for (const stream of this.streams) void stream.cancel();
     await this.client.end().catch(() => undefined);
   }
 
@@ -277,6 +313,22 @@ class PostgresConnection implements SourceConnection {
   private valueTypes(oids: readonly number[]): Promise<PgValueType[]> {
     return this.typeResolver.valueTypes(oids);
   }
+}
+
+/** `?` placeholders as `$n`, checked against the parameters given. */
+function numberPlaceholders(sql: string, params: readonly SourceParam[]): string {
+  const rewritten = rewritePlaceholders(sql);
+  if (rewritten.count > 0 && rewritten.count !== params.length) {
+    throw new ValidationError(
+      `statement has ${rewritten.count} placeholders but ${params.length} parameters were given`,
+    );
+  }
+  return rewritten.sql;
+}
+
+/** COPY takes no bound parameters: they are written in as literals. */
+function copyStatement(sql: string, params: readonly SourceParam[]): string {
+  return `COPY (${rewritePlaceholders(sql, (n) => pgLiteral(params[n - 1])).sql}) TO STDOUT`;
 }
 
 /** Converts one row of text values in place, for the columns whose type needs it. */

@@ -81,10 +81,25 @@ export interface QueryOptions {
   bulk?: boolean;
 }
 
+/** Rows of one statement handed over as they arrive (SourceConnection.streamRows). */
+export interface RowStream {
+  /** The rows that arrived since the last call (waits for at least one), or null once the statement has ended; throws its error. */
+  next(): Promise<SqliteValue[][] | null>;
+  /** Stops taking rows: the rest are read and dropped, and the connection stays usable. Resolves once the statement has ended. */
+  cancel(): Promise<void>;
+}
+
 export interface SourceConnection {
   readonly dialect: Dialect;
   /** Runs one statement; `?` placeholders are bound to `params` in order. */
   query(sql: string, params?: readonly SourceParam[], options?: QueryOptions): Promise<QueryResult>;
+  /**
+   * A bulk SELECT's rows as they arrive (the values `query` with `bulk` gives), read from the source
+   * no faster than they are taken: at most about `bufferChars` of rows wait in the isolate. Only one
+   * statement runs at a time on a connection: end or cancel the stream before the next. Absent where
+   * the connector reads a result whole.
+   */
+  streamRows?(sql: string, params: readonly SourceParam[], options: { bufferChars: number }): RowStream;
   /** Columns, types, nullability and primary key; NotFound-style ValidationError naming a missing table. */
   describeTable(table: string): Promise<TableInfo>;
   /** The table's columns alone, in table order: one catalog query (a run's check for schema changes). */

@@ -22,14 +22,41 @@ export function firstPageLimit(
   batchSize: number,
   bounds: { pageBytes: number; firstPageRows: number },
 ): number {
-  const known = bytesPerRow(sql).get(job);
+  const known = knownRowBytes(sql, job);
   return known === undefined
     ? Math.min(batchSize, bounds.firstPageRows)
     : pageLimit(batchSize, 1, known, bounds.pageBytes);
+}
+
+/** The job's bytes per row as its last page had them, if this database has read one. */
+export function knownRowBytes(sql: SqlStorage, job: string): number | undefined {
+  return bytesPerRow(sql).get(job);
 }
 
 /** Notes the size of the rows of a page the job has read (a page without rows says nothing). */
 export function rememberRowSize(sql: SqlStorage, job: string, rows: number, bytes: number): void {
   if (rows === 0 || bytes <= 0) return;
   bytesPerRow(sql).set(job, bytes / rows);
+}
+
+/** How a job's reads size their pages (pull/page-reader.ts): its batch_size, the run's page bounds and its remembered row size. */
+export function pageSizing(
+  sql: SqlStorage,
+  job: string,
+  batchSize: number,
+  bounds: { pageBytes: number; firstPageRows: number },
+): {
+  batchSize: number;
+  pageBytes: number;
+  knownRowBytes: number | undefined;
+  probeRows: number;
+  onPage: (rows: number, bytes: number) => void;
+} {
+  return {
+    batchSize,
+    pageBytes: bounds.pageBytes,
+    knownRowBytes: knownRowBytes(sql, job),
+    probeRows: bounds.firstPageRows,
+    onPage: (rows, bytes) => rememberRowSize(sql, job, rows, bytes),
+  };
 }

@@ -4,12 +4,12 @@ import {
   type SliceBounds,
   SlicePacer,
   WorkPacer,
-  measurePage,
   pacedSliceRows,
   sliceBoundsNow,
   sliceEnd,
   sliceMs,
 } from "./slices";
+import { rowBytes } from "../replica/writes";
 
 const rows = (n: number, text = "x") => Array.from({ length: n }, (_, i) => [i, text]);
 
@@ -26,8 +26,8 @@ describe("sliceEnd", () => {
   });
 
   it("cuts by bytes, so wide rows make smaller slices", () => {
-    const { sizes, bytes } = measurePage(rows(6, "y".repeat(1000))); // 1,008 bytes a row
-    expect(bytes).toBe(6 * 1008);
+    const sizes = rows(6, "y".repeat(1000)).map(rowBytes); // 1,008 bytes a row
+    expect(sizes).toEqual(Array(6).fill(1008));
     expect(cut(sizes, 100, 2_500)).toEqual([3, 6]);
   });
 
@@ -94,7 +94,7 @@ describe("sliceMs", () => {
 describe("SlicePacer", () => {
   const take = async (pacer: SlicePacer, page: ReturnType<typeof rows>, bounds: SliceBounds) => {
     const got: Array<[number[], boolean]> = [];
-    for await (const { rows: slice, last } of pacer.slices(page, measurePage(page).sizes, bounds)) {
+    for await (const { rows: slice, last } of pacer.slices(page, page.map(rowBytes), bounds)) {
       got.push([slice.map((r) => r[0] as number), last]);
     }
     return got;

@@ -6,7 +6,6 @@
  * the changes it applies the same way (cdc/replay.ts, WorkPacer).
  */
 import type { SqliteValue } from "../../../src/sources/types";
-import { rowBytes } from "../replica/writes";
 
 export interface SliceBounds {
   /** Rows of a page, or changes for change capture. */
@@ -55,18 +54,6 @@ export function sliceBoundsNow(
 export function pacedSliceRows(rows: number, ms: number, bounds: SliceBounds): number {
   const scaled = ms > 0 ? Math.floor((rows * bounds.ms) / ms) : bounds.rows;
   return Math.max(1, Math.min(bounds.rows, rows * 2, scaled));
-}
-
-/** The storage bytes of each row of a page (replica/writes.ts rowBytes), and their sum. */
-export function measurePage(rows: readonly SqliteValue[][]): { sizes: number[]; bytes: number } {
-  const sizes = new Array<number>(rows.length);
-  let bytes = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const size = rowBytes(rows[i]!);
-    sizes[i] = size;
-    bytes += size;
-  }
-  return { sizes, bytes };
 }
 
 /**

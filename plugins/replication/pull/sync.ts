@@ -6,17 +6,11 @@ import { ensureReplicaWithRowHash } from "../replica/hash-column";
 import { writeToReplica } from "../replica/table";
 import { jsonRowsFunction } from "../replica/writes";
 import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
-import { buildPageQuery, pageLimit } from "./keyset";
-import { firstPageLimit, PROBE_ROWS, rememberRowSize } from "./row-sizes";
+import { buildPageQuery } from "./keyset";
+import { PageReader, withReader } from "./page-reader";
+import { pageSizing, PROBE_ROWS } from "./row-sizes";
 import { pageShape } from "./page-shape";
-import {
-  DEFAULT_SLICE,
-  SLICE_WHILE_READING,
-  type SliceBounds,
-  measurePage,
-  SlicePacer,
-  sliceBoundsNow,
-} from "./slices";
+import { DEFAULT_SLICE, SLICE_WHILE_READING, type SliceBounds, SlicePacer, sliceBoundsNow } from "./slices";
 import { cursorBelowWatermark, type LateCommitGuard } from "./watermark";
 import { lateCommitGuard } from "./watermark-read";
 
@@ -94,21 +88,6 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     jsonRowsFunction(ctx.host.sql),
   );
 
-  const fetchPage = (after: Cursor | null, limit: number) => {
-    const query = buildPageQuery({
-      dialect: ctx.dialect,
-      schema: schemaOf(job),
-      table: settings.table_name,
-      columns,
-      tracking,
-      key,
-      after,
-      limit,
-      extra: shape.extra,
-    });
-    return ctx.source.query(query.sql, query.params, { bulk: true });
-  };
-
   const started = Date.now();
   // Read before the first page: rows below the watermark were all committed before that page is read.
   const guard = ctx.guard ?? (await lateCommitGuard(ctx.source, ctx.dialect, settings, tracking));
@@ -119,66 +98,74 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
       : saved;
   let passedSaved = position === saved;
-  let limit = firstPageLimit(ctx.host.sql, settings.name, settings.batch_size, bounds);
   let bytes = 0;
-  let next = fetchPage(position, limit);
+  const reader = new PageReader({
+    source: ctx.source,
+    statement: (after, limit) =>
+      buildPageQuery({
+        dialect: ctx.dialect,
+        schema: schemaOf(job),
+        table: settings.table_name,
+        columns,
+        tracking,
+        key,
+        after,
+        limit,
+        extra: shape.extra,
+      }),
+    advance: (after, rows) => advanceCursor(after, rows, trackingIndex, keyIndexes),
+    after: position,
+    maxRows: bounds.maxRows - ctx.tally.rows,
+    ...pageSizing(ctx.host.sql, settings.name, settings.batch_size, bounds),
+  });
 
   let wrote = false;
   const pacer = new SlicePacer({ readStartedAt: () => ctx.host.lastReadAt?.() ?? null });
-  for (;;) {
-    const page = await next;
-    const rows = page.rows;
-    const full = rows.length >= limit;
-    const sliceBounds = sliceBoundsNow(bounds, ctx.host.lastReadAt?.() ?? null, Date.now());
-    const { sizes, bytes: pageBytes } = measurePage(rows);
-    const end = advanceCursor(position, rows, trackingIndex, keyIndexes);
-    bytes += pageBytes;
-    rememberRowSize(ctx.host.sql, settings.name, rows.length, pageBytes);
+  return withReader(reader, async () => {
+    for (;;) {
+      const page = await reader.next();
+      const rows = page.rows;
+      const sliceBounds = sliceBoundsNow(bounds, ctx.host.lastReadAt?.() ?? null, Date.now());
+      bytes += page.bytes;
+      const more =
+        !page.ended &&
+        ctx.tally.rows + rows.length < bounds.maxRows &&
+        bytes < bounds.maxBytes &&
+        Date.now() - started < bounds.maxMs;
 
-    const more =
-      full &&
-      ctx.tally.rows + rows.length < bounds.maxRows &&
-      bytes < bounds.maxBytes &&
-      Date.now() - started < bounds.maxMs;
-    if (more) {
-      limit = pageLimit(settings.batch_size, rows.length, pageBytes, bounds.pageBytes);
-      next = fetchPage(end, limit);
-      // If writing this page fails, the read in flight is abandoned; keep it from surfacing as unhandled.
-      next.catch(() => undefined);
-    }
-
-    // An empty page still commits once: it records the page in the run's counters.
-    for await (const { rows: slice, last } of pacer.slices(rows, sizes, sliceBounds)) {
-      const writes = shape.plan(slice);
-      const sliceEnd = advanceCursor(position, slice, trackingIndex, keyIndexes);
-      const save =
-        guard.kind === "watermark"
-          ? {
-              cursor: cursorBelowWatermark(saved, slice, trackingIndex, keyIndexes, guard.watermark),
-              passedSaved: true,
-            }
-          : cursorToSave(saved, sliceEnd, trackingType, passedSaved);
-      const first = !wrote;
-      ctx.host.transaction(() => {
-        writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
-        ctx.store.saveCursor(settings.name, save.cursor, slice.length);
-        if (first && warning !== (job.pullWarning ?? null)) ctx.store.savePullWarning(settings.name, warning);
-        ctx.store.updateRun(ctx.runId, {
-          rows: ctx.tally.rows + slice.length,
-          pages: ctx.tally.pages + (last ? 1 : 0),
+      // An empty page still commits once: it records the page in the run's counters.
+      for await (const { rows: slice, last } of pacer.slices(rows, page.sizes, sliceBounds)) {
+        const writes = shape.plan(slice);
+        const sliceEnd = advanceCursor(position, slice, trackingIndex, keyIndexes);
+        const save =
+          guard.kind === "watermark"
+            ? {
+                cursor: cursorBelowWatermark(saved, slice, trackingIndex, keyIndexes, guard.watermark),
+                passedSaved: true,
+              }
+            : cursorToSave(saved, sliceEnd, trackingType, passedSaved);
+        const first = !wrote;
+        ctx.host.transaction(() => {
+          writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
+          ctx.store.saveCursor(settings.name, save.cursor, slice.length);
+          if (first && warning !== (job.pullWarning ?? null)) ctx.store.savePullWarning(settings.name, warning);
+          ctx.store.updateRun(ctx.runId, {
+            rows: ctx.tally.rows + slice.length,
+            pages: ctx.tally.pages + (last ? 1 : 0),
+          });
         });
-      });
-      wrote = true;
-      ctx.tally.rows += slice.length;
-      if (last) ctx.tally.pages += 1;
-      saved = save.cursor;
-      passedSaved = save.passedSaved;
-      position = sliceEnd;
-    }
+        wrote = true;
+        ctx.tally.rows += slice.length;
+        if (last) ctx.tally.pages += 1;
+        saved = save.cursor;
+        passedSaved = save.passedSaved;
+        position = sliceEnd;
+      }
 
-    if (!full) return { cursor: saved, done: true };
-    if (!more) return { cursor: saved, done: false };
-  }
+      if (page.ended) return { cursor: saved, done: true };
+      if (!more) return { cursor: saved, done: false };
+    }
+  });
 }
 
 function schemaOf(job: Job): string | undefined {

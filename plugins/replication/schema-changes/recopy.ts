@@ -19,11 +19,12 @@ import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
 import { type Cursor, advanceCursor } from "../pull/cursor";
 import { cursorAfterFirstCopy, largestPosition } from "../pull/first-copy";
-import { buildPageQuery, pageLimit } from "../pull/keyset";
-import { firstPageLimit, rememberRowSize } from "../pull/row-sizes";
+import { buildPageQuery } from "../pull/keyset";
+import { PageReader, withReader } from "../pull/page-reader";
+import { pageSizing } from "../pull/row-sizes";
 import { pageShape } from "../pull/page-shape";
 import { hasRowHashColumn } from "../replica/hash-column";
-import { measurePage, SlicePacer, sliceBoundsNow } from "../pull/slices";
+import { SlicePacer, sliceBoundsNow } from "../pull/slices";
 import type { RunBounds } from "../pull/sync";
 import { writeToReplica } from "../replica/table";
 import { jsonRowsFunction } from "../replica/writes";
@@ -72,24 +73,6 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     hasRowHashColumn(ctx.host.sql, settings.target_table) ? job.rowHash : null,
     jsonRowsFunction(ctx.host.sql),
   );
-  const fetchPage = (after: Cursor | null, limit: number) => {
-    // Keyset order on the primary key alone: its first column stands where the pull has its tracking column.
-    const query = buildPageQuery({
-      dialect: ctx.dialect,
-      schema: "schema" in settings.source ? settings.source.schema : undefined,
-      table: settings.table_name,
-      columns,
-      tracking: key[0]!,
-      key: key.slice(1),
-      after,
-      limit,
-      notNull: tracking ? [tracking] : [],
-      ...(saved.first && tracking ? { trackingBelow: { column: tracking, value: saved.first.below } } : {}),
-      extra: shape.extra,
-    });
-    return ctx.source.query(query.sql, query.params, { bulk: true });
-  };
-
   // A first copy reads the rows below its watermark (the rest are the pull's), and keeps in its state
   // the last row with the largest tracking value, where the cursor goes when it is done (pull/first-copy.ts).
   const first =
@@ -98,59 +81,73 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
       : null;
   let finalCursor: Cursor | null | undefined;
 
-  let limit = firstPageLimit(ctx.host.sql, settings.name, settings.batch_size, bounds);
   let bytes = 0;
   const within = (rows: number) =>
     ctx.tally.rows + rows < bounds.maxRows && bytes < bounds.maxBytes && Date.now() - ctx.startedAt < bounds.maxMs;
-  // The first page is read whatever the pull used of the bounds, so a busy table (a lookback window
-  // of many rows, a backlog) cannot starve the re-copy; one page stays within a page's limits.
-  let next = fetchPage(recopy.after, limit);
+  const reader = new PageReader({
+    source: ctx.source,
+    // Keyset order on the primary key alone: its first column stands where the pull has its tracking column.
+    statement: (after, limit) =>
+      buildPageQuery({
+        dialect: ctx.dialect,
+        schema: "schema" in settings.source ? settings.source.schema : undefined,
+        table: settings.table_name,
+        columns,
+        tracking: key[0]!,
+        key: key.slice(1),
+        after,
+        limit,
+        notNull: tracking ? [tracking] : [],
+        ...(saved.first && tracking ? { trackingBelow: { column: tracking, value: saved.first.below } } : {}),
+        extra: shape.extra,
+      }),
+    advance: (after, rows) => advanceCursor(after, rows, keyIndexes[0]!, keyIndexes.slice(1)),
+    after: recopy.after,
+    // A page is read whatever the pull used of the bounds, so a busy table (a lookback window of
+    // many rows, a backlog) cannot starve the re-copy; one page stays within a page's limits.
+    maxRows: Math.max(bounds.maxRows - ctx.tally.rows, settings.batch_size),
+    ...pageSizing(ctx.host.sql, settings.name, settings.batch_size, bounds),
+  });
 
   const pacer = new SlicePacer({ readStartedAt: () => ctx.host.lastReadAt?.() ?? null });
-  for (;;) {
-    const page = await next;
-    const rows = page.rows;
-    const full = rows.length >= limit;
-    const sliceBounds = sliceBoundsNow(bounds, ctx.host.lastReadAt?.() ?? null, Date.now());
-    const { sizes, bytes: pageBytes } = measurePage(rows);
-    bytes += pageBytes;
-    rememberRowSize(ctx.host.sql, settings.name, rows.length, pageBytes);
-    const end = recopyAfterPage(recopy, rows, keyIndexes, full);
-    const more = full && within(rows.length);
-    if (more && end) {
-      limit = pageLimit(settings.batch_size, rows.length, pageBytes, bounds.pageBytes);
-      next = fetchPage(end.after, limit);
-      next.catch(() => undefined); // abandoned if writing this page fails
-    }
-    // Written in slices as the pull writes its pages (pull/slices.ts), each with the position after it.
-    for await (const { rows: slice, last } of pacer.slices(rows, sizes, sliceBounds)) {
-      const writes = shape.plan(slice);
-      const largest =
-        first && recopy.first
-          ? largestPosition(recopy.first.largest, slice, first.index, keyIndexes, first.type)
-          : null;
-      const next = last ? end : recopyAfterPage(recopy, slice, keyIndexes, true);
-      const after: Recopy | null = next?.first && largest ? { ...next, first: { ...next.first, largest } } : next;
-      // The slice that ends a first copy also sets the cursor the pull goes on from.
-      const cursor = first && !after ? cursorAfterFirstCopy(ctx.pullCursor, largest, first.type) : undefined;
-      ctx.host.transaction(() => {
-        writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
-        saveRecopy(ctx.host.sql, settings.name, after);
-        if (first) ctx.store.countRowsSynced(settings.name, slice.length);
-        if (cursor !== undefined) ctx.store.saveCursor(settings.name, cursor, 0);
-        ctx.store.updateRun(ctx.runId, {
-          rows: ctx.tally.rows + slice.length,
-          pages: ctx.tally.pages + (last ? 1 : 0),
+  return withReader(reader, async () => {
+    for (;;) {
+      const page = await reader.next();
+      const rows = page.rows;
+      const sliceBounds = sliceBoundsNow(bounds, ctx.host.lastReadAt?.() ?? null, Date.now());
+      bytes += page.bytes;
+      const end = recopyAfterPage(recopy, rows, keyIndexes, !page.ended);
+      const more = !page.ended && within(rows.length);
+      // Written in slices as the pull writes its pages (pull/slices.ts), each with the position after it.
+      for await (const { rows: slice, last } of pacer.slices(rows, page.sizes, sliceBounds)) {
+        const writes = shape.plan(slice);
+        const largest =
+          first && recopy.first
+            ? largestPosition(recopy.first.largest, slice, first.index, keyIndexes, first.type)
+            : null;
+        const next = last ? end : recopyAfterPage(recopy, slice, keyIndexes, true);
+        const after: Recopy | null = next?.first && largest ? { ...next, first: { ...next.first, largest } } : next;
+        // The slice that ends a first copy also sets the cursor the pull goes on from.
+        const cursor = first && !after ? cursorAfterFirstCopy(ctx.pullCursor, largest, first.type) : undefined;
+        ctx.host.transaction(() => {
+          writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
+          saveRecopy(ctx.host.sql, settings.name, after);
+          if (first) ctx.store.countRowsSynced(settings.name, slice.length);
+          if (cursor !== undefined) ctx.store.saveCursor(settings.name, cursor, 0);
+          ctx.store.updateRun(ctx.runId, {
+            rows: ctx.tally.rows + slice.length,
+            pages: ctx.tally.pages + (last ? 1 : 0),
+          });
         });
-      });
-      ctx.tally.rows += slice.length;
-      if (last) ctx.tally.pages += 1;
-      if (after) recopy = after;
-      if (cursor !== undefined) finalCursor = cursor;
+        ctx.tally.rows += slice.length;
+        if (last) ctx.tally.pages += 1;
+        if (after) recopy = after;
+        if (cursor !== undefined) finalCursor = cursor;
+      }
+      if (!end) return { done: true, ...(finalCursor !== undefined ? { cursor: finalCursor } : {}) };
+      if (!more) return { done: false };
     }
-    if (!end) return { done: true, ...(finalCursor !== undefined ? { cursor: finalCursor } : {}) };
-    if (!more) return { done: false };
-  }
+  });
 }
 
 /** The re-copy after a page: advanced past its last row, or finished (null) when the page was not full. */
