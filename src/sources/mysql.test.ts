@@ -150,6 +150,61 @@ describe("MySQL values", () => {
     expect(result.rows).toEqual(EXPECTED);
   });
 
+  it("streams a result's rows with the values a query gives, and the connection stays usable after it", async () => {
+    const stream = admin.streamRows!(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0], { bufferChars: 1 });
+    const rows: SqliteValue[][] = [];
+    for (let batch = await stream.next(); batch; batch = await stream.next()) rows.push(...batch);
+    expect(rows).toEqual(EXPECTED);
+    expect((await admin.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
+  });
+
+  it("reads a streamed result no faster than it is taken: the server waits, and a cancel drops the rest", async () => {
+    const conn = await openSource(config);
+    try {
+      const marker = `stream_${suffix}`;
+      const stream = conn.streamRows!(`SELECT /* ${marker} */ seq, REPEAT('x', 300) FROM seq_1_to_300000`, [], {
+        bufferChars: 64 * 1024,
+      });
+      const first = (await stream.next())!;
+      expect(first[0]![1]).toBe("x".repeat(300));
+      // About 90 MB of rows that nobody takes: the server waits to send them.
+      const state = async () =>
+        JSON.stringify(
+          (
+            await admin.query(
+              "SELECT STATE FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO LIKE ?",
+              [`%${marker}%`],
+            )
+          ).rows,
+        );
+      const writing = JSON.stringify([["Writing to net"]]);
+      expect(await eventually(state, writing)).toBe(writing);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await state()).toBe(writing);
+      const taken = first.length + (await stream.next())!.length;
+      expect(taken).toBeLessThan(5_000);
+      await stream.cancel();
+      expect((await conn.query("SELECT ? AS v", ["after"])).rows).toEqual([["after"]]);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it("fails a stream whose statement fails, and one whose connection closes while it waits", async () => {
+    const conn = await openSource(config);
+    const failing = conn.streamRows!("SELECT * FROM no_such_table_here", [], { bufferChars: 1 });
+    await expect(failing.next()).rejects.toThrow(/no_such_table_here/);
+    const waiting = conn.streamRows!("SELECT seq FROM seq_1_to_5000000", [], { bufferChars: 1024 });
+    expect(await waiting.next()).not.toBeNull();
+    const rest = (async () => {
+      while (await waiting.next());
+      return "ended";
+    })().catch(() => "failed");
+    await conn.close();
+    // Rows dropped because the connection closed never read as the statement's end.
+    expect(await rest).toBe("failed");
+  });
+
   it("stores the converted values in Durable Object SQLite without loss", async () => {
     const info = await admin.describeTable(table);
     const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);

@@ -11,8 +11,10 @@ import { largeReadSocket } from "./mysql-socket";
 import { MysqlRowDecoder, type MysqlResultField, type RowPacket } from "./mysql-rows";
 import { mysqlSqliteTypeOf } from "./mysql-types";
 import { groupIndexColumns, someIndexStartsWith, tableNotFound } from "./table-info";
+import { RowQueue } from "./row-stream";
 import type {
   QueryResult,
+  RowStream,
   SourceColumn,
   SourceConnection,
   SourceOptions,
@@ -89,6 +91,8 @@ async function sessionSetup(connection: mysql.Connection, statementTimeoutMs: nu
 class MysqlConnection implements SourceConnection {
   readonly dialect = "mysql" as const;
   private closed = false;
+  /** Streams whose statement has not ended (streamRows). */
+  private readonly streams = new Set<RowQueue>();
 
   constructor(
     private readonly connection: mysql.Connection,
@@ -111,6 +115,59 @@ class MysqlConnection implements SourceConnection {
     } catch (error) {
       throw sourceError(error, "MySQL query failed", this.target.secrets);
     }
+  }
+
+  /**
+   * The same rows as `query`, taken as they arrive: while the queue is full the connection is paused
+   * (mysql2 stops reading the socket, and the server waits to send).
+   */
+  streamRows(sql: string, params: readonly SourceParam[], options: { bufferChars: number }): RowStream {
+    const queue = new RowQueue(options.bufferChars);
+    if (this.closed) {
+      queue.end({ error: sourceError(new Error("connection is closed"), "MySQL query failed", this.target.secrets) });
+      return queue;
+    }
+    const core = coreConnection(this.connection);
+    let paused = false;
+    let lost: (error: Error) => void = () => undefined;
+    const ended = new Promise<void>((resolve, reject) => {
+      const command = core.query({ sql: params.length === 0 ? sql : bindMysqlParams(sql, params), rowsAsArray: true });
+      decodeRowsOf(command);
+      command.on("result", (row: SqliteValue[]) => {
+        queue.push(row, rowChars(row));
+        const wait = paused ? null : queue.room();
+        if (!wait) return;
+        paused = true;
+        core.pause();
+        void wait.then(() => {
+          paused = false;
+          core.resume();
+        });
+      });
+      // A lost connection is told to the connection, not to a command without a callback (mysql2's _notifyError).
+      lost = (error: Error) => reject(error);
+      core.on("error", lost);
+      command.on("error", reject);
+      command.on("end", () => resolve());
+    });
+    void ended.then(
+      () => core.removeListener("error", lost),
+      () => core.removeListener("error", lost),
+    );
+    this.streams.add(queue);
+    const timeoutMs = this.options.statementTimeoutMs;
+    void withDeadline(
+      ended,
+      timeoutMs + CLIENT_GRACE_MS,
+      () => new Error(`statement timed out after ${timeoutMs} ms`),
+      () => this.destroy(),
+    )
+      .then(
+        () => queue.end(),
+        (error: unknown) => queue.end({ error: sourceError(error, "MySQL query failed", this.target.secrets) }),
+      )
+      .finally(() => this.streams.delete(queue));
+    return queue;
   }
 
   async describeTable(table: string): Promise<TableInfo> {
@@ -144,6 +201,8 @@ class MysqlConnection implements SourceConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A stream nobody takes from holds the connection paused: let it go before the connection ends.
+    for (const stream of this.streams) void stream.cancel();
     // COM_QUIT politely; a server that does not answer gets the socket destroyed.
     await withDeadline(
       this.connection.end(),
@@ -176,34 +235,60 @@ class MysqlConnection implements SourceConnection {
 interface CoreConnection {
   query(
     options: { sql: string; rowsAsArray: boolean },
-    callback: (error: Error | null, rows: unknown, fields: MysqlResultField[] | undefined) => void,
-  ): object;
+    callback?: (error: Error | null, rows: unknown, fields: MysqlResultField[] | undefined) => void,
+  ): QueryCommand;
+  pause(): void;
+  resume(): void;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  removeListener(event: "error", listener: (error: Error) => void): unknown;
+}
+interface QueryCommand {
+  on(event: string, listener: (...args: never[]) => void): unknown;
 }
 interface RowParser {
   next(packet: RowPacket, fields: readonly MysqlResultField[]): unknown;
 }
 
+function coreConnection(connection: mysql.Connection): CoreConnection {
+  return (connection as unknown as { connection: CoreConnection }).connection;
+}
+
 /**
  * Runs `sql` over the text protocol with rows decoded by MysqlRowDecoder
- * straight from the packets. mysql2 offers no row-parser option (its own
- * parser, in workerd without eval, spends most of a page's time per value), so
- * the query command's `_rowParser` slot is taken over; a mysql2 that lacks the
- * slot fails every query loudly rather than decoding differently.
+ * straight from the packets (decodeRowsOf).
  */
 function queryDecoded(connection: mysql.Connection, sql: string): Promise<QueryResult> {
-  const core = (connection as unknown as { connection: CoreConnection }).connection;
   return new Promise((resolve, reject) => {
-    const command = core.query({ sql, rowsAsArray: true }, (error, rows, fields) => {
+    const command = coreConnection(connection).query({ sql, rowsAsArray: true }, (error, rows, fields) => {
       if (error) reject(error);
       // Statements without a result set (INSERT, SET...) return a header, not rows.
       else if (!Array.isArray(rows) || !fields) resolve({ columns: [], rows: [] });
       else resolve({ columns: fields.map((field) => field.name), rows: rows as SqliteValue[][] });
     });
-    if (!("_rowParser" in command)) {
-      reject(new Error("mysql2's query command has no _rowParser: this version of mysql2 is not supported"));
-      return;
+    try {
+      decodeRowsOf(command);
+    } catch (error) {
+      reject(error);
     }
-    const decoder: RowParser = new MysqlRowDecoder();
-    Object.defineProperty(command, "_rowParser", { get: () => decoder, set: () => undefined });
   });
+}
+
+/**
+ * mysql2 offers no row-parser option (its own parser, in workerd without eval, spends most of a
+ * page's time per value), so the query command's `_rowParser` slot is taken over; a mysql2 that
+ * lacks the slot fails every query loudly rather than decoding differently.
+ */
+function decodeRowsOf(command: QueryCommand): void {
+  if (!("_rowParser" in command)) {
+    throw new Error("mysql2's query command has no _rowParser: this version of mysql2 is not supported");
+  }
+  const decoder: RowParser = new MysqlRowDecoder();
+  Object.defineProperty(command, "_rowParser", { get: () => decoder, set: () => undefined });
+}
+
+/** About how much text a row came as, for the stream's bound: its strings' lengths, 8 for anything else. */
+function rowChars(row: readonly SqliteValue[]): number {
+  let chars = 0;
+  for (const value of row) chars += typeof value === "string" ? value.length : 8;
+  return chars;
 }

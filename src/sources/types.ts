@@ -96,10 +96,9 @@ export interface SourceConnection {
   /**
    * A bulk SELECT's rows as they arrive (the values `query` with `bulk` gives), read from the source
    * no faster than they are taken: at most about `bufferChars` of rows wait in the isolate. Only one
-   * statement runs at a time on a connection: end or cancel the stream before the next. Absent where
-   * the connector reads a result whole.
+   * statement runs at a time on a connection: end or cancel the stream before the next.
    */
-  streamRows?(sql: string, params: readonly SourceParam[], options: { bufferChars: number }): RowStream;
+  streamRows(sql: string, params: readonly SourceParam[], options: { bufferChars: number }): RowStream;
   /** Columns, types, nullability and primary key; NotFound-style ValidationError naming a missing table. */
   describeTable(table: string): Promise<TableInfo>;
   /** The table's columns alone, in table order: one catalog query (a run's check for schema changes). */

@@ -1,7 +1,6 @@
 /**
- * The page reader against the real servers, inside workerd: PostgreSQL streams a statement's rows
- * (SourceConnection.streamRows), MariaDB reads each statement whole; both must give every row once,
- * in keyset order, in pages within their bounds.
+ * The page reader against the real servers, inside workerd: every row once, in keyset order, in pages
+ * within their bounds, over statements that each stream many pages' rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dialectOf, openSource } from "../../../src/sources/index";
@@ -9,7 +8,7 @@ import { uniqueSuffix } from "../../../src/sources/test-support";
 import type { SourceColumn, SourceConfig, SourceConnection } from "../../../src/sources/types";
 import { advanceCursor } from "./cursor";
 import { buildPageQuery } from "./keyset";
-import { type Page, PageReader, type PageReaderOptions, STREAMED_STATEMENT_PAGES, statementRows } from "./page-reader";
+import { type Page, PageReader, type PageReaderOptions, STATEMENT_PAGES, statementRows } from "./page-reader";
 
 const ROWS = 1_000;
 const table = `page_reader_${uniqueSuffix()}`;
@@ -21,21 +20,24 @@ const id: SourceColumn = { name: "id", sourceType: "integer", nullable: false, s
 const filler: SourceColumn = { name: "filler", sourceType: "text", nullable: false, sqliteType: "TEXT" };
 
 describe("statementRows", () => {
-  const base = { batchSize: 10_000, pageBytes: 512 * 1024, probeRows: 100, left: 250_000 };
-  it("probes while the row size is unknown, then sizes a statement by bytes: many pages when streamed, one when not", () => {
-    expect(statementRows({ ...base, rowBytes: undefined, streamed: true })).toBe(100);
-    expect(statementRows({ ...base, rowBytes: 128, streamed: true })).toBe(
-      (STREAMED_STATEMENT_PAGES * 512 * 1024) / 128,
-    );
-    expect(statementRows({ ...base, rowBytes: 128, streamed: false })).toBe(4_096);
-    expect(statementRows({ ...base, rowBytes: 10, streamed: false })).toBe(10_000);
-    expect(statementRows({ ...base, rowBytes: 3_000_000, streamed: true })).toBe(2);
+  const base = { batchSize: 10_000, pageBytes: 512 * 1024, probeRows: 100, left: 250_000, pages: STATEMENT_PAGES };
+  it("probes while the row size is unknown, then sizes a statement by bytes: many pages of rows", () => {
+    expect(statementRows({ ...base, rowBytes: undefined })).toBe(100);
+    expect(statementRows({ ...base, rowBytes: undefined, batchSize: 40 })).toBe(40);
+    expect(statementRows({ ...base, rowBytes: 128 })).toBe((STATEMENT_PAGES * 512 * 1024) / 128);
+    expect(statementRows({ ...base, rowBytes: 3_000_000 })).toBe(2);
+  });
+
+  it("reads one page in a reader's first statement, which may have no position to start after", () => {
+    expect(statementRows({ ...base, rowBytes: 128, pages: 1 })).toBe(4_096);
+    expect(statementRows({ ...base, rowBytes: 10, pages: 1 })).toBe(10_000);
+    expect(statementRows({ ...base, rowBytes: undefined, pages: 1 })).toBe(100);
   });
 
   it("never reads more than the run's bound leaves, and at least one row", () => {
-    expect(statementRows({ ...base, rowBytes: 128, streamed: true, left: 90 })).toBe(90);
-    expect(statementRows({ ...base, rowBytes: undefined, streamed: false, left: 7 })).toBe(7);
-    expect(statementRows({ ...base, rowBytes: 64 * 1024 * 1024, streamed: false })).toBe(1);
+    expect(statementRows({ ...base, rowBytes: 128, left: 90 })).toBe(90);
+    expect(statementRows({ ...base, rowBytes: undefined, left: 7 })).toBe(7);
+    expect(statementRows({ ...base, rowBytes: 64 * 1024 * 1024 })).toBe(1);
   });
 });
 

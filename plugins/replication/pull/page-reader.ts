@@ -3,10 +3,9 @@
  * writers (sync.ts, the re-copy), reading ahead while a page is written.
  *
  * A keyset statement can only start once the one before it has ended (it starts after that one's
- * last row), so each statement costs the source's round trip. Where the source streams a result
- * (SourceConnection.streamRows), one statement reads many pages' rows, at most `bufferChars` of them
- * waiting in the isolate while a page is written; elsewhere each statement reads one page. Either
- * way the next statement is sent as soon as the one before it has ended.
+ * last row), so each statement costs the source's round trip. So one statement reads many pages'
+ * rows, streamed (SourceConnection.streamRows): at most a page of them waits in the isolate while a
+ * page is written, and the next statement is sent as soon as the one before it has ended.
  */
 import type { RowStream, SourceConnection, SqliteValue } from "../../../src/sources/types";
 import { rowBytes } from "../replica/writes";
@@ -44,11 +43,16 @@ export interface PageReaderOptions {
 }
 
 /**
- * Pages of rows a streamed statement reads: 16 pages of 512 KiB make 8 MiB, about 60,000 rows of
- * a few columns. Larger statements save round trips, smaller ones make a run that stops early (its
- * time bound) drop fewer rows read in vain, and keep one statement well inside statement_timeout.
+ * Pages of rows one statement reads: 16 pages of 512 KiB make 8 MiB, about 60,000 rows of a few
+ * columns. Larger statements save round trips, smaller ones make a run that stops early (its time
+ * bound) drop fewer rows read in vain, and keep one statement well inside statement_timeout.
+ *
+ * A reader's first statement reads one page: it may start at no position at all (`tracking IS NOT
+ * NULL`), where a large LIMIT turns the source's plan into a scan and sort of the whole table
+ * (MariaDB 10.11 on 1,000,000 rows: an index scan up to LIMIT 8,000, a full scan and filesort from
+ * 16,000); the statements after it start after a row, which both servers read as an index range.
  */
-export const STREAMED_STATEMENT_PAGES = 16;
+export const STATEMENT_PAGES = 16;
 
 /** The rows of the next statement: sized by bytes when the row size is known, within what is left. */
 export function statementRows(options: {
@@ -57,20 +61,21 @@ export function statementRows(options: {
   batchSize: number;
   pageBytes: number;
   probeRows: number;
-  streamed: boolean;
+  /** Pages' worth of rows: 1 for a reader's first statement, STATEMENT_PAGES after it. */
+  pages: number;
 }): number {
   const { rowBytes: perRow, left } = options;
   let rows: number;
   if (perRow === undefined || perRow <= 0) rows = Math.min(options.batchSize, options.probeRows);
-  else if (options.streamed) rows = Math.floor((STREAMED_STATEMENT_PAGES * options.pageBytes) / perRow);
-  else rows = pageLimit(options.batchSize, 1, perRow, options.pageBytes);
+  else if (options.pages <= 1) rows = pageLimit(options.batchSize, 1, perRow, options.pageBytes);
+  else rows = Math.floor((options.pages * options.pageBytes) / perRow);
   return Math.max(1, Math.min(rows, left));
 }
 
 export class PageReader {
   readonly #options: PageReaderOptions;
-  readonly #streamed: boolean;
   #stream: RowStream | null = null;
+  #statements = 0;
   /** Rows the open statement may return, and has returned so far. */
   #limit = 0;
   #returned = 0;
@@ -86,7 +91,6 @@ export class PageReader {
 
   constructor(options: PageReaderOptions) {
     this.#options = options;
-    this.#streamed = typeof options.source.streamRows === "function";
     this.#after = options.after;
     this.#open();
   }
@@ -142,14 +146,12 @@ export class PageReader {
       batchSize: this.#options.batchSize,
       pageBytes: this.#options.pageBytes,
       probeRows: this.#options.probeRows,
-      streamed: this.#streamed,
+      pages: this.#statements === 0 ? 1 : STATEMENT_PAGES,
     });
     this.#returned = 0;
+    this.#statements++;
     const { sql, params } = this.#options.statement(this.#after, this.#limit);
-    const source = this.#options.source;
-    this.#stream = source.streamRows
-      ? source.streamRows(sql, params, { bufferChars: this.#options.pageBytes })
-      : wholeResult(source.query(sql, params, { bulk: true }));
+    this.#stream = this.#options.source.streamRows(sql, params, { bufferChars: this.#options.pageBytes });
   }
 
   #take(rows: SqliteValue[][]): void {
@@ -169,26 +171,6 @@ export class PageReader {
     if (this.#returned < this.#limit) this.#exhausted = true;
     else this.#open();
   }
-}
-
-/** A result read whole, as a stream of one batch. */
-function wholeResult(result: Promise<{ rows: SqliteValue[][] }>): RowStream {
-  let given = false;
-  // Read ahead while the page before is written: keep a failure from surfacing as unhandled meanwhile.
-  result.catch(() => undefined);
-  return {
-    async next() {
-      if (given) return null;
-      given = true;
-      const { rows } = await result;
-      return rows.length > 0 ? rows : null;
-    },
-    cancel: () =>
-      result.then(
-        () => undefined,
-        () => undefined,
-      ),
-  };
 }
 
 /**
