@@ -6,7 +6,7 @@
  * - benchWrite: pre-generated rows shaped like the source layer's output,
  *   written page by page through the replication plugin's own json_each upsert
  *   (planWriteBatches + upsertFromJsonSql, one transaction and one commit per page). No source.
- * - benchRead: the replication plugin's page queries through the source layer
+ * - benchRead: the replication plugin's page reads through the source layer
  *   (driver + value conversion) in workerd, with no SQLite write.
  */
 import mysql from "mysql2/promise";
@@ -15,8 +15,10 @@ import { StarbaseDBDurableObject as ProjectDurableObject } from "../src/index";
 import type { Env } from "../src/env";
 import { dialectOf, withSource } from "../src/sources";
 import type { SourceColumn, SourceConfig, SqliteValue } from "../src/sources/types";
-import { advanceCursor, type Cursor } from "../plugins/replication/pull/cursor";
+import { advanceCursor } from "../plugins/replication/pull/cursor";
 import { buildPageQuery } from "../plugins/replication/pull/keyset";
+import { PageReader } from "../plugins/replication/pull/page-reader";
+import { DEFAULT_BOUNDS } from "../plugins/replication/pull/sync";
 import { withRowHash } from "../plugins/replication/replica/hash-column";
 import { createTableSql, quoteSqlite } from "../plugins/replication/replica/table";
 import { jsonRowsFunction, planWriteBatches, upsertFromJsonSql } from "../plugins/replication/replica/writes";
@@ -177,22 +179,24 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
     let pages = 0;
     if (input.variant === "driver") return benchDriverRead(input);
     await withSource(input.source, async (source) => {
-      let after: Cursor | null = null;
+      // As the plugin reads: statements of many pages, streamed, cut into pages (pull/page-reader.ts).
+      const reader = new PageReader({
+        source,
+        statement: (after, limit) =>
+          buildPageQuery({ dialect, table: input.table, columns: BENCH_COLUMNS, tracking, key, after, limit }),
+        advance: (after, read) => advanceCursor(after, read, 1, [0]),
+        after: null,
+        maxRows: Number.MAX_SAFE_INTEGER,
+        batchSize: input.batch,
+        pageBytes: DEFAULT_BOUNDS.pageBytes,
+        knownRowBytes: undefined,
+        probeRows: DEFAULT_BOUNDS.firstPageRows,
+      });
       for (;;) {
-        const query = buildPageQuery({
-          dialect,
-          table: input.table,
-          columns: BENCH_COLUMNS,
-          tracking,
-          key,
-          after,
-          limit: input.batch,
-        });
-        const page = await source.query(query.sql, query.params, { bulk: true }); // as the plugin reads pages
+        const page = await reader.next();
         rows += page.rows.length;
         pages += 1;
-        after = advanceCursor(after, page.rows, 1, [0]);
-        if (page.rows.length < input.batch) break;
+        if (page.ended) break;
       }
     });
     return { rows, pages };

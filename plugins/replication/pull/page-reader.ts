@@ -3,9 +3,9 @@
  * writers (sync.ts, the re-copy), reading ahead while a page is written.
  *
  * A keyset statement can only start once the one before it has ended (it starts after that one's
- * last row), so each statement costs the source's round trip. So one statement reads many pages'
- * rows, streamed (SourceConnection.streamRows): at most a page of them waits in the isolate while a
- * page is written, and the next statement is sent as soon as the one before it has ended.
+ * last row), so each statement costs the source's round trip. One statement therefore reads many
+ * pages' rows, streamed (SourceConnection.streamRows): at most a page of them waits in the isolate
+ * while a page is written, and the next statement is sent as soon as the one before it has ended.
  */
 import type { RowStream, SourceConnection, SqliteValue } from "../../../src/sources/types";
 import { rowBytes } from "../replica/writes";
