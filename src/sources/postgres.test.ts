@@ -5,7 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError, SourceUnavailableError, ValidationError } from "../errors";
 import { openSource, postgresDialect, withSource } from "./index";
-import { assertDurableObjectRoundTrip, bytes, eventually, uniqueSuffix } from "./test-support";
+import {
+  assertDurableObjectRoundTrip,
+  bytes,
+  eventually,
+  expectCloseToFailStream,
+  takeAll,
+  uniqueSuffix,
+} from "./test-support";
 import type { SourceConfig, SourceConnection, SqliteValue } from "./types";
 
 const suffix = uniqueSuffix();
@@ -164,10 +171,8 @@ describe("PostgreSQL values", () => {
   });
 
   it("streams a bulk read's rows with the values COPY gives, and the connection stays usable after it", async () => {
-    const stream = admin.streamRows!(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0], { bufferChars: 1 });
-    const rows: SqliteValue[][] = [];
-    for (let batch = await stream.next(); batch; batch = await stream.next()) rows.push(...batch);
-    expect(rows).toEqual(EXPECTED);
+    const stream = admin.streamRows(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0], { bufferChars: 1 });
+    expect(await takeAll(stream)).toEqual(EXPECTED);
     expect((await admin.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
   });
 
@@ -176,7 +181,7 @@ describe("PostgreSQL values", () => {
     const conn = await openSource(config, { applicationName: streamer });
     try {
       const sql = "SELECT g, repeat('x', 200) FROM generate_series(1, ?::int) AS g ORDER BY g";
-      const stream = conn.streamRows!(sql, [200_000], { bufferChars: 64 * 1024 });
+      const stream = conn.streamRows(sql, [200_000], { bufferChars: 64 * 1024 });
       const first = (await stream.next())!;
       expect(first[0]).toEqual([1, "x".repeat(200)]);
       // About 45 MB of rows; nobody takes them, so the server waits to write (ClientWrite).
@@ -201,23 +206,9 @@ describe("PostgreSQL values", () => {
 
   it("fails a stream whose statement fails, and one whose connection closes while it waits", async () => {
     const conn = await openSource(config);
-    const failing = conn.streamRows!("SELECT 1/(g - 3) FROM generate_series(1, ?::int) AS g", [5], { bufferChars: 1 });
-    await expect(
-      (async () => {
-        while (await failing.next());
-      })(),
-    ).rejects.toThrow(/division by zero/);
-    const waiting = conn.streamRows!("SELECT g FROM generate_series(1, ?::int) AS g", [5_000_000], {
-      bufferChars: 1024,
-    });
-    expect(await waiting.next()).not.toBeNull();
-    const rest = (async () => {
-      while (await waiting.next());
-      return "ended";
-    })().catch(() => "failed");
-    await conn.close();
-    // Rows dropped because the connection closed never read as the statement's end.
-    expect(await rest).toBe("failed");
+    const failing = conn.streamRows("SELECT 1/(g - 3) FROM generate_series(1, ?::int) AS g", [5], { bufferChars: 1 });
+    await expect(takeAll(failing)).rejects.toThrow(/division by zero/);
+    await expectCloseToFailStream(conn, "SELECT g FROM generate_series(1, 5000000) AS g");
   });
 
   it("stores the converted values in Durable Object SQLite without loss", async () => {

@@ -5,7 +5,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import type { SourceColumn, SqliteValue } from "./types";
+import type { RowStream, SourceColumn, SourceConnection, SqliteValue } from "./types";
 
 function hexOf(buffer: ArrayBuffer): string {
   return [...new Uint8Array(buffer)]
@@ -78,4 +78,26 @@ export function uniqueSuffix(): string {
 
 export function bytes(...values: number[]): ArrayBuffer {
   return new Uint8Array(values).buffer;
+}
+
+/** Every row a stream gives until its statement ends; throws the statement's failure. */
+export async function takeAll(stream: RowStream): Promise<SqliteValue[][]> {
+  const rows: SqliteValue[][] = [];
+  for (let batch = await stream.next(); batch; batch = await stream.next()) rows.push(...batch);
+  return rows;
+}
+
+/**
+ * Streams `sql` (many rows), takes one batch, then closes the connection: the rest must fail, never
+ * read as the statement's end (the rows the close dropped would be lost silently).
+ */
+export async function expectCloseToFailStream(conn: SourceConnection, sql: string): Promise<void> {
+  const waiting = conn.streamRows(sql, [], { bufferChars: 1024 });
+  expect(await waiting.next()).not.toBeNull();
+  const rest = takeAll(waiting).then(
+    () => "ended",
+    () => "failed",
+  );
+  await conn.close();
+  expect(await rest).toBe("failed");
 }
