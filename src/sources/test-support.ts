@@ -100,4 +100,21 @@ export async function expectCloseToFailStream(conn: SourceConnection, sql: strin
   );
   await conn.close();
   expect(await rest).toBe("failed");
+  // A stream asked of a closed connection fails too, rather than reading as empty.
+  await expect(takeAll(conn.streamRows("SELECT 1", [], { bufferChars: 1 }))).rejects.toThrow(/closed/);
+}
+
+/**
+ * After the server was seen waiting on `stream` (nobody taking its rows): few rows reached the
+ * isolate, a cancel drops the rest, and the connection then answers its next statement.
+ */
+export async function expectHeldBackThenCancelled(
+  conn: SourceConnection,
+  stream: RowStream,
+  firstBatch: readonly SqliteValue[][],
+): Promise<void> {
+  const taken = firstBatch.length + ((await stream.next())?.length ?? 0);
+  expect(taken).toBeLessThan(5_000);
+  await stream.cancel();
+  expect((await conn.query("SELECT ? AS v", ["after"])).rows).toEqual([["after"]]);
 }
