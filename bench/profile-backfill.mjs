@@ -4,7 +4,9 @@
 // keeps it); with MODE=latency instead, the latency of a client's point SELECT sent every 10 ms during
 // the backfill (bench/lib/query-latency.mjs); with MODE=time, only the backfill's duration (for perf).
 // READERS=1 sends that reader's queries while profiling too; HEAP=1 samples the isolate's heap too
-// (HEAP_SERIES=1 prints every sample, MiB every 100 ms). RUN_TIMES=1 prints each run's start, end (ms
+// (HEAP_SERIES=1 prints every sample, MiB every 100 ms). ALLOC=live|minor|major prints the allocation
+// sites of a sampling heap profile: what is live at the end, or also what scavenges collected
+// (died young), or also what full collections collected (garbage that had been promoted). RUN_TIMES=1 prints each run's start, end (ms
 // after the job's creation) and rows, and the reader's figures as JSON (every slow answer, SLOW_MS).
 // After the copy: THEN=verify verifies the replica while the reader reads; THEN=reads pauses the job
 // and profiles the reader alone for 10 s (READS_EVERY_MS, READS_INTERVAL_US; READS_PROFILE=0 without
@@ -14,7 +16,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connectInspector, printTopFunctions, sampleHeap } from "./lib/inspector.mjs";
+import { connectInspector, printTopAllocations, printTopFunctions, sampleHeap } from "./lib/inspector.mjs";
 import { sampleQueryLatency } from "./lib/query-latency.mjs";
 import { awaitCopy, bundleWorker, call, cpuSecondsOf, startWorker } from "./lib/worker.mjs";
 
@@ -23,7 +25,15 @@ const dialect = process.argv[2] ?? "postgresql";
 const table = process.env.BENCH_TABLE ?? "bench_rows";
 const ADMIN = "profile-admin";
 const dir = mkdtempSync(join(os.tmpdir(), "bench-profile-backfill-"));
-const config = bundleWorker({ cwd: ROOT, config: "wrangler.toml", outDir: join(dir, "build") });
+const MODE = process.env.MODE ?? "profile";
+const ALLOC = process.env.ALLOC;
+// Profiles are read by function and line: those runs take the worker unminified.
+const config = bundleWorker({
+  cwd: ROOT,
+  config: "wrangler.toml",
+  outDir: join(dir, "build"),
+  minify: MODE === "profile" || ALLOC ? false : undefined,
+});
 const worker = await startWorker({
   cwd: ROOT,
   config,
@@ -34,9 +44,8 @@ const worker = await startWorker({
   inspectorPort: 9299,
   vars: { ADMIN_AUTHORIZATION_TOKEN: ADMIN, CLIENT_AUTHORIZATION_TOKEN: "profile-client" },
 });
-const MODE = process.env.MODE ?? "profile";
 const LATENCY = MODE === "latency" || process.env.READERS === "1";
-const inspector = MODE === "profile" || process.env.HEAP ? await connectInspector(9299) : null;
+const inspector = MODE === "profile" || process.env.HEAP || ALLOC ? await connectInspector(9299) : null;
 // HEAP=live: each sample after a full collection (what is live, at the cost of the copy's speed).
 const heap =
   process.env.HEAP === "1" || process.env.HEAP === "live"
@@ -53,6 +62,12 @@ try {
   if (MODE === "profile") await inspector?.send("Profiler.enable");
   if (MODE === "profile") await inspector?.send("Profiler.setSamplingInterval", { interval: 200 });
   if (MODE === "profile") await inspector?.send("Profiler.start");
+  if (ALLOC)
+    await inspector.send("HeapProfiler.startSampling", {
+      samplingInterval: 16 * 1024,
+      includeObjectsCollectedByMinorGC: ALLOC === "minor",
+      includeObjectsCollectedByMajorGC: ALLOC === "major",
+    });
   const queries = LATENCY
     ? startReader() // SLOW_MS=50: also the answers slower than that, as [ms after the first request, latency].
     : null;
@@ -86,6 +101,7 @@ try {
     console.log(process.env.RUN_TIMES ? JSON.stringify(q) : q);
   }
   if (heap) console.log(await heap.stop());
+  if (ALLOC) printTopAllocations((await inspector.send("HeapProfiler.stopSampling")).profile, 30);
   if (MODE === "profile") printProfile((await inspector.send("Profiler.stop")).profile);
   if (process.env.THEN === "verify") await verifyWithReader();
   if (process.env.THEN === "reads") await profileReads();

@@ -76,6 +76,7 @@ export async function connectInspector(port, { timeoutMs = 30_000 } = {}) {
  */
 export function sampleHeap(inspector, everyMs = 100, { series = false, live = false } = {}) {
   const seen = [];
+  const seenTotal = [];
   let peak = 0;
   let first = null;
   let last = null;
@@ -87,10 +88,11 @@ export function sampleHeap(inspector, everyMs = 100, { series = false, live = fa
       const t0 = Date.now();
       try {
         if (live) await inspector.send("HeapProfiler.collectGarbage");
-        const { usedSize } = await inspector.heapUsage();
+        const { usedSize, totalSize } = await inspector.heapUsage();
         first ??= usedSize;
         last = usedSize;
         if (series) seen.push(round1(usedSize / MIB));
+        if (series) seenTotal.push(round1(totalSize / MIB));
         if (usedSize > peak) peak = usedSize;
         samples++;
       } catch (error) {
@@ -111,7 +113,7 @@ export function sampleHeap(inspector, everyMs = 100, { series = false, live = fa
         [`${name}_peak_mib`]: round1(peak / MIB),
         [`${name}_after_mib`]: round1((last ?? 0) / MIB),
         [`${name}_samples`]: samples,
-        ...(series ? { [`${name}_series_mib`]: seen } : {}),
+        ...(series ? { [`${name}_series_mib`]: seen, [`${name}_total_series_mib`]: seenTotal } : {}),
       };
     },
   };
@@ -129,4 +131,27 @@ export function printTopFunctions(profile, top = 25) {
   const total = profile.samples.length;
   for (const [key, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`);
+}
+
+/**
+ * Prints the allocation sites with the most bytes in a sampling heap profile
+ * (`HeapProfiler.getSamplingProfile`), with the function that called each site's function.
+ */
+export function printTopAllocations(profile, top = 25) {
+  const bytes = new Map();
+  let total = 0;
+  const visit = (node, caller) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const name = `${functionName || "(anonymous)"} ${url.split("/").pop()}:${lineNumber + 1}`;
+    if (node.selfSize > 0) {
+      const key = `${name}  <- ${caller}`;
+      bytes.set(key, (bytes.get(key) ?? 0) + node.selfSize);
+      total += node.selfSize;
+    }
+    for (const child of node.children ?? []) visit(child, name);
+  };
+  visit(profile.head, "");
+  console.log(`sampled ${(total / MIB).toFixed(1)} MiB`);
+  for (const [key, n] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${(n / MIB).toFixed(1).padStart(7)} MiB ${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`);
 }

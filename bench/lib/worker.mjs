@@ -23,10 +23,12 @@ export async function awaitCopy(admin, job, { timeoutMs = 600_000, everyMs = 50 
 /**
  * Bundles the worker of `config` once into `outDir` and writes a copy of the
  * config that points at the bundle. `wrangler dev --no-bundle` on that copy
- * does not reload when someone edits src/ or plugins/ during a run.
+ * does not reload when someone edits src/ or plugins/ during a run. Minified as the config says,
+ * unless `minify` is false (CPU and allocation profiles then name each function's line).
  */
-export function bundleWorker({ cwd, config, outDir, log }) {
-  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outDir, "--config", config], {
+export function bundleWorker({ cwd, config, outDir, log, minify }) {
+  const flags = minify === false ? ["--minify=false"] : [];
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outDir, "--config", config, ...flags], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },
