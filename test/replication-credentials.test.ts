@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReplicationEngine } from "../plugins/replication/engine/engine";
 import type { JobScheduler } from "../plugins/replication/engine/host";
 import type { JobView } from "../plugins/replication";
-import { withSource } from "../src/sources";
+import { openSource } from "../src/sources";
 import { api, sql, uniqueName } from "./helpers";
 import { jobBody, JobTracker, runJob, waitForFirstRun } from "./support/replication-api";
 import { PG, pgExec } from "./support/sources";
@@ -103,7 +103,7 @@ function engineIn(object: string, bindings: Record<string, string>) {
         sql: state.storage.sql,
         transaction: (w) => state.storage.transactionSync(w),
         binding: (name) => bindings[name],
-        connect: withSource,
+        open: openSource,
         scheduler,
       });
       await engine.start();

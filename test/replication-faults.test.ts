@@ -2,6 +2,7 @@ import { abortAllDurableObjects, evictDurableObject, SELF } from "cloudflare:tes
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ADMIN, CLIENT, api, sql, uniqueName } from "./helpers";
 import {
+  closeKeptConnections,
   createTimestampJob,
   databaseStub,
   deleteJob,
@@ -94,6 +95,8 @@ async function failingRun(table: string) {
 afterEach(async () => {
   await proxy("postgresql", "up");
   await proxy("mysql", "up");
+  // Each test counts and breaks connections through the proxy: none is left kept from the one before.
+  await closeKeptConnections();
 });
 
 describe.each<Dialect>(["postgresql", "mysql"])("%s faults", (dialect) => {

@@ -28,12 +28,22 @@ export async function openSource(config: SourceConfig, options: SourceOptions = 
 }
 
 /** Runs `fn` on a fresh connection and closes it whatever happens (success, error, timeout). */
-export async function withSource<T>(
+export function withSource<T>(
   config: SourceConfig,
   fn: (source: SourceConnection) => Promise<T>,
   options?: SourceOptions,
 ): Promise<T> {
-  const source = await openSource(config, options);
+  return withOpenedSource(openSource, config, fn, options);
+}
+
+/** withSource with the connection opened by `open` (a host's own way of connecting). */
+export async function withOpenedSource<T>(
+  open: typeof openSource,
+  config: SourceConfig,
+  fn: (source: SourceConnection) => Promise<T>,
+  options?: SourceOptions,
+): Promise<T> {
+  const source = await open(config, options);
   try {
     return await fn(source);
   } finally {

@@ -93,12 +93,23 @@ class MysqlConnection implements SourceConnection {
   private closed = false;
   /** Streams whose statement has not ended (streamRows). */
   private readonly streams = new Set<RowQueue>();
+  /** The server or the network ended the connection (a kept connection may find out while idle). */
+  private ended = false;
 
   constructor(
     private readonly connection: mysql.Connection,
     private readonly target: ConnectionTarget,
     private readonly options: Required<SourceOptions>,
-  ) {}
+  ) {
+    connection.on("end", () => void (this.ended = true));
+    // mysql2 tells the connection, not a command, of a fatal error met while no command runs.
+    connection.on("error", () => void (this.ended = true));
+  }
+
+  reuse(): boolean {
+    // Nothing learned about statements is kept: each result is decoded from its own column definitions.
+    return !this.closed && !this.ended && this.streams.size === 0;
+  }
 
   async query(sql: string, params: readonly SourceParam[] = []): Promise<QueryResult> {
     if (this.closed) throw sourceError(new Error("connection is closed"), "MySQL query failed", this.target.secrets);

@@ -103,12 +103,17 @@ class PostgresConnection implements SourceConnection {
     async (oidArray) => (await this.run(PG_TYPE_CATALOG_SQL, [oidArray])).rows as unknown as PgTypeCatalogRow[],
   );
 
+  /** The server or the network ended the connection (a kept connection may find out while idle). */
+  private ended = false;
+
   constructor(
     private readonly client: pg.Client,
     private readonly socket: LargeReadPgSocket,
     private readonly target: ConnectionTarget,
     private readonly options: Required<SourceOptions>,
-  ) {}
+  ) {
+    client.on("end", () => void (this.ended = true));
+  }
 
   async query(sql: string, params: readonly SourceParam[] = [], options: QueryOptions = {}): Promise<QueryResult> {
     const numbered = numberPlaceholders(sql, params);
@@ -255,6 +260,14 @@ class PostgresConnection implements SourceConnection {
 
   async hasIndexStartingWith(table: string, columns: readonly string[]): Promise<boolean> {
     return someIndexStartsWith(await this.indexes(table, false), columns);
+  }
+
+  reuse(): boolean {
+    // pg's transaction status is the last ReadyForQuery's: "I" idle, "T" in a transaction, "E" in a failed one.
+    const idle = (this.client as unknown as { getTransactionStatus(): string | null }).getTransactionStatus() === "I";
+    if (this.closed || this.ended || this.streams.size > 0 || !idle) return false;
+    this.bulkShapes.clear();
+    return true;
   }
 
   async close(): Promise<void> {

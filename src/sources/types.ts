@@ -105,6 +105,13 @@ export interface SourceConnection {
   describeColumns(table: string): Promise<SourceColumn[]>;
   /** True when some index on `table` starts with `columns` in that order. */
   hasIndexStartingWith(table: string, columns: readonly string[]): Promise<boolean>;
+  /**
+   * Readies a connection kept open since an earlier piece of work for the next one: false when it
+   * cannot serve again (closed, by us or by the server, or left inside a statement or a transaction);
+   * otherwise it forgets what it learned about statements (their columns' types may have changed
+   * since) and answers true. Never a round trip.
+   */
+  reuse(): boolean;
   /** Closes the connection; safe to call more than once. */
   close(): Promise<void>;
 }

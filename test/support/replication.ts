@@ -48,6 +48,16 @@ export async function tuneReplication(change: (tuning: RunTuning) => void): Prom
   );
 }
 
+/**
+ * Closes the source connections jobs keep between runs, so that the next run of each connects:
+ * for tests that count connections, or that change what a session gets when it connects.
+ */
+export async function closeKeptConnections(): Promise<void> {
+  await runInDurableObject(databaseStub(), (instance) =>
+    instance.durablePart<EdgeReplicationPart>("replication").engine.closeKeptConnections(),
+  );
+}
+
 export async function createJob(body: Record<string, unknown>): Promise<JobView> {
   const res = await api<JobView>("POST", "/replication/jobs", { body: { cron_tab: "0 0 1 1 *", ...body } });
   expect(res.body.error).toBeUndefined();

@@ -4,7 +4,7 @@
  * (hosts/starbasedb/: its CronPlugin, reached from the worker). The engine
  * itself always runs inside the Durable Object, next to the SQLite it writes.
  */
-import type { withSource } from "../../../src/sources";
+import type { openSource } from "../../../src/sources";
 import type { BindingLookup } from "./source-config";
 
 export interface ReplicationHost {
@@ -14,8 +14,8 @@ export interface ReplicationHost {
   transaction<T>(work: () => T): T;
   /** A worker secret or binding by name: `source.secret`, `source.hyperdrive`, the encryption keys. */
   readonly binding: BindingLookup;
-  /** Opens a connection to a source, runs `work` on it and always closes it. */
-  readonly connect: typeof withSource;
+  /** Opens a connection to a source (engine/connections.ts decides when it is closed). */
+  readonly open: typeof openSource;
   readonly scheduler: JobScheduler;
   /** When the database last answered a read (ms), null before any; absent where the host cannot tell. */
   lastReadAt?(): number | null;

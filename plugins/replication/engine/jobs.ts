@@ -5,6 +5,7 @@
  */
 import { ConflictError, NotFoundError, ValidationError } from "../../../src/errors";
 import { redact } from "../../../src/redact";
+import { withOpenedSource } from "../../../src/sources";
 import type { SourceColumn, SourceConnection } from "../../../src/sources/types";
 import { parseWith } from "../../../src/validation";
 import { validateCronExpression } from "../../cron/expression";
@@ -296,6 +297,8 @@ export class JobManager {
     const settings = { ...job.settings, active };
     this.store.saveSettings(settings, job.sealedSource);
     scheduleTasks(this.host.scheduler, settings);
+    // A paused job holds no connection to its source.
+    if (!active) void this.runner.connections.forget(settings.name);
     return this.view(this.require(settings.name));
   }
 
@@ -326,6 +329,7 @@ export class JobManager {
     const job = this.readable(name);
     const target = dropTable ? this.store.get(name)!.settings.target_table : undefined;
     unscheduleTasks(this.host.scheduler, name);
+    await this.runner.connections.forget(name);
     let cdc: CdcCleanup | undefined;
     if (job?.settings.cdc) {
       const settings = job.settings.cdc;
@@ -372,7 +376,7 @@ export class JobManager {
   /** Connects to the source for work whose failure the caller handles; secrets are redacted from errors. */
   private async connect(resolved: ResolvedSource, work: (source: SourceConnection) => Promise<void>): Promise<void> {
     try {
-      await this.host.connect(resolved.config, work, this.tuning.sourceOptions);
+      await withOpenedSource(this.host.open, resolved.config, work, this.tuning.sourceOptions);
     } catch (error) {
       throw new Error(redact(messageOf(error), resolved.secrets));
     }
@@ -381,7 +385,7 @@ export class JobManager {
   /** Connects to the source for a check at create or patch time: any failure is the caller's 400. */
   private async inspect<T>(resolved: ResolvedSource, work: (source: SourceConnection) => Promise<T>): Promise<T> {
     try {
-      return await this.host.connect(resolved.config, work, {
+      return await withOpenedSource(this.host.open, resolved.config, work, {
         ...this.tuning.sourceOptions,
         statementTimeoutMs: CHECK_STATEMENT_TIMEOUT_MS,
       });

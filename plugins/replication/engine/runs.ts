@@ -10,6 +10,7 @@ import { runCdc } from "../cdc/run";
 import { type CdcTuning, defaultCdcTuning } from "../cdc/tuning";
 import { DEFAULT_BOUNDS, type RunBounds } from "../pull/sync";
 import { type SchemaSyncResult, syncFollowingSchema } from "../schema-changes/run";
+import { KEEP_IDLE_MS, KeptConnections } from "./connections";
 import type { Credentials } from "./credentials";
 import { type ReplicationHost, syncTask } from "./host";
 import { backoffMs, type RunSummary, type RunTrigger } from "./model";
@@ -21,6 +22,8 @@ export interface RunTuning {
   bounds: RunBounds;
   /** Connect and statement timeouts of a run's source connection. */
   sourceOptions: SourceOptions;
+  /** How long a job's connection stays open after a successful run, for its next run (0: closed at once). */
+  keepIdleMs: number;
   /** Reading a replication slot (mode cdc). */
   cdc: CdcTuning;
 }
@@ -29,6 +32,7 @@ export function defaultTuning(): RunTuning {
   return {
     bounds: { ...DEFAULT_BOUNDS },
     sourceOptions: { connectTimeoutMs: 10_000, statementTimeoutMs: 30_000, applicationName: "starbase-replication" },
+    keepIdleMs: KEEP_IDLE_MS,
     cdc: defaultCdcTuning(),
   };
 }
@@ -36,13 +40,17 @@ export function defaultTuning(): RunTuning {
 export class JobRunner {
   /** Jobs with a run in progress in this object. */
   private readonly running = new Set<string>();
+  /** Each job's connection, kept open between its runs. */
+  readonly connections: KeptConnections;
 
   constructor(
     private readonly host: ReplicationHost,
     private readonly store: JobStore,
     private readonly credentials: Credentials,
     private readonly tuning: RunTuning,
-  ) {}
+  ) {
+    this.connections = new KeptConnections(host.open, () => this.tuning.keepIdleMs);
+  }
 
   isRunning(name: string): boolean {
     return this.running.has(name);
@@ -107,8 +115,12 @@ export class JobRunner {
       const source = job.sealedSource ? await this.credentials.unseal(job.sealedSource) : job.settings.source;
       resolved = resolveSource(source, this.host.binding);
       const dialect = dialectOf(job.settings.source.dialect);
-      const result = await this.host.connect(
+      const result = await this.connections.run(
+        name,
         resolved.config,
+        job.settings.mode === "cdc"
+          ? { ...this.tuning.sourceOptions, statementTimeoutMs: this.tuning.cdc.statementTimeoutMs }
+          : this.tuning.sourceOptions,
         (connection): Promise<SchemaSyncResult & { note: string | null }> => {
           const context = {
             host: this.host,
@@ -124,9 +136,6 @@ export class JobRunner {
             ? runCdc({ ...context, tuning: this.tuning.cdc })
             : syncFollowingSchema(context).then((synced) => ({ ...synced, note: null }));
         },
-        job.settings.mode === "cdc"
-          ? { ...this.tuning.sourceOptions, statementTimeoutMs: this.tuning.cdc.statementTimeoutMs }
-          : this.tuning.sourceOptions,
       );
       const ended = Date.now();
       this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended, note: result.note });

@@ -5,7 +5,7 @@
  */
 import { lookupBinding } from "../../../src/env";
 import type { DurableHost, DurablePart } from "../../../src/plugin";
-import { withSource } from "../../../src/sources";
+import { openSource } from "../../../src/sources";
 import type { CronApi } from "../../cron";
 import { ReplicationEngine } from "../engine/engine";
 import { type JobScheduler, type JobTask, TASK_PREFIX, taskName, taskOfName } from "../engine/host";
@@ -47,7 +47,7 @@ export class EdgeReplicationPart implements DurablePart {
       sql: host.sql,
       transaction: (work) => host.storage.transactionSync(work),
       binding: (name) => lookupBinding(host.env, name),
-      connect: withSource,
+      open: openSource,
       scheduler: new CronJobScheduler(cron),
       lastReadAt: () => host.lastQueryAt(),
     });

@@ -5,7 +5,7 @@
  */
 import { AppError, clipMessage, ConflictError, NotFoundError } from "../../../src/errors";
 import { redact } from "../../../src/redact";
-import { dialectOf } from "../../../src/sources";
+import { dialectOf, withOpenedSource } from "../../../src/sources";
 import type { SourceColumn, SourceConnection, SqlDialect } from "../../../src/sources/types";
 import type { Credentials } from "../engine/credentials";
 import type { ReplicationHost } from "../engine/host";
@@ -113,7 +113,8 @@ export class Verifier {
       }
       const source = job.sealedSource ? await this.credentials.unseal(job.sealedSource) : job.settings.source;
       resolved = resolveSource(source, this.host.binding);
-      return await this.host.connect(
+      return await withOpenedSource(
+        this.host.open,
         resolved.config,
         (connection) => this.compare(connection, job, repair, started, written),
         this.tuning.sourceOptions,

@@ -9,7 +9,7 @@ import { toErrorPayload, ValidationError } from "../../../../src/errors";
 import { authorizeClientText, ClientAuthorizer } from "../../../../src/query/authorize";
 import type { SqlParam } from "../../../../src/query/types";
 import { applyMigrations } from "../../../../src/migrations";
-import { withSource } from "../../../../src/sources";
+import { openSource } from "../../../../src/sources";
 import { nextRun } from "../../../cron/expression";
 import { ReplicationEngine } from "../../engine/engine";
 import { type JobScheduler, type JobTask, taskName, taskOfName } from "../../engine/host";
@@ -71,7 +71,7 @@ export class StarbaseReplication {
       sql: ctx.storage.sql,
       transaction: (work) => ctx.storage.transactionSync(work),
       binding: (name) => env[name],
-      connect: withSource,
+      open: openSource,
       scheduler: this.outbox,
     });
     // StarbaseDB pins wrangler 3, whose workerd has no node:net `onread`: MySQL reads with the defaults.
