@@ -11,15 +11,17 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** POSTs `body` to `url`; resolves with the status once the answer is read. */
+/** POSTs `body` to `url`; resolves with the status and, for an answer other than 200, its body. */
 function post(agent, url, token, body) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
       { method: "POST", agent, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } },
       (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode));
+        const chunks = [];
+        if (res.statusCode === 200) res.resume();
+        else res.on("data", (chunk) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8") }));
         res.on("error", reject);
       },
     );
@@ -42,14 +44,21 @@ export function sampleQueryLatency(
   const latencies = [];
   const slow = [];
   const statuses = {};
+  // Each status other than 200: when it was first and last answered (ms after the first request), and its first body.
+  const errors = {};
   const t0 = performance.now();
   const inFlight = new Set();
   let stopped = false;
   const send = () => {
     const started = performance.now();
     const request = post(agent, `${url}/query`, token, JSON.stringify({ sql, params: params() }))
-      .then((status) => {
+      .then(({ status, body }) => {
         statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status !== 200) {
+          const at = round(started - t0, 0);
+          errors[status] ??= { first_ms: at, last_ms: at, body: body.slice(0, 200) };
+          errors[status].last_ms = at;
+        }
         const latency = performance.now() - started;
         if (status === 200) latencies.push(latency);
         if (slowMs !== null && latency > slowMs) slow.push([round(started - t0, 0), round(latency, 0)]);
@@ -75,6 +84,7 @@ export function sampleQueryLatency(
         every_ms: everyMs,
         answered: sorted.length,
         statuses,
+        ...(Object.keys(errors).length ? { errors } : {}),
         p50_ms: round(percentile(sorted, 50)),
         p99_ms: round(percentile(sorted, 99)),
         max_ms: round(sorted[sorted.length - 1] ?? 0),
