@@ -118,6 +118,35 @@ describe.each(["postgresql", "mysql"] as const)("kept connections (%s)", (dialec
     await kept.forget("job");
   });
 
+  it("runs the work again on a new connection when the kept one dies before its first answer", async () => {
+    const kept = new KeptConnections(openSource);
+    const first = await kept.run("job", config, OPTIONS, sessionOf);
+    let attempts = 0;
+    const next = await kept.run("job", config, OPTIONS, async (source) => {
+      // The server ends the kept session just as the run begins: the run's first statement fails.
+      if (attempts++ === 0) await terminate(dialect, first);
+      return sessionOf(source);
+    });
+    expect(attempts).toBe(2);
+    expect(next).not.toBe(first);
+    await kept.forget("job");
+  });
+
+  it("does not run the work again once the source has answered on the kept connection", async () => {
+    const kept = new KeptConnections(openSource);
+    const first = await kept.run("job", config, OPTIONS, sessionOf);
+    let attempts = 0;
+    const failing = kept.run("job", config, OPTIONS, async (source) => {
+      attempts++;
+      await sessionOf(source);
+      await terminate(dialect, first);
+      return sessionOf(source);
+    });
+    await expect(failing).rejects.toThrow();
+    expect(attempts).toBe(1);
+    expect(kept.keptFor()).toEqual([]);
+  });
+
   it("replaces a connection the server ended while it was idle", async () => {
     const kept = new KeptConnections(openSource);
     const first = await kept.run("job", config, OPTIONS, sessionOf);

@@ -6,7 +6,7 @@
  * database tens of milliseconds each, every tick of a job that runs every second.
  */
 import type { openSource } from "../../../src/sources";
-import type { SourceConfig, SourceConnection, SourceOptions } from "../../../src/sources/types";
+import type { RowStream, SourceConfig, SourceConnection, SourceOptions } from "../../../src/sources/types";
 
 export type OpenSource = typeof openSource;
 
@@ -46,7 +46,12 @@ export class KeptConnections {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Runs `work` on the job's kept connection, or on a new one; keeps the connection afterwards when `work` succeeds. */
+  /**
+   * Runs `work` on the job's kept connection, or on a new one; keeps the connection afterwards when
+   * `work` succeeds. When `work` fails on a kept connection before the source has answered anything
+   * on it, the connection had most likely died while idle (the server closed it as the run began):
+   * `work` runs once more on a new connection, since nothing was read from the source yet.
+   */
   async run<T>(
     job: string,
     config: SourceConfig,
@@ -55,18 +60,16 @@ export class KeptConnections {
   ): Promise<T> {
     const identity = JSON.stringify([config, options]);
     const taken = this.#take(job, identity);
-    const openedAt = taken?.openedAt ?? this.clock();
-    const connection = taken?.connection ?? (await this.open(config, options));
-    let succeeded = false;
-    try {
-      const result = await work(connection);
-      succeeded = true;
-      return result;
-    } finally {
-      const idleMs = this.idleMs();
-      if (succeeded && idleMs > 0) this.#keep(job, { identity, connection, openedAt }, idleMs);
-      else await connection.close();
+    if (taken) {
+      const watched = new AnswerWatch(taken.connection);
+      try {
+        return await this.#runOn(job, taken, watched, work);
+      } catch (error) {
+        if (watched.answered) throw error;
+      }
     }
+    const fresh = { identity, connection: await this.open(config, options), openedAt: this.clock() };
+    return this.#runOn(job, fresh, fresh.connection, work);
   }
 
   /** Closes every kept connection now. */
@@ -88,6 +91,25 @@ export class KeptConnections {
     return [...this.#kept.keys()];
   }
 
+  /** Runs `work` on `given` (the connection or a watch over it), then keeps the connection or closes it. */
+  async #runOn<T>(
+    job: string,
+    kept: Omit<Kept, "closer">,
+    given: SourceConnection,
+    work: (source: SourceConnection) => Promise<T>,
+  ): Promise<T> {
+    let succeeded = false;
+    try {
+      const result = await work(given);
+      succeeded = true;
+      return result;
+    } finally {
+      const idleMs = this.idleMs();
+      if (succeeded && idleMs > 0) this.#keep(job, kept, idleMs);
+      else await kept.connection.close();
+    }
+  }
+
   #take(job: string, identity: string): Omit<Kept, "closer"> | undefined {
     const kept = this.#kept.get(job);
     if (!kept) return undefined;
@@ -106,5 +128,52 @@ export class KeptConnections {
       void kept.connection.close();
     }, idleMs);
     this.#kept.set(job, { ...kept, closer });
+  }
+}
+
+/** A connection as it is, noting whether the source has answered anything on it yet. */
+class AnswerWatch implements SourceConnection {
+  answered = false;
+
+  constructor(private readonly inner: SourceConnection) {}
+
+  get dialect() {
+    return this.inner.dialect;
+  }
+
+  query(...args: Parameters<SourceConnection["query"]>) {
+    return this.#note(this.inner.query(...args));
+  }
+
+  streamRows(...args: Parameters<SourceConnection["streamRows"]>): RowStream {
+    const stream = this.inner.streamRows(...args);
+    return { next: () => this.#note(stream.next()), cancel: () => stream.cancel() };
+  }
+
+  describeTable(table: string) {
+    return this.#note(this.inner.describeTable(table));
+  }
+
+  describeColumns(table: string) {
+    return this.#note(this.inner.describeColumns(table));
+  }
+
+  hasIndexStartingWith(table: string, columns: readonly string[]) {
+    return this.#note(this.inner.hasIndexStartingWith(table, columns));
+  }
+
+  reuse(): boolean {
+    return this.inner.reuse();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  #note<T>(answer: Promise<T>): Promise<T> {
+    return answer.then((value) => {
+      this.answered = true;
+      return value;
+    });
   }
 }
