@@ -33,8 +33,8 @@ interface Kept {
  * At most one idle connection per job, closed once it has been idle `idleMs` (0: none kept). A run
  * takes it when the job's source settings are the same, it is younger than KEEP_MAX_AGE_MS, and it
  * says it can serve again (SourceConnection.reuse: open, and not left in a statement or a
- * transaction); otherwise the run opens one. Only a run that succeeded gives its connection back: after a failure the connection's state
- * is unknown, so it is closed.
+ * transaction); otherwise the run opens one. Only a run that succeeded gives its connection back:
+ * after a failure the connection's state is unknown, so it is closed.
  */
 export class KeptConnections {
   readonly #kept = new Map<string, Kept>();
