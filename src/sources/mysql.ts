@@ -20,6 +20,7 @@ import type {
   SourceOptions,
   SourceParam,
   SqliteValue,
+  StreamOptions,
   TableInfo,
 } from "./types";
 
@@ -132,7 +133,7 @@ class MysqlConnection implements SourceConnection {
    * The same rows as `query`, taken as they arrive: while the queue is full the connection is paused
    * (mysql2 stops reading the socket, and the server waits to send).
    */
-  streamRows(sql: string, params: readonly SourceParam[], options: { bufferChars: number }): RowStream {
+  streamRows(sql: string, params: readonly SourceParam[], options: StreamOptions): RowStream {
     const queue = new RowQueue(options.bufferChars);
     if (this.closed) {
       queue.end({ error: sourceError(new Error("connection is closed"), "MySQL query failed", this.target.secrets) });

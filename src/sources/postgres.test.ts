@@ -209,6 +209,36 @@ describe("PostgreSQL values", () => {
     await expectCloseToFailStream(conn, "SELECT g FROM generate_series(1, 5000000) AS g");
   });
 
+  it("a reused connection learns a statement's column types again unless describeColumns just found its table unchanged", async () => {
+    const name = `pg_reuse_${Math.random().toString(36).slice(2, 8)}`;
+    const conn = await openSource(config);
+    try {
+      await conn.query(`CREATE TABLE ${name} (id int PRIMARY KEY, v int); INSERT INTO ${name} VALUES (1, 5)`);
+      const read = () =>
+        takeAll(conn.streamRows(`SELECT id, v FROM ${name} ORDER BY id`, [], { bufferChars: 1, table: name }));
+      await conn.describeColumns(name);
+      expect(await read()).toEqual([[1, 5]]);
+
+      // The next use reads the catalog, finds the table as it was, and keeps the types it learned:
+      // a change made after that reading is not seen (the caller reads the catalog just before).
+      expect(conn.reuse()).toBe(true);
+      await conn.describeColumns(name);
+      await conn.query(`ALTER TABLE ${name} ALTER COLUMN v TYPE text`);
+      expect(await read()).toEqual([[1, 5]]);
+
+      // A reading that finds the change, or no reading in this use: the types are learned again.
+      expect(conn.reuse()).toBe(true);
+      await conn.describeColumns(name);
+      expect(await read()).toEqual([[1, "5"]]);
+      await conn.query(`ALTER TABLE ${name} ALTER COLUMN v TYPE int USING v::int`);
+      expect(conn.reuse()).toBe(true);
+      expect(await read()).toEqual([[1, 5]]);
+    } finally {
+      await conn.query(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
+      await conn.close();
+    }
+  });
+
   it("stores the converted values in Durable Object SQLite without loss", async () => {
     const info = await admin.describeTable(table);
     const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);

@@ -24,6 +24,7 @@ import type {
   SourceOptions,
   SourceParam,
   SqliteValue,
+  StreamOptions,
   TableInfo,
 } from "./types";
 
@@ -91,11 +92,31 @@ export async function openPostgres(
   return new PostgresConnection(client, socket!, target, options);
 }
 
+interface BulkShape {
+  columns: string[];
+  types: PgValueType[];
+  /** The use of the connection it was learned in (PostgresConnection.reuse counts them). */
+  use: number;
+  /** The catalog reading of the statement's table it was learned under (StreamOptions.table), if any. */
+  catalog: string | undefined;
+}
+
+/** What describeColumns last read of a table: its catalog rows, type identities included, in the use it read them in. */
+interface CatalogReading {
+  use: number;
+  text: string;
+}
+
 class PostgresConnection implements SourceConnection {
   readonly dialect = "postgresql" as const;
   private closed = false;
-  /** Column names and value types of statements read with COPY, by statement text. */
-  private readonly bulkShapes = new Map<string, { columns: string[]; types: PgValueType[] }>();
+  /**
+   * Column names and value types of statements read with COPY, by statement text: learned in this
+   * use of the connection (`use`, counted by reuse), or under a caller's catalog reading.
+   */
+  private readonly bulkShapes = new Map<string, BulkShape>();
+  private use = 0;
+  private readonly catalogReadings = new Map<string, CatalogReading>();
   /** Streams whose statement has not ended (streamRows). */
   private readonly streams = new Set<RowQueue>();
   /** Value types of OIDs found through pg_type (enums, domains, extension types and their arrays). */
@@ -125,12 +146,12 @@ class PostgresConnection implements SourceConnection {
   }
 
   /** The same rows as a bulk `query`, read through one COPY as they are taken (the socket waits while the queue is full). */
-  streamRows(sql: string, params: readonly SourceParam[], options: { bufferChars: number }): RowStream {
+  streamRows(sql: string, params: readonly SourceParam[], options: StreamOptions): RowStream {
     const numbered = numberPlaceholders(sql, params);
     const queue = new RowQueue(options.bufferChars);
     this.streams.add(queue);
     const reading = (async () => {
-      const shape = await this.bulkShape(sql, numbered, params);
+      const shape = await this.bulkShape(sql, numbered, params, options.table);
       const convert = rowConverter(shape.types);
       await this.copyOut(
         copyStatement(sql, params),
@@ -159,18 +180,24 @@ class PostgresConnection implements SourceConnection {
     return { columns: shape.columns, rows };
   }
 
+  /**
+   * The statement's columns: as learned in this use, or in an earlier one under the catalog reading
+   * of `table` that describeColumns has just made again in this use, or else from an empty result.
+   */
   private async bulkShape(
     sql: string,
     numbered: string,
     params: readonly SourceParam[],
-  ): Promise<{ columns: string[]; types: PgValueType[] }> {
-    let shape = this.bulkShapes.get(sql);
-    if (!shape) {
-      const empty = await this.run(`SELECT * FROM (${numbered}) AS page LIMIT 0`, params);
-      const types = await this.valueTypes(empty.fields.map((field) => field.dataTypeID));
-      shape = { columns: empty.fields.map((field) => field.name), types };
-      this.bulkShapes.set(sql, shape);
-    }
+    table?: string,
+  ): Promise<BulkShape> {
+    const reading = table === undefined ? undefined : this.catalogReadings.get(table);
+    const catalog = reading?.use === this.use ? reading.text : undefined;
+    const known = this.bulkShapes.get(sql);
+    if (known && (known.use === this.use || (catalog !== undefined && known.catalog === catalog))) return known;
+    const empty = await this.run(`SELECT * FROM (${numbered}) AS page LIMIT 0`, params);
+    const types = await this.valueTypes(empty.fields.map((field) => field.dataTypeID));
+    const shape = { columns: empty.fields.map((field) => field.name), types, use: this.use, catalog };
+    this.bulkShapes.set(sql, shape);
     return shape;
   }
 
@@ -239,7 +266,8 @@ class PostgresConnection implements SourceConnection {
       `SELECT a.attname,
               format_type(a.atttypid, a.atttypmod),
               NOT a.attnotnull,
-              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END
+              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END,
+              c.oid::int8, a.atttypid::int8, t.typbasetype::int8
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -250,6 +278,8 @@ class PostgresConnection implements SourceConnection {
       [schema, table],
     );
     if (columns.rows.length === 0) throw tableNotFound(schema, table);
+    // The types' identities are in the reading too: a type dropped and made again under its name is another type.
+    this.catalogReadings.set(table, { use: this.use, text: JSON.stringify(columns.rows) });
     return columns.rows.map(([name, sourceType, nullable, baseType]) => ({
       name: String(name),
       sourceType: String(sourceType),
@@ -266,7 +296,8 @@ class PostgresConnection implements SourceConnection {
     // pg's transaction status is the last ReadyForQuery's: "I" idle, "T" in a transaction, "E" in a failed one.
     const idle = (this.client as unknown as { getTransactionStatus(): string | null }).getTransactionStatus() === "I";
     if (this.closed || this.ended || this.streams.size > 0 || !idle) return false;
-    this.bulkShapes.clear();
+    this.use++;
+    for (const [sql, shape] of this.bulkShapes) if (shape.catalog === undefined) this.bulkShapes.delete(sql);
     return true;
   }
 

@@ -81,6 +81,17 @@ export interface QueryOptions {
   bulk?: boolean;
 }
 
+export interface StreamOptions {
+  bufferChars: number;
+  /**
+   * The one table the statement reads. When describeColumns(table) has run on this connection since
+   * it was last reused, and found the table's columns and their types (to the type's identity) as
+   * they were when the connection learned this statement's columns, it reuses what it learned
+   * (PostgreSQL: the column types, one round trip). Otherwise it learns them again.
+   */
+  table?: string;
+}
+
 /** Rows of one statement handed over as they arrive (SourceConnection.streamRows). */
 export interface RowStream {
   /** The rows that arrived since the last call (waits for at least one), or null once the statement has ended; throws its error. */
@@ -98,7 +109,7 @@ export interface SourceConnection {
    * no faster than they are taken: at most about `bufferChars` of rows wait in the isolate. Only one
    * statement runs at a time on a connection: end or cancel the stream before the next.
    */
-  streamRows(sql: string, params: readonly SourceParam[], options: { bufferChars: number }): RowStream;
+  streamRows(sql: string, params: readonly SourceParam[], options: StreamOptions): RowStream;
   /** Columns, types, nullability and primary key; NotFound-style ValidationError naming a missing table. */
   describeTable(table: string): Promise<TableInfo>;
   /** The table's columns alone, in table order: one catalog query (a run's check for schema changes). */
@@ -109,7 +120,7 @@ export interface SourceConnection {
    * Readies a connection kept open since an earlier piece of work for the next one: false when it
    * cannot serve again (closed, by us or by the server, or left inside a statement or a transaction);
    * otherwise it forgets what it learned about statements (their columns' types may have changed
-   * since) and answers true. Never a round trip.
+   * since; StreamOptions.table says when it may keep them), and answers true. Never a round trip.
    */
   reuse(): boolean;
   /** Closes the connection; safe to call more than once. */

@@ -40,6 +40,8 @@ export interface PageReaderOptions {
   probeRows: number;
   /** Told of every page before it is handed out (row-sizes.ts remembers the row size). */
   onPage?: (rows: number, bytes: number) => void;
+  /** The one table the statements read (StreamOptions.table). */
+  table?: string;
 }
 
 /**
@@ -161,7 +163,7 @@ export class PageReader {
     this.#statements++;
     const { sql, params } = this.#options.statement(this.#after, this.#limit);
     const bufferChars = this.#options.pageBytes * READ_AHEAD_PAGES;
-    this.#stream = this.#options.source.streamRows(sql, params, { bufferChars });
+    this.#stream = this.#options.source.streamRows(sql, params, { bufferChars, table: this.#options.table });
   }
 
   #take(rows: SqliteValue[][]): void {

@@ -117,6 +117,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
     after: position,
     maxRows: bounds.maxRows - ctx.tally.rows,
     ...pageSizing(ctx.host.sql, settings.name, settings.batch_size, bounds),
+    table: settings.table_name,
   });
 
   let wrote = false;

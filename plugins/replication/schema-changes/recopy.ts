@@ -107,6 +107,7 @@ export async function continueRecopy(ctx: RecopyContext): Promise<{ done: boolea
     // many rows, a backlog) cannot starve the re-copy; one page stays within a page's limits.
     maxRows: Math.max(bounds.maxRows - ctx.tally.rows, settings.batch_size),
     ...pageSizing(ctx.host.sql, settings.name, settings.batch_size, bounds),
+    table: settings.table_name,
   });
 
   const pacer = new SlicePacer({ readStartedAt: () => ctx.host.lastReadAt?.() ?? null });
