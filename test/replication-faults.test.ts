@@ -171,6 +171,31 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s faults", (dialect) => {
   });
 });
 
+describe("the connection a job keeps between runs", () => {
+  /** Waits (up to 2 s) until the proxy carries `count` connections to PostgreSQL. */
+  async function untilProxied(count: number): Promise<number> {
+    for (let i = 0; i < 100 && (await proxyConnections("postgresql")) !== count; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    return proxyConnections("postgresql");
+  }
+
+  it("serves the job's next runs, and is closed when the job is paused or deleted", async () => {
+    const table = await proxiedJob("postgresql", 10);
+    expect((await runJob(table)).rows).toBe(10);
+    expect(await untilProxied(1)).toBe(1);
+    await exec("postgresql", `UPDATE ${table} SET updated_at = updated_at + interval '1 day' WHERE id = 3`);
+    expect((await runJob(table)).rows).toBe(1);
+    expect(await untilProxied(1)).toBe(1);
+
+    expect((await api("POST", `/replication/jobs/${table}/pause`)).status).toBe(200);
+    expect(await untilProxied(0)).toBe(0);
+    expect((await runJob(table)).rows).toBe(0);
+    expect(await untilProxied(1)).toBe(1);
+    await deleteJob(table);
+    expect(await untilProxied(0)).toBe(0);
+  });
+});
+
 describe("concurrent changes", () => {
   it("keeps a pause made while a PATCH was still checking its new source", async () => {
     const table = await proxiedJob("postgresql", 10);
