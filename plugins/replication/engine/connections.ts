@@ -8,7 +8,7 @@
 import type { openSource } from "../../../src/sources";
 import type { RowStream, SourceConfig, SourceConnection, SourceOptions } from "../../../src/sources/types";
 
-export type OpenSource = typeof openSource;
+type OpenSource = typeof openSource;
 
 /** How long a job's connection stays open after a run: a job on a cron of a few seconds keeps one. */
 export const KEEP_IDLE_MS = 10_000;
