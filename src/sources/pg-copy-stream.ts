@@ -23,8 +23,12 @@ export class CopyOutDemux {
   private type = 0;
   private bodyLeft = 0;
   private readonly decoder = new TextDecoder();
-  /** The text after the last complete line so far. */
-  private partialLine = "";
+  /**
+   * The text after the last complete line so far, in the pieces it came in: joined once, when its
+   * line ends. Adding each read to it would copy the line so far at every read (a 1 MB row in
+   * 64 KiB reads: 8.5 MB of copies).
+   */
+  private partialLine: string[] = [];
   private done = false;
 
   constructor(
@@ -81,9 +85,15 @@ export class CopyOutDemux {
   /** Decodes the payload bytes gathered at the front of `chunk` and hands on the complete lines. */
   private flushRows(chunk: Uint8Array, rowBytes: number): void {
     if (rowBytes === 0) return;
-    const text = this.partialLine + this.decoder.decode(chunk.subarray(0, rowBytes), { stream: true });
+    const text = this.decoder.decode(chunk.subarray(0, rowBytes), { stream: true });
     const lines = text.split("\n");
-    this.partialLine = lines.pop()!;
+    const rest = lines.pop()!;
+    if (lines.length > 0 && this.partialLine.length > 0) {
+      this.partialLine.push(lines[0]!);
+      lines[0] = this.partialLine.join("");
+      this.partialLine = [];
+    }
+    if (rest !== "") this.partialLine.push(rest);
     for (const line of lines) this.onLine(line);
   }
 }
