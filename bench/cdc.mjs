@@ -91,7 +91,7 @@ async function verify(admin) {
  * `admin(method, path, body)` calls the worker with the admin token; `log` prints progress.
  * The job is always deleted at the end: its slot would pin WAL on the server.
  */
-export async function cdcBench({ admin, log, url, clientToken }) {
+export async function cdcBench({ admin, log, url, clientToken, aroundApply }) {
   await src.withPg((c) => src.ensurePgTable(c, TABLE, ROWS));
   await src.withPg((c) => c.query(`UPDATE ${TABLE} SET name = 'name ' || md5(id::text) WHERE name LIKE 'cdc %'`));
   await admin("POST", "/replication/jobs", {
@@ -129,7 +129,9 @@ export async function cdcBench({ admin, log, url, clientToken }) {
             slowMs: process.env.SLOW_MS ? Number(process.env.SLOW_MS) : null,
           })
         : null;
+    await aroundApply?.start();
     const apply = await runUntilDone(admin);
+    await aroundApply?.stop();
     const queryLatency = await readers?.stop();
     const applied = apply.runs.reduce((n, r) => n + r.rows, 0);
     const verified = await verify(admin);
@@ -201,6 +203,40 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
   const { fileURLToPath } = await import("node:url");
   const { withFreshWorker } = await import("./lib/worker.mjs");
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
-  const result = await withFreshWorker({ root, name: "cdc", port: Number(process.env.BENCH_PORT ?? 8797) }, cdcBench);
+  // CDC_PROFILE=1: a CPU profile of the backlog's apply (the worker unminified), its top functions printed.
+  const profiled = process.env.CDC_PROFILE === "1";
+  const inspectorPort = profiled ? 9298 : undefined;
+  const result = await withFreshWorker(
+    {
+      root,
+      name: "cdc",
+      port: Number(process.env.BENCH_PORT ?? 8797),
+      inspectorPort,
+      minify: profiled ? false : undefined,
+    },
+    (context) => cdcBench({ ...context, aroundApply: profiled ? applyProfiler(inspectorPort) : undefined }),
+  );
   console.log(JSON.stringify({ ...result, summary: cdcSummary(result) }, null, 1));
+}
+
+/** Starts the isolate's CPU profiler before the backlog's apply and prints its top functions after. */
+function applyProfiler(port) {
+  let inspector;
+  return {
+    async start() {
+      const { connectInspector } = await import("./lib/inspector.mjs");
+      inspector = await connectInspector(port);
+      await inspector.send("Profiler.enable");
+      await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
+      await inspector.send("Profiler.start");
+    },
+    async stop() {
+      const { printTopFunctions } = await import("./lib/inspector.mjs");
+      const { profile } = await inspector.send("Profiler.stop");
+      if (process.env.CPU_PROFILE)
+        (await import("node:fs")).writeFileSync(process.env.CPU_PROFILE, JSON.stringify(profile));
+      printTopFunctions(profile, 40);
+      inspector.close();
+    },
+  };
 }

@@ -249,16 +249,17 @@ export function joinPath(...parts) {
  * it on `port` with fresh state and the bench tokens, and calls `measure({ admin, log })`, where
  * `admin(method, path, body)` calls the worker as the admin role. Stops the worker afterwards.
  */
-export async function withFreshWorker({ root, name, port }, measure) {
+export async function withFreshWorker({ root, name, port, inspectorPort, minify }, measure) {
   const { mkdtempSync, rmSync } = await import("node:fs");
   const { default: os } = await import("node:os");
   const work = mkdtempSync(join(os.tmpdir(), `starbase-bench-${name}-`));
   const token = "bench-admin-token";
-  const config = bundleWorker({ cwd: root, config: "wrangler.toml", outDir: join(work, "build") });
+  const config = bundleWorker({ cwd: root, config: "wrangler.toml", outDir: join(work, "build"), minify });
   const worker = await startWorker({
     cwd: root,
     config,
     port,
+    inspectorPort,
     persistTo: join(work, "state"),
     vars: { ADMIN_AUTHORIZATION_TOKEN: token, CLIENT_AUTHORIZATION_TOKEN: "bench-client-token" },
     log: join(work, "wrangler.log"),
