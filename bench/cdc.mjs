@@ -229,6 +229,12 @@ function applyProfiler(port) {
       await inspector.send("Profiler.enable");
       await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
       await inspector.send("Profiler.start");
+      if (process.env.CDC_ALLOC === "1")
+        await inspector.send("HeapProfiler.startSampling", {
+          samplingInterval: 16 * 1024,
+          includeObjectsCollectedByMinorGC: true,
+          includeObjectsCollectedByMajorGC: true,
+        });
     },
     async stop() {
       const { printTopFunctions } = await import("./lib/inspector.mjs");
@@ -236,6 +242,10 @@ function applyProfiler(port) {
       if (process.env.CPU_PROFILE)
         (await import("node:fs")).writeFileSync(process.env.CPU_PROFILE, JSON.stringify(profile));
       printTopFunctions(profile, 40);
+      if (process.env.CDC_ALLOC === "1") {
+        const { printTopAllocations } = await import("./lib/inspector.mjs");
+        printTopAllocations((await inspector.send("HeapProfiler.stopSampling")).profile, 30);
+      }
       inspector.close();
     },
   };
