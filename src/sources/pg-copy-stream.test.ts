@@ -82,6 +82,18 @@ describe("CopyOutDemux", () => {
     expect(everyByte.ends.slice(0, -1).every((end) => !end)).toBe(true);
   });
 
+  it("gives a row longer than many reads whole, however the reads cut its characters", () => {
+    // Wide rows (a 1 MB text) span many socket reads: each read's bytes wait until the line ends.
+    const wide = ["1\t" + "é😀ü-wide ".repeat(600), "2\tshort", "3\t" + "x".repeat(5000)];
+    const stream = concat([H, ...wide.map((row) => message("d", utf8.encode(`${row}\n`))), c, C, Z]);
+    for (const size of [1, 7, 100, 4096]) {
+      const cuts = Array.from({ length: Math.floor((stream.length - 1) / size) }, (_, k) => (k + 1) * size);
+      const { lines, passed } = feed(stream, cuts);
+      expect(lines, `reads of ${size} bytes`).toEqual(wide);
+      expect(passed).toEqual(concat([H, c, C, Z]));
+    }
+  });
+
   it("hands on a message's rows before the message after them (pg ends the query on CommandComplete)", () => {
     const { order } = feed(concat([H, rows[0]!, rows[1]!, C, Z]), []);
     // Each message other than CopyData is passed on as its header (5 bytes), then its body.
