@@ -37,6 +37,10 @@ const LATENCY = process.env.BENCH_LATENCY !== "0";
 const TABLE = "bench_rows";
 const SMALL_TABLE = "bench_rows_small";
 const NOIDX_TABLE = "bench_noidx";
+/** Wide rows: WIDE_ROWS rows whose `name` is about 1.9 MB (WIDE_REPEATS md5s), near the 2 MB row limit. */
+const WIDE_TABLE = "bench_rows_wide";
+const WIDE_ROWS = 200;
+const WIDE_REPEATS = 59_375;
 const WORK = mkdtempSync(join(os.tmpdir(), "starbase-bench-"));
 const LOG = join(WORK, "wrangler.log");
 
@@ -505,6 +509,17 @@ function markdown(r) {
     1,
   );
   memoryRow(`the same, ${large} rows`, "_live", "heap_live_peak_mib", "", 1);
+  if (r.backfill_wide) {
+    const wide = (d) => r.backfill_wide[d];
+    const mbps = (d) => (wide(d) ? `${wide(d).mb_per_second} MB/s` : "—");
+    memoryRow(
+      `JavaScript heap peak, backfill of ${WIDE_ROWS} rows of about 1.9 MB (${mbps("postgresql")} and ${mbps("mysql")})`,
+      "_wide",
+      "heap_peak_mib",
+      "",
+      1,
+    );
+  }
   memoryRow(`workerd peak RSS, ${small}-row backfill`, "_small", "rss_peak_mib");
   memoryRow(`workerd peak RSS, ${large}-row backfill`, "", "rss_peak_mib", "flat");
   memoryRow(
@@ -567,6 +582,8 @@ async function main() {
       log("pg", NOIDX_TABLE, await src.ensurePgTable(c, NOIDX_TABLE, 10_000, { index: false }));
       bytes.postgresql = await src.pgTextBytes(c, TABLE);
       bytes.postgresql_small = await src.pgTextBytes(c, SMALL_TABLE);
+      log("pg", WIDE_TABLE, await src.ensurePgTable(c, WIDE_TABLE, WIDE_ROWS, { nameRepeats: WIDE_REPEATS }));
+      bytes.postgresql_wide = await src.pgTextBytes(c, WIDE_TABLE);
     });
   }
   if (SOURCES.includes("mysql")) {
@@ -575,6 +592,8 @@ async function main() {
       log("mariadb", SMALL_TABLE, await src.ensureMyTable(c, SMALL_TABLE, SMALL));
       bytes.mysql = await src.myTextBytes(c, TABLE);
       bytes.mysql_small = await src.myTextBytes(c, SMALL_TABLE);
+      log("mariadb", WIDE_TABLE, await src.ensureMyTable(c, WIDE_TABLE, WIDE_ROWS, { nameRepeats: WIDE_REPEATS }));
+      bytes.mysql_wide = await src.myTextBytes(c, WIDE_TABLE);
     });
   }
 
@@ -648,6 +667,22 @@ async function main() {
         const b = await backfill(worker, dialect, SMALL_TABLE, SMALL, bytes[`${dialect}_small`]);
         results.memory[`${dialect}_small`] = { rows: SMALL, ...b.memory };
         results.backfill_small[dialect] = { rows: SMALL, rows_per_second: b.rows_per_second, seconds: b.seconds };
+        log(JSON.stringify(b));
+      },
+      { heap: true },
+    );
+  }
+
+  // Rows near the 2 MB row limit: a page holds one of them, whatever batch_size says.
+  results.backfill_wide = {};
+  for (const dialect of SOURCES) {
+    await withWorker(
+      "wrangler.toml",
+      async (worker) => {
+        log(`${dialect}: backfill of ${WIDE_ROWS} rows of about 1.9 MB (memory)`);
+        const b = await backfill(worker, dialect, WIDE_TABLE, WIDE_ROWS, bytes[`${dialect}_wide`]);
+        results.memory[`${dialect}_wide`] = { rows: WIDE_ROWS, ...b.memory };
+        results.backfill_wide[dialect] = { rows: WIDE_ROWS, mb_per_second: b.mb_per_second, seconds: b.seconds };
         log(JSON.stringify(b));
       },
       { heap: true },

@@ -20,10 +20,14 @@ export async function myClient() {
 
 /**
  * 8 mixed columns; updated_at one second apart ending 2025-01-01 (so the
- * default 300 s lookback of an incremental run re-reads ~300 old rows).
+ * default 300 s lookback of an incremental run re-reads ~300 old rows). With `nameRepeats`, each
+ * row's `name` is `'name '` and its md5 repeated that many times (32 characters each): wide rows,
+ * near the Durable Object's 2 MB row limit at 59,375.
  */
-export async function ensurePgTable(client, table, rows, { index = true } = {}) {
-  const marker = `${VERSION} ${rows} ${index ? "indexed" : "no-index"}`;
+export async function ensurePgTable(client, table, rows, { index = true, nameRepeats = 1 } = {}) {
+  const marker = `${VERSION} ${rows} ${index ? "indexed" : "no-index"}${nameRepeats > 1 ? ` name x${nameRepeats}` : ""}`;
+  const name = (id) =>
+    nameRepeats > 1 ? `'name ' || repeat(md5(${id}::text), ${nameRepeats})` : `'name ' || md5(${id}::text)`;
   const found = await client.query(
     `SELECT obj_description(c.oid, 'pg_class') AS d FROM pg_class c WHERE c.relname = $1 AND c.relkind = 'r'`,
     [table],
@@ -32,7 +36,7 @@ export async function ensurePgTable(client, table, rows, { index = true } = {}) 
     // Undo the previous run's incremental changes so every run starts from the same data.
     await client.query(
       `UPDATE ${table} SET updated_at = timestamptz '2025-01-01 00:00:00+00' - (${rows} - id) * interval '1 second' + (id % 997) * interval '1 microsecond',
-                           name = 'name ' || md5(id::text)
+                           name = ${name("id")}
         WHERE updated_at >= timestamptz '2025-01-01 00:00:00+00'`,
     );
     return { created: false };
@@ -50,7 +54,7 @@ export async function ensurePgTable(client, table, rows, { index = true } = {}) 
   await client.query(`INSERT INTO ${table}
       SELECT g,
              timestamptz '2025-01-01 00:00:00+00' - (${rows} - g) * interval '1 second' + (g % 997) * interval '1 microsecond',
-             'name ' || md5(g::text),
+             ${name("g")},
              (g % 100000) / 100.0,
              g % 3 = 0,
              json_build_object('n', g, 'tag', 't' || (g % 50)),
@@ -63,8 +67,11 @@ export async function ensurePgTable(client, table, rows, { index = true } = {}) 
   return { created: true };
 }
 
-export async function ensureMyTable(conn, table, rows, { index = true } = {}) {
-  const marker = `${VERSION} ${rows} ${index ? "indexed" : "no-index"}`;
+/** As ensurePgTable (`nameRepeats` included); `name` is LONGTEXT for wide rows. */
+export async function ensureMyTable(conn, table, rows, { index = true, nameRepeats = 1 } = {}) {
+  const marker = `${VERSION} ${rows} ${index ? "indexed" : "no-index"}${nameRepeats > 1 ? ` name x${nameRepeats}` : ""}`;
+  const name = (id) =>
+    nameRepeats > 1 ? `CONCAT('name ', REPEAT(MD5(${id}), ${nameRepeats}))` : `CONCAT('name ', MD5(${id}))`;
   const [found] = await conn.query(
     `SELECT TABLE_COMMENT AS d FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
     [table],
@@ -72,7 +79,7 @@ export async function ensureMyTable(conn, table, rows, { index = true } = {}) {
   if (found[0]?.d === marker) {
     await conn.query(
       `UPDATE ${table} SET updated_at = TIMESTAMP'2025-01-01 00:00:00' - INTERVAL (${rows} - id) SECOND + INTERVAL (id % 997) MICROSECOND,
-                           name = CONCAT('name ', MD5(id))
+                           name = ${name("id")}
         WHERE updated_at >= TIMESTAMP'2025-01-01 00:00:00'`,
     );
     return { created: false };
@@ -81,7 +88,7 @@ export async function ensureMyTable(conn, table, rows, { index = true } = {}) {
   await conn.query(`CREATE TABLE ${table} (
       id BIGINT PRIMARY KEY,
       updated_at DATETIME(6) NOT NULL,
-      name TEXT NOT NULL,
+      name ${nameRepeats > 1 ? "LONGTEXT" : "TEXT"} NOT NULL,
       amount DECIMAL(12,2),
       active BOOLEAN,
       payload JSON,
@@ -90,7 +97,7 @@ export async function ensureMyTable(conn, table, rows, { index = true } = {}) {
   await conn.query(`INSERT INTO ${table}
       SELECT seq,
              TIMESTAMP'2025-01-01 00:00:00' - INTERVAL (${rows} - seq) SECOND + INTERVAL (seq % 997) MICROSECOND,
-             CONCAT('name ', MD5(seq)),
+             ${name("seq")},
              (seq % 100000) / 100,
              seq % 3 = 0,
              JSON_OBJECT('n', seq, 'tag', CONCAT('t', seq % 50)),
