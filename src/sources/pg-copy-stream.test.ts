@@ -94,6 +94,13 @@ describe("CopyOutDemux", () => {
     }
   });
 
+  it("keeps a byte order mark that begins a row's first value (a value, not an encoding mark)", () => {
+    const marked = ["\uFEFFfirst\tx", "\uFEFF", "2\t\uFEFFsecond"];
+    const stream = concat([H, ...marked.map((row) => message("d", utf8.encode(`${row}\n`))), c, C, Z]);
+    for (const cut of [0, 5, 6, 7, 8, 9, 20])
+      expect(feed(stream, cut ? [cut] : []).lines, `cut at ${cut}`).toEqual(marked);
+  });
+
   it("hands on a message's rows before the message after them (pg ends the query on CommandComplete)", () => {
     const { order } = feed(concat([H, rows[0]!, rows[1]!, C, Z]), []);
     // Each message other than CopyData is passed on as its header (5 bytes), then its body.

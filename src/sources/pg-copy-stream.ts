@@ -23,7 +23,8 @@ export class CopyOutDemux {
   /** The type of the message being read, and its body bytes still to come. */
   private type = 0;
   private bodyLeft = 0;
-  private readonly decoder = new TextDecoder();
+  /** A leading U+FEFF is a value's first character here, not a byte order mark to drop. */
+  private readonly decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
   /**
    * The bytes after the last complete line so far (`partialBytes` of them), kept as bytes and
    * decoded once, with the rest of their line. Only whole lines are decoded, so a character is

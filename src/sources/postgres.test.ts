@@ -177,6 +177,18 @@ describe("PostgreSQL values", () => {
     expect((await admin.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
   });
 
+  it("streams rows that begin with U+FEFF or are wider than a socket read exactly as the server has them", async () => {
+    // A row's first value is where a decoder would take a leading U+FEFF for a byte order mark.
+    const sql = `SELECT CASE WHEN g % 100 = 0 THEN repeat('wide é🙂 ', 20000) ELSE chr(65279) || g END AS t, g
+                   FROM generate_series(1, 2000) g WHERE g > ? ORDER BY g`;
+    const rows = await takeAll(admin.streamRows(sql, [0], { bufferChars: 4096 }));
+    expect(rows).toHaveLength(2000);
+    rows.forEach(([text, g]) => {
+      const expected = (g as number) % 100 === 0 ? "wide é🙂 ".repeat(20000) : `\uFEFF${g}`;
+      if (text !== expected) expect(text).toBe(expected);
+    });
+  });
+
   it("reads a streamed result no faster than it is taken: the server waits, and a cancel drops the rest", async () => {
     const streamer = `${appName}-stream`;
     const conn = await openSource(config, { applicationName: streamer });
