@@ -130,8 +130,13 @@ export async function cdcBench({ admin, log, url, clientToken, aroundApply }) {
           })
         : null;
     await aroundApply?.start();
-    const apply = await runUntilDone(admin);
-    await aroundApply?.stop();
+    let apply;
+    try {
+      apply = await runUntilDone(admin);
+    } finally {
+      // A failed apply's profile is printed too, and the inspector's socket closed.
+      await aroundApply?.stop();
+    }
     const queryLatency = await readers?.stop();
     const applied = apply.runs.reduce((n, r) => n + r.rows, 0);
     const verified = await verify(admin);
