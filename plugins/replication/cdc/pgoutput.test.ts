@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Buffer } from "node:buffer";
-import { decodeMessage, decodeMessageGroups, PgOutputError, UNCHANGED } from "./pgoutput";
+import { decodeMessage, decodeMessageGroups, isAscii, PgOutputError, UNCHANGED } from "./pgoutput";
 import { formatLsn } from "./lsn";
 
 /**
@@ -134,5 +134,32 @@ describe("decodeMessageGroups", () => {
     ["a group cut inside a message", [base64("0000000a0102")]],
   ])("refuses %s", (_label, groups) => {
     expect(() => decodeMessageGroups(groups)).toThrow(PgOutputError);
+  });
+});
+
+describe("isAscii", () => {
+  it("finds a byte of 0x80 or more at any position and alignment of short and long ranges", () => {
+    const backing = new Uint8Array(300).fill(0x61);
+    for (const offset of [0, 1, 2, 3]) {
+      const bytes = backing.subarray(offset);
+      for (const [from, to] of [
+        [0, 10],
+        [1, 200],
+        [3, 131],
+        [0, bytes.length],
+      ] as const) {
+        expect(isAscii(bytes, from, to)).toBe(true);
+        for (let at = from; at < to; at++) {
+          bytes[at] = at % 2 === 0 ? 0x80 : 0xc3;
+          expect(isAscii(bytes, from, to)).toBe(false);
+          bytes[at] = 0x61;
+        }
+        // Bytes just outside the range do not count.
+        if (from > 0) bytes[from - 1] = 0xff;
+        if (to < bytes.length) bytes[to] = 0xff;
+        expect(isAscii(bytes, from, to)).toBe(true);
+        backing.fill(0x61);
+      }
+    }
   });
 });

@@ -225,17 +225,26 @@ class Reader {
   /** UTF-8 text of bytes[from, to). ASCII (most values) needs no decoding: a slice of the latin1 string, or of the bytes. */
   private text(from: number, to: number): string {
     const bytes = this.bytes;
-    let ascii = true;
-    for (let i = from; i < to; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (!ascii) return utf8.decode(bytes.subarray(from, to));
+    if (!isAscii(bytes, from, to)) return utf8.decode(bytes.subarray(from, to));
     if (this.latin1 !== undefined) return this.latin1.slice(from, to);
     return String.fromCharCode.apply(null, bytes.subarray(from, to) as unknown as number[]);
   }
+}
+
+/** Ranges at least this long are checked four bytes at a time. */
+const WORDWISE_MIN = 64;
+
+/** True when `bytes[from, to)` are all below 0x80. A wide value (up to 2 MB) is checked a word at a time. */
+export function isAscii(bytes: Uint8Array, from: number, to: number): boolean {
+  let i = from;
+  if (to - from >= WORDWISE_MIN) {
+    while ((bytes.byteOffset + i) % 4 !== 0) if (bytes[i++]! >= 0x80) return false;
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (to - i) >>> 2);
+    for (let w = 0; w < words.length; w++) if ((words[w]! & 0x80808080) !== 0) return false;
+    i += words.length * 4;
+  }
+  for (; i < to; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
 }
 
 const reader = new Reader();

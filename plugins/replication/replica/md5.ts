@@ -15,10 +15,17 @@ const K = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin
 
 const words = new Int32Array(16);
 
+/** Bytes of room the padding needs after a message in its buffer. */
+export const MD5_PADDING_ROOM = 72;
+
 /** MD5 of `text`'s UTF-8 bytes; answers the digest's first 4 bytes as an unsigned big-endian integer. */
 export function md5First32(text: string): number {
-  // Room for the padding: up to 72 bytes.
-  const { bytes, length } = utf8Scratch(text, 72);
+  const { bytes, length } = utf8Scratch(text, MD5_PADDING_ROOM);
+  return md5First32OfBytes(bytes, length);
+}
+
+/** The same of `bytes[0, length)`; writes the padding after them, so `MD5_PADDING_ROOM` bytes must follow. */
+export function md5First32OfBytes(bytes: Uint8Array, length: number): number {
   // Padding: 0x80, zeros to 56 mod 64, then the bit length (little-endian, 64 bits).
   const total = ((length + 8) >> 6) * 64 + 64;
   bytes[length] = 0x80;

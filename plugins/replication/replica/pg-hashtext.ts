@@ -13,7 +13,12 @@ import { utf8Scratch } from "./utf8-scratch";
 
 /** `hashtext(text COLLATE "C")` of the server, as an unsigned 32-bit integer. */
 export function pgHashText(text: string): number {
-  const { bytes: k, length } = utf8Scratch(text, 0);
+  const { bytes, length } = utf8Scratch(text, 0);
+  return pgHashBytes(bytes, length);
+}
+
+/** The same of the UTF-8 bytes `k[0, length)`. */
+export function pgHashBytes(k: Uint8Array, length: number): number {
   let a = (0x9e3779b9 + length + 3923095) | 0;
   let b = a;
   let c = a;

@@ -20,22 +20,24 @@
  * a reset).
  */
 import type { SqlDialect } from "../../../src/sources/types";
-import { md5First32 } from "./md5";
-import { pgHashText } from "./pg-hashtext";
+import { MD5_PADDING_ROOM, md5First32OfBytes } from "./md5";
+import { pgHashBytes } from "./pg-hashtext";
+import { utf8ScratchJoined } from "./utf8-scratch";
 
 /** The replica's metadata column holding each row's hash (NULL: not known yet, verification compares the row itself). */
 export const ROW_HASH_COLUMN = "_starbase_row_hash";
 
-const UNIT_SEPARATOR = "\u001f";
-const NULL_MARK = "\u001e";
+const JOIN = { separator: "\u001f", nullMark: "\u001e" };
 
 /**
  * The hash of a row from PostgreSQL's texts of its copied columns, in replica column order: what
  * rowHashSql makes the server compute with the same formula.
  */
 export function rowHash(texts: ReadonlyArray<string | null>, formula: PgRowHashFormula): number {
-  const joined = texts.map((text) => (text === null ? NULL_MARK : text)).join(UNIT_SEPARATOR);
-  return formula === "hashtext" ? pgHashText(joined) : md5First32(joined);
+  // The joined text's bytes, written straight into a reused buffer: a wide row's joined string
+  // would be one more string of the row's size for every change.
+  const { bytes, length } = utf8ScratchJoined(texts, JOIN, MD5_PADDING_ROOM);
+  return formula === "hashtext" ? pgHashBytes(bytes, length) : md5First32OfBytes(bytes, length);
 }
 
 /**
