@@ -114,6 +114,8 @@ export interface BenchReadInput {
   batch: number;
   /** Profiling only: "driver" reads the same pages with the bare driver in workerd (no value conversion). */
   variant?: "source" | "driver";
+  /** "key": in primary key order, as a job's first copy reads; "tracking" (the default): in the cursor's order, as later runs read. */
+  order?: "key" | "tracking";
 }
 
 export class StarbaseDBDurableObject extends ProjectDurableObject {
@@ -173,8 +175,10 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
 
   async benchRead(input: BenchReadInput): Promise<{ rows: number; pages: number }> {
     const dialect = dialectOf(input.source.dialect);
-    const tracking = BENCH_COLUMNS[1]!;
-    const key = [BENCH_COLUMNS[0]!];
+    // Key order is keyset order on the primary key alone (pull/first-copy.ts): the key stands where the tracking column does.
+    const byKey = input.order === "key";
+    const tracking = byKey ? BENCH_COLUMNS[0]! : BENCH_COLUMNS[1]!;
+    const key = byKey ? [] : [BENCH_COLUMNS[0]!];
     let rows = 0;
     let pages = 0;
     if (input.variant === "driver") return benchDriverRead(input);
@@ -184,7 +188,7 @@ export class StarbaseDBDurableObject extends ProjectDurableObject {
         source,
         statement: (after, limit) =>
           buildPageQuery({ dialect, table: input.table, columns: BENCH_COLUMNS, tracking, key, after, limit }),
-        advance: (after, read) => advanceCursor(after, read, 1, [0]),
+        advance: (after, read) => (byKey ? advanceCursor(after, read, 0, []) : advanceCursor(after, read, 1, [0])),
         after: null,
         maxRows: Number.MAX_SAFE_INTEGER,
         batchSize: input.batch,
