@@ -2,6 +2,7 @@
 // the benchmark's 8 columns) applies a backlog of BENCH_CDC_CHANGES single-row updates, each its own
 // transaction, then ticks of BENCH_CHANGES updates. bench/run.mjs calls `cdcBench` with a running worker.
 import { setTimeout as sleep } from "node:timers/promises";
+import { sampleHeap } from "./lib/inspector.mjs";
 import { sampleQueryLatency } from "./lib/query-latency.mjs";
 import * as src from "./lib/sources.mjs";
 
@@ -60,12 +61,12 @@ async function settleRestart(admin, slot) {
 }
 
 /** Manual runs until one reports done; answers the runs and the wall time from the first request to the last answer. */
-async function runUntilDone(admin) {
+async function runUntilDone(admin, job = JOB) {
   const runs = [];
   const t0 = now();
   for (;;) {
     const r0 = now();
-    const run = (await admin("POST", `/replication/jobs/${JOB}/run`)).result;
+    const run = (await admin("POST", `/replication/jobs/${job}/run`)).result;
     runs.push({
       rows: run.rows,
       pages: run.pages,
@@ -181,13 +182,73 @@ export async function cdcBench({ admin, log, url, clientToken, aroundApply }) {
   }
 }
 
+const WIDE_ROWS = Number(process.env.BENCH_CDC_WIDE_ROWS ?? 100);
+const WIDE_TABLE = "bench_cdc_wide";
+
+/**
+ * Change capture of rows near the Durable Object's 2 MB row limit: a job on WIDE_ROWS rows whose
+ * `name` is about 1.9 MB, each row then updated with a new one in a transaction of its own; the
+ * isolate's JavaScript heap (`inspector`, 100 ms samples) while the job applies them, and the
+ * plugin's verify of the replica (the row hashes change capture computed against the source's).
+ */
+export async function cdcWideBench({ admin, log, inspector }) {
+  const wide = (salt) => `'name ' || repeat(md5((id + ${salt})::text), 60000)`;
+  await src.withPg(async (c) => {
+    await c.query(`DROP TABLE IF EXISTS ${WIDE_TABLE}`);
+    await c.query(`CREATE TABLE ${WIDE_TABLE} (id int8 PRIMARY KEY, name text NOT NULL, n int NOT NULL)`);
+    await c.query(`INSERT INTO ${WIDE_TABLE} SELECT id, ${wide(0)}, 0 FROM generate_series(1, ${WIDE_ROWS}) AS id`);
+  });
+  await admin("POST", "/replication/jobs", {
+    name: WIDE_TABLE,
+    mode: "cdc",
+    source: { dialect: "postgresql", ...src.PG },
+    table_name: WIDE_TABLE,
+    cron_tab: "0 0 1 1 *",
+    active: false,
+  });
+  try {
+    log(`cdc: ${WIDE_ROWS} updates of rows of about 1.9 MB`);
+    await runUntilDone(admin, WIDE_TABLE);
+    await src.withPg(async (c) => {
+      for (let id = 1; id <= WIDE_ROWS; id++)
+        await c.query(`UPDATE ${WIDE_TABLE} SET name = ${wide(1)}, n = 1 WHERE id = $1`, [id]);
+    });
+    const bytes = Number(
+      (await src.withPg((c) => c.query(`SELECT sum(octet_length(name))::int8 AS b FROM ${WIDE_TABLE}`))).rows[0].b,
+    );
+    const heap = sampleHeap(inspector, 100);
+    let apply;
+    let memory;
+    try {
+      apply = await runUntilDone(admin, WIDE_TABLE);
+    } finally {
+      memory = await heap.stop();
+    }
+    const check = (await admin("POST", `/replication/jobs/${WIDE_TABLE}/verify`)).result;
+    if (check.missing + check.extra + check.differing !== 0 || check.source_rows !== WIDE_ROWS)
+      throw new Error(`cdc wide replica differs from the source: ${JSON.stringify(check)}`);
+    return {
+      rows: WIDE_ROWS,
+      mb: round(bytes / 1e6, 1),
+      seconds: round(apply.ms / 1000, 2),
+      mb_per_second: round(bytes / 1e6 / (apply.ms / 1000), 1),
+      runs: apply.runs.length,
+      heap_peak_mib: memory.heap_peak_mib,
+      verified: true,
+    };
+  } finally {
+    await admin("DELETE", `/replication/jobs/${WIDE_TABLE}?drop_table=true`);
+    await src.withPg((c) => c.query(`DROP TABLE IF EXISTS ${WIDE_TABLE}`));
+  }
+}
+
 /** The summary keys of change capture. */
 export function cdcSummary(cdc) {
   return { cdc_apply_changes_per_s: cdc.backlog.changes_per_second, cdc_1k_ms: cdc.ticks.median_duration_ms };
 }
 
 /** Lines of the results table. */
-export function cdcMarkdown(cdc) {
+export function cdcMarkdown(cdc, wide) {
   if (!cdc) return "";
   return [
     "",
@@ -198,6 +259,11 @@ export function cdcMarkdown(cdc) {
     `| backlog of ${cdc.backlog.changes.toLocaleString("en-US")} single-row update transactions: changes applied/s | ${cdc.backlog.changes_per_second.toLocaleString("en-US")} (${cdc.backlog.seconds} s, ${cdc.backlog.runs.length} runs) | ≥ 50,000 |`,
     `| tick with ${cdc.ticks.changes.toLocaleString("en-US")} changes: duration_ms (median / max of ${cdc.ticks.ticks.length}) | ${cdc.ticks.median_duration_ms} / ${cdc.ticks.max_duration_ms} | ≤ 50 ms |`,
     `| snapshot copy, rows/s | ${cdc.snapshot.rows_per_second.toLocaleString("en-US")} | |`,
+    ...(wide
+      ? [
+          `| JavaScript heap peak, ${wide.rows} single-row updates of rows of about 1.9 MB (${wide.mb_per_second} MB/s) | ${wide.heap_peak_mib} MiB | |`,
+        ]
+      : []),
     "",
   ].join("\n");
 }

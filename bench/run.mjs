@@ -9,7 +9,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { cdcBench, cdcMarkdown, cdcSummary } from "./cdc.mjs";
+import { cdcBench, cdcMarkdown, cdcSummary, cdcWideBench } from "./cdc.mjs";
 import * as src from "./lib/sources.mjs";
 import { connectInspector, sampleHeap } from "./lib/inspector.mjs";
 import { sampleQueryLatency } from "./lib/query-latency.mjs";
@@ -744,6 +744,15 @@ async function main() {
       results.cdc = await cdcBench({ admin: (method, path, body) => admin(worker, method, path, body), log });
       log(JSON.stringify(results.cdc));
     });
+    await withWorker(
+      "wrangler.toml",
+      async (worker) => {
+        const call = (method, path, body) => admin(worker, method, path, body);
+        results.cdc_wide = await cdcWideBench({ admin: call, log, inspector: worker.inspector });
+        log(JSON.stringify(results.cdc_wide));
+      },
+      { heap: true },
+    );
   }
 
   for (const dialect of SOURCES) {
@@ -763,8 +772,8 @@ async function main() {
   const dir = join(BENCH, "results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "latest.json"), JSON.stringify(results, null, 1) + "\n");
-  writeFileSync(join(dir, "latest.md"), markdown(results) + cdcMarkdown(results.cdc));
-  console.log("\n" + markdown(results) + cdcMarkdown(results.cdc));
+  writeFileSync(join(dir, "latest.md"), markdown(results) + cdcMarkdown(results.cdc, results.cdc_wide));
+  console.log("\n" + markdown(results) + cdcMarkdown(results.cdc, results.cdc_wide));
 }
 
 try {
