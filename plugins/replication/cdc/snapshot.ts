@@ -8,7 +8,14 @@
 import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
-import { dropReplica, quoteSqlite, readTableColumns, truncateReplica, writeToReplica } from "../replica/table";
+import {
+  dropReplica,
+  forgetRowCount,
+  quoteSqlite,
+  readTableColumns,
+  truncateReplica,
+  writeToReplica,
+} from "../replica/table";
 import type { CdcState, CdcStore } from "./store";
 
 /** The shadow table of a job's copy (internal: `tmp_` tables are invisible to clients). */
@@ -47,6 +54,7 @@ export function restartSnapshot(
 
 /** Replaces the replica by the completed copy, inside the caller's transaction. */
 export function swapInSnapshot(sql: SqlStorage, shadow: string, target: string): void {
+  forgetRowCount(sql, target);
   writeToReplica(target, () => {
     sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(target)}`);
     sql.exec(`ALTER TABLE ${quoteSqlite(shadow)} RENAME TO ${quoteSqlite(target)}`);

@@ -17,7 +17,7 @@ import { CdcStore } from "../cdc/store";
 import { cdcStatus, cdcWarnings, inSnapshot } from "../cdc/view";
 import { rowHashFormulaAfterReset } from "../replica/row-hash";
 import { chooseRowHashFormula } from "../replica/row-hash-choice";
-import { dropReplica, readTableColumns, targetProblems, truncateReplica } from "../replica/table";
+import { dropReplica, readTableColumns, replicaRowCount, targetProblems, truncateReplica } from "../replica/table";
 import { applyColumnChoice, sourceTableLabel } from "../schema-changes/apply";
 import { resolveColumnChoice } from "../schema-changes/choice";
 import type { Credentials } from "./credentials";
@@ -78,7 +78,7 @@ export class JobManager {
     return jobView(job, {
       running: this.runner.isRunning(name),
       nextRunAt: this.host.scheduler.nextRunAt(syncTask(name)),
-      replicaRows: this.replicaRows(job.settings.target_table),
+      replicaRows: replicaRowCount(this.host.sql, job.settings.target_table),
       verify: this.verifier.last(name),
       now: Date.now(),
       ...(job.settings.cdc ? { cdc: this.cdcLive(job) } : {}),
@@ -435,14 +435,6 @@ export class JobManager {
         job.settings.primary_key,
       ),
     );
-  }
-
-  private replicaRows(table: string): number | null {
-    try {
-      return this.host.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${table.replaceAll('"', '""')}"`).one().n;
-    } catch {
-      return null; // not created yet
-    }
   }
 }
 
