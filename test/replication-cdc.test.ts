@@ -342,6 +342,20 @@ describe("the snapshot", () => {
   });
 });
 
+describe("the replica's own indexes", () => {
+  it("are made again on the new copy a reset swaps in", async () => {
+    const job = await cdcJob("ownidx", 30);
+    await runJob(job.name);
+    expect((await sql(`CREATE INDEX ${job.name}_amount ON "${job.name}" (amount)`)).status).toBe(200);
+    await pgExec(`UPDATE ${job.name} SET amount = amount + 1 WHERE id <= 10`);
+    expect((await api<JobView>("POST", `/replication/jobs/${job.name}/reset`)).status).toBe(200);
+    expect(await runJob(job.name)).toMatchObject({ done: true });
+    await expectCopied(job.name);
+    const indexes = await sql<Array<{ name: string }>>(`SELECT name FROM pragma_index_list(?)`, [job.name]);
+    expect(indexes.body.result!.map((i) => i.name)).toContain(`${job.name}_amount`);
+  });
+});
+
 describe("streaming changes", () => {
   it("keeps a TOASTed value that an update left unchanged, also when the key changes", async () => {
     const table = cdcJobName("toast");

@@ -13,6 +13,7 @@ import {
   expectReplicaEqualsSource,
   getJob,
   runJob,
+  runUntilDone,
   tuneReplication,
   type Dialect,
 } from "./support/replication";
@@ -254,6 +255,43 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
       "updated_at",
       "_starbase_row_hash", // the row hash (README "Verify, repair and reconciliation")
     ]);
+  });
+
+  it("keeps the replica's own indexes through a retyped column, and drops with a warning one on a column dropped", async () => {
+    const { table } = await sourceJob(dialect, { on_column_drop: "drop" });
+    for (const statement of [
+      `CREATE INDEX ${table}_mid ON "${table}" (mid)`,
+      `CREATE INDEX ${table}_amount ON "${table}" (amount) WHERE amount > 0`,
+      `CREATE INDEX ${table}_val ON "${table}" (val)`,
+    ]) {
+      expect((await sql(statement)).status).toBe(200);
+    }
+    const indexes = async () =>
+      (
+        await sql<Array<{ name: string }>>(`SELECT name FROM pragma_index_list(?) ORDER BY name`, [table])
+      ).body.result!.map((i) => i.name);
+    // SQLite refuses to drop a column an index names: the retype (a drop and an add) failed every run.
+    await exec(
+      dialect,
+      dialect === "postgresql"
+        ? `ALTER TABLE ${table} ALTER COLUMN mid TYPE numeric(10,2)`
+        : `ALTER TABLE ${table} MODIFY mid decimal(10,2)`,
+    );
+    await runUntilDone(table);
+    await expectCopiedColumnsEqual(dialect, table);
+    expect(await indexes()).toEqual([`${table}_amount`, `${table}_mid`, `${table}_val`]);
+    const plan = await sql<Array<{ detail: string }>>(`EXPLAIN QUERY PLAN SELECT id FROM "${table}" WHERE mid = ?`, [
+      "15.00",
+    ]);
+    expect(plan.body.result!.map((r) => r.detail).join(" ")).toContain(`${table}_mid`);
+
+    await exec(dialect, `ALTER TABLE ${table} DROP COLUMN amount`);
+    await runUntilDone(table);
+    const job = await expectCopiedColumnsEqual(dialect, table);
+    expect(job.columns.map((c) => c.name)).toEqual(["id", "val", "mid", "updated_at"]);
+    expect(job.status).toMatchObject({ consecutive_failures: 0, recopy: null });
+    expect(await indexes()).toEqual([`${table}_mid`, `${table}_val`]);
+    expect(job.warnings.join("\n")).toContain(`index "${table}_amount" on the replica ${table} named a column`);
   });
 
   it("carries on through int to bigint without copying again, and takes values beyond 32 bits", async () => {

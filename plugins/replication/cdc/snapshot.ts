@@ -8,6 +8,7 @@
 import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
+import { replicaIndexes, withIndexesSetAside } from "../replica/indexes";
 import {
   dropReplica,
   forgetRowCount,
@@ -56,7 +57,10 @@ export function restartSnapshot(
 export function swapInSnapshot(sql: SqlStorage, shadow: string, target: string): void {
   forgetRowCount(sql, target);
   writeToReplica(target, () => {
-    sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(target)}`);
-    sql.exec(`ALTER TABLE ${quoteSqlite(shadow)} RENAME TO ${quoteSqlite(target)}`);
+    // The replica's own indexes (an admin's) are made again on the new copy, which has the same columns.
+    withIndexesSetAside(sql, replicaIndexes(sql, target), () => {
+      sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(target)}`);
+      sql.exec(`ALTER TABLE ${quoteSqlite(shadow)} RENAME TO ${quoteSqlite(target)}`);
+    });
   });
 }
