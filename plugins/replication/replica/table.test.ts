@@ -95,7 +95,7 @@ describe("replicaRowCount", () => {
       expect(counts).toHaveLength(5);
     }));
 
-  it("answers null once the replica is dropped, though dropping a table writes no row", () =>
+  it("answers null once the replica is dropped, and 0 for a new one, though neither writes a row", () =>
     inDatabase((sql) => {
       sql.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
       sql.exec("INSERT INTO t VALUES (1)");
@@ -104,5 +104,10 @@ describe("replicaRowCount", () => {
       expect(replicaRowCount(sql, "t")).toBeNull();
       sql.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
       expect(replicaRowCount(sql, "t")).toBe(0);
+      // A table dropped and created by another statement (an admin's, through /query).
+      sql.exec("INSERT INTO t VALUES (1), (2)");
+      expect(replicaRowCount(sql, "T")).toBe(2);
+      sql.exec("DROP TABLE t");
+      expect(replicaRowCount(sql, "T")).toBeNull();
     }));
 });

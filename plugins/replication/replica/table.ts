@@ -104,26 +104,33 @@ export function writeToReplica<T>(table: string, write: () => T): T {
  * A replica's row count, as a job's view shows it (`replica_rows`). SQLite counts a table by
  * reading every page of it, about 35 ms per 1,000,000 bench rows with the object held meanwhile,
  * and the dashboard asks for every job's view every 5 s. So a count is kept, per database, with
- * SQLite's `total_changes()` at the time: while no row of any table has been written since, it
- * is still exact and a view scans nothing. Creating or dropping a table writes no row, so the
- * statements here that do (and the snapshot's swap) forget their table's count.
+ * SQLite's `total_changes()` and the table's root page at the time: while no row of any table has
+ * been written since and the table is the same, it is still exact and a view scans nothing.
+ * Dropping and creating a table writes no row, and a new table may get the old one's root page, so
+ * the statements here that do (and the snapshot's swap) also forget their table's count.
  */
 interface KeptRowCount {
   rows: number;
-  /** `total_changes()` when the rows were counted. */
+  /** `total_changes()` and the table's root page when the rows were counted. */
   changes: number;
+  rootpage: number;
 }
 
 const keptRowCounts = perDatabase<KeptRowCount>();
 
 /** The rows of `table`, or null when it does not exist; counted again only when a row was written since. */
 export function replicaRowCount(sql: SqlStorage, table: string): number | null {
-  const changes = sql.exec<{ n: number }>("SELECT total_changes() AS n").one().n;
+  const found = sql
+    .exec<{ rootpage: number; changes: number }>(
+      "SELECT rootpage, total_changes() AS changes FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE",
+      table,
+    )
+    .toArray()[0];
+  if (!found) return null; // not created yet, or dropped
   const kept = keptRowCounts(sql).get(table);
-  if (kept && kept.changes === changes) return kept.rows;
-  if (readTableColumns(sql, table).length === 0) return null; // not created yet
+  if (kept && kept.changes === found.changes && kept.rootpage === found.rootpage) return kept.rows;
   const rows = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${quoteSqlite(table)}`).one().n;
-  keptRowCounts(sql).set(table, { rows, changes });
+  keptRowCounts(sql).set(table, { rows, changes: found.changes, rootpage: found.rootpage });
   return rows;
 }
 
