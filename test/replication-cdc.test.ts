@@ -342,17 +342,31 @@ describe("the snapshot", () => {
   });
 });
 
-describe("the replica's own indexes", () => {
-  it("are made again on the new copy a reset swaps in", async () => {
+describe("the replica's own indexes and views", () => {
+  it("are made again over the new copy a reset swaps in", async () => {
     const job = await cdcJob("ownidx", 30);
     await runJob(job.name);
     expect((await sql(`CREATE INDEX ${job.name}_amount ON "${job.name}" (amount)`)).status).toBe(200);
-    await pgExec(`UPDATE ${job.name} SET amount = amount + 1 WHERE id <= 10`);
-    expect((await api<JobView>("POST", `/replication/jobs/${job.name}/reset`)).status).toBe(200);
-    expect(await runJob(job.name)).toMatchObject({ done: true });
-    await expectCopied(job.name);
-    const indexes = await sql<Array<{ name: string }>>(`SELECT name FROM pragma_index_list(?)`, [job.name]);
-    expect(indexes.body.result!.map((i) => i.name)).toContain(`${job.name}_amount`);
+    // A view naming the replica made SQLite refuse to rename the new copy into place: the run failed.
+    expect((await sql(`CREATE VIEW ${job.name}_names AS SELECT id, name FROM "${job.name}"`)).status).toBe(200);
+    // Dropped even when the test fails: a view left naming a dropped table breaks every later swap on the code before.
+    try {
+      await pgExec(`UPDATE ${job.name} SET amount = amount + 1, name = 'renamed' WHERE id <= 10`);
+      expect((await api<JobView>("POST", `/replication/jobs/${job.name}/reset`)).status).toBe(200);
+      expect(await runJob(job.name)).toMatchObject({ done: true });
+      await expectCopied(job.name);
+      const objects = await sql<Array<{ name: string }>>(
+        `SELECT name FROM sqlite_schema WHERE type IN ('index', 'view') AND name LIKE ? ORDER BY name`,
+        [`${job.name}_%`],
+      );
+      expect(objects.body.result!.map((i) => i.name)).toEqual([`${job.name}_amount`, `${job.name}_names`]);
+      const renamed = await sql<Array<{ n: number }>>(
+        `SELECT count(*) AS n FROM ${job.name}_names WHERE name = 'renamed'`,
+      );
+      expect(renamed.body.result).toEqual([{ n: 10 }]);
+    } finally {
+      await sql(`DROP VIEW IF EXISTS ${job.name}_names`);
+    }
   });
 });
 

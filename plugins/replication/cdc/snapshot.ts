@@ -8,7 +8,7 @@
 import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { JobStore } from "../engine/store";
-import { replicaIndexes, withIndexesSetAside } from "../replica/indexes";
+import { ownObjects, withOwnObjectsSetAside } from "../replica/own-objects";
 import {
   dropReplica,
   forgetRowCount,
@@ -57,8 +57,8 @@ export function restartSnapshot(
 export function swapInSnapshot(sql: SqlStorage, shadow: string, target: string): void {
   forgetRowCount(sql, target);
   writeToReplica(target, () => {
-    // The replica's own indexes (an admin's) are made again on the new copy, which has the same columns.
-    withIndexesSetAside(sql, replicaIndexes(sql, target), () => {
+    // The replica's own indexes, views and triggers (an admin's) are made again over the new copy.
+    withOwnObjectsSetAside(sql, ownObjects(sql, target), () => {
       sql.exec(`DROP TABLE IF EXISTS ${quoteSqlite(target)}`);
       sql.exec(`ALTER TABLE ${quoteSqlite(shadow)} RENAME TO ${quoteSqlite(target)}`);
     });

@@ -7,7 +7,7 @@ import type { Dialect, SourceColumn } from "../../../src/sources/types";
 import type { ReplicationHost } from "../engine/host";
 import type { Job } from "../engine/model";
 import type { ColumnSelection, JobSettings, OnColumnDrop } from "../engine/settings";
-import { lostIndexWarning, replicaIndexes, withIndexesSetAside } from "../replica/indexes";
+import { lostObjectsWarning, ownObjects, withOwnObjectsSetAside } from "../replica/own-objects";
 import { quoteSqlite, readTableColumns, writeToReplica } from "../replica/table";
 import { followedColumns, planColumnChanges, planRecopy, type ReplicaChange, schemaWarnings } from "./plan";
 import { EMPTY_SCHEMA_STATE, type SchemaChange, type SchemaState } from "./state";
@@ -132,16 +132,16 @@ function follow(
   if (JSON.stringify([job.settings, job.columns, job.schema]) === JSON.stringify([settings, plan.columns, schema])) {
     return { job, changes: [] };
   }
-  // The replica's own indexes on a column dropped (or dropped and added back) would make SQLite refuse the drop.
+  // The replica's own indexes and views naming a column dropped (or dropped and added back) would make SQLite refuse the drop.
   const dropped = plan.replica.flatMap((c) => (c.op === "add" ? [] : [c.op === "drop" ? c.name : c.column.name]));
   let saved = schema;
   host.transaction(() => {
     const lost = writeToReplica(target, () =>
-      withIndexesSetAside(host.sql, dropped.length ? replicaIndexes(host.sql, target, dropped) : [], () => {
+      withOwnObjectsSetAside(host.sql, dropped.length ? ownObjects(host.sql, target, dropped) : [], () => {
         for (const change of plan.replica) for (const statement of replicaDdl(target, change)) host.sql.exec(statement);
       }),
     );
-    if (lost.length) saved = { ...schema, warnings: [...schema.warnings, lostIndexWarning(target, lost)] };
+    if (lost.length) saved = { ...schema, warnings: [...schema.warnings, lostObjectsWarning(target, lost)] };
     saveColumns(host.sql, settings, plan.columns, saved);
     if (options.runId !== undefined) recordChanges(host.sql, options.runId, plan.changes);
   });
