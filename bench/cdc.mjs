@@ -88,6 +88,19 @@ async function verify(admin) {
   return ok;
 }
 
+/** A paused cdc job named after its table (runs are made by hand); its slot is made at once. */
+function createPausedCdcJob(admin, table, settings = {}) {
+  return admin("POST", "/replication/jobs", {
+    name: table,
+    mode: "cdc",
+    source: { dialect: "postgresql", ...src.PG },
+    table_name: table,
+    cron_tab: "0 0 1 1 *",
+    active: false,
+    ...settings,
+  });
+}
+
 /**
  * `admin(method, path, body)` calls the worker with the admin token; `log` prints progress.
  * The job is always deleted at the end: its slot would pin WAL on the server.
@@ -95,15 +108,7 @@ async function verify(admin) {
 export async function cdcBench({ admin, log, url, clientToken, aroundApply }) {
   await src.withPg((c) => src.ensurePgTable(c, TABLE, ROWS));
   await src.withPg((c) => c.query(`UPDATE ${TABLE} SET name = 'name ' || md5(id::text) WHERE name LIKE 'cdc %'`));
-  await admin("POST", "/replication/jobs", {
-    name: JOB,
-    mode: "cdc",
-    source: { dialect: "postgresql", ...src.PG },
-    table_name: TABLE,
-    cron_tab: "0 0 1 1 *",
-    batch_size: 10_000,
-    active: false,
-  });
+  await createPausedCdcJob(admin, TABLE, { batch_size: 10_000 });
   try {
     log(`cdc: snapshot of ${ROWS} rows`);
     const snapshot = await runUntilDone(admin);
@@ -198,14 +203,7 @@ export async function cdcWideBench({ admin, log, inspector }) {
     await c.query(`CREATE TABLE ${WIDE_TABLE} (id int8 PRIMARY KEY, name text NOT NULL, n int NOT NULL)`);
     await c.query(`INSERT INTO ${WIDE_TABLE} SELECT id, ${wide(0)}, 0 FROM generate_series(1, ${WIDE_ROWS}) AS id`);
   });
-  await admin("POST", "/replication/jobs", {
-    name: WIDE_TABLE,
-    mode: "cdc",
-    source: { dialect: "postgresql", ...src.PG },
-    table_name: WIDE_TABLE,
-    cron_tab: "0 0 1 1 *",
-    active: false,
-  });
+  await createPausedCdcJob(admin, WIDE_TABLE);
   try {
     log(`cdc: ${WIDE_ROWS} updates of rows of about 1.9 MB`);
     await runUntilDone(admin, WIDE_TABLE);
