@@ -3,9 +3,8 @@
  * needs them (row-hash.ts). node:crypto's createHash costs several microseconds
  * a call in workerd, which change capture pays for every row it writes; this
  * plain MD5 (RFC 1321) over a reused buffer costs a fraction of that for
- * rows of a few hundred bytes. row-hash.test.ts checks it against node:crypto.
+ * rows of a few hundred bytes. md5.test.ts checks it against node:crypto.
  */
-import { utf8Scratch } from "./utf8-scratch";
 
 const S = [
   7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 4,
@@ -18,14 +17,11 @@ const words = new Int32Array(16);
 /** Bytes of room the padding needs after a message in its buffer. */
 export const MD5_PADDING_ROOM = 72;
 
-/** MD5 of `text`'s UTF-8 bytes; answers the digest's first 4 bytes as an unsigned big-endian integer. */
-export function md5First32(text: string): number {
-  const { bytes, length } = utf8Scratch(text, MD5_PADDING_ROOM);
-  return md5First32OfBytes(bytes, length);
-}
-
-/** The same of `bytes[0, length)`; writes the padding after them, so `MD5_PADDING_ROOM` bytes must follow. */
-export function md5First32OfBytes(bytes: Uint8Array, length: number): number {
+/**
+ * MD5 of `bytes[0, length)`; answers the digest's first 4 bytes as an unsigned big-endian integer.
+ * It writes the padding after the bytes, so `MD5_PADDING_ROOM` bytes must follow them.
+ */
+export function md5First32(bytes: Uint8Array, length: number): number {
   // Padding: 0x80, zeros to 56 mod 64, then the bit length (little-endian, 64 bits).
   const total = ((length + 8) >> 6) * 64 + 64;
   bytes[length] = 0x80;

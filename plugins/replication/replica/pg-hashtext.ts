@@ -9,16 +9,8 @@
  * and pg_upgrade keeps them as they are. It is about 7 times cheaper for the server than md5()
  * (OpenSSL). A big-endian server computes other values; a job's creation checks (row-hash-choice.ts).
  */
-import { utf8Scratch } from "./utf8-scratch";
-
-/** `hashtext(text COLLATE "C")` of the server, as an unsigned 32-bit integer. */
-export function pgHashText(text: string): number {
-  const { bytes, length } = utf8Scratch(text, 0);
-  return pgHashBytes(bytes, length);
-}
-
-/** The same of the UTF-8 bytes `k[0, length)`. */
-export function pgHashBytes(k: Uint8Array, length: number): number {
+/** `hashtext(text COLLATE "C")` of the server for the text whose UTF-8 bytes are `k[0, length)`, as an unsigned 32-bit integer. */
+export function pgHashText(k: Uint8Array, length: number): number {
   let a = (0x9e3779b9 + length + 3923095) | 0;
   let b = a;
   let c = a;

@@ -20,8 +20,8 @@
  * a reset).
  */
 import type { SqlDialect } from "../../../src/sources/types";
-import { MD5_PADDING_ROOM, md5First32OfBytes } from "./md5";
-import { pgHashBytes } from "./pg-hashtext";
+import { MD5_PADDING_ROOM, md5First32 } from "./md5";
+import { pgHashText } from "./pg-hashtext";
 import { utf8ScratchJoined } from "./utf8-scratch";
 
 /** The replica's metadata column holding each row's hash (NULL: not known yet, verification compares the row itself). */
@@ -37,7 +37,7 @@ export function rowHash(texts: ReadonlyArray<string | null>, formula: PgRowHashF
   // The joined text's bytes, written straight into a reused buffer: a wide row's joined string
   // would be one more string of the row's size for every change.
   const { bytes, length } = utf8ScratchJoined(texts, JOIN, MD5_PADDING_ROOM);
-  return formula === "hashtext" ? pgHashBytes(bytes, length) : md5First32OfBytes(bytes, length);
+  return formula === "hashtext" ? pgHashText(bytes, length) : md5First32(bytes, length);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * The UTF-8 bytes of a text in a buffer reused from call to call: the row hashes (md5.ts,
- * pg-hashtext.ts) encode a text for every row change capture writes, and a new array per row
- * would be most of their cost. The bytes are valid until the next call.
+ * The UTF-8 bytes of a row's joined texts in a buffer reused from call to call: the row hashes
+ * (row-hash.ts: md5.ts, pg-hashtext.ts) encode a row for every change change capture writes, and
+ * a new array per row would be most of their cost. The bytes are valid until the next call.
  */
 
 const encoder = new TextEncoder();
@@ -13,13 +13,6 @@ let buffer = new Uint8Array(1024);
  * costs less than a loop over the characters, and a row near the 2 MB limit would take milliseconds.
  */
 const LOOP_MAX = 256;
-
-/** Writes `text` as UTF-8 at the start of the scratch buffer, with at least `room` bytes free after it. */
-export function utf8Scratch(text: string, room: number): { bytes: Uint8Array; length: number } {
-  // At most 3 bytes per UTF-16 unit.
-  reserve(text.length * 3 + room);
-  return { bytes: buffer, length: writeUtf8(text, 0) };
-}
 
 /** Two ASCII characters that join texts: one between texts, one in place of a null. */
 export interface Utf8Join {
@@ -37,6 +30,7 @@ export function utf8ScratchJoined(
   join: Utf8Join,
   room: number,
 ): { bytes: Uint8Array; length: number } {
+  // At most 3 bytes per UTF-16 unit, and one per separator or null.
   let needed = room + texts.length;
   for (const text of texts) if (text !== null) needed += text.length * 3;
   reserve(needed);
