@@ -7,6 +7,7 @@
 import { ValidationError } from "../../../src/errors";
 import { pgToSqliteValue, type PgValueType } from "../../../src/sources/pg-types";
 import type { SourceColumn, SqliteValue } from "../../../src/sources/types";
+import { castTextOf } from "./hash-texts";
 import { type RelationMessage, type TupleValue, UNCHANGED } from "./pgoutput";
 import { schemaDiffers } from "./schema";
 import type { KnownColumn } from "./store";
@@ -51,6 +52,8 @@ interface RelationPlan {
   types: PgValueType[];
   /** Positions of the key columns among the replicated columns. */
   keyIndexes: number[];
+  /** For each replicated column, how `col::text` differs from the text pgoutput sends (hash-texts.ts), or null. */
+  castTexts: Array<((sent: string) => string) | null>;
 }
 
 export class ChangePlanner {
@@ -112,8 +115,8 @@ export class ChangePlanner {
       }
       row[i] = pgToSqliteValue(types[i]!, value);
     }
-    // pgoutput's texts are what `col::text` prints, which the hash is defined over; a value not sent leaves it unknown.
-    const texts = !this.shape.rowHash || present ? null : positions.map((p) => values[p] as string | null);
+    // The hash is defined over `col::text`: pgoutput's texts, as the cast prints them; a value not sent leaves it unknown.
+    const texts = !this.shape.rowHash || present ? null : hashTexts(relation, values);
     // Most changes extend the previous write (a run of full-row upserts): no new op.
     const last = ops[ops.length - 1];
     if (last?.op === "upsert" && samePresence(last.present, present)) {
@@ -155,16 +158,27 @@ export class ChangePlanner {
       );
     }
     const positions = this.shape.columns.map((column) => relation.columns.findIndex((c) => c.name === column.name));
+    const types = positions.map((p) => this.typeOf(relation.columns[p]!.typeOid));
     return {
       positions,
-      types: positions.map((p) => this.typeOf(relation.columns[p]!.typeOid)),
+      types,
       keyIndexes: this.shape.primaryKey.map((k) => this.shape.columns.findIndex((c) => c.name === k)),
+      castTexts: types.map(castTextOf),
     };
   }
 
   private qualified(): string {
     return `${this.shape.schema}.${this.shape.table}`;
   }
+}
+
+/** A row's texts for its hash: each sent value as `col::text` prints it. */
+function hashTexts(relation: RelationPlan, values: readonly TupleValue[]): Array<string | null> {
+  return relation.positions.map((p, i) => {
+    const sent = values[p] as string | null;
+    const cast = relation.castTexts[i];
+    return sent === null || !cast ? sent : cast(sent);
+  });
 }
 
 /** Appends a write, merged into the previous one when both are alike (upserts of the same columns, or deletes). */

@@ -9,9 +9,10 @@
  * unsigned integer. Sums of 32-bit hashes fit SQLite's 64-bit integers for any
  * table a Durable Object can hold.
  *
- * PostgreSQL's text rendering is `col::text`, which is also what logical
- * decoding (pgoutput) sends, so change capture computes the same hash in
- * JavaScript (`rowHash`) from the values it decodes.
+ * PostgreSQL's text rendering is `col::text`. Logical decoding (pgoutput) sends
+ * what each type's output prints, which is the same but for boolean, character
+ * and inet (cdc/hash-texts.ts turns those into the cast's text), so change
+ * capture computes the same hash in JavaScript (`rowHash`) from the values it decodes.
  *
  * Each job keeps the formula its replica's hashes were made with (RowHashFormula),
  * so that stored hashes always match what the source computes at verification time:
