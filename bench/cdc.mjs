@@ -197,19 +197,18 @@ const WIDE_TABLE = "bench_cdc_wide";
  * plugin's verify of the replica (the row hashes change capture computed against the source's).
  */
 export async function cdcWideBench({ admin, log, inspector }) {
-  const wide = (salt) => `'name ' || repeat(md5((id + ${salt})::text), 60000)`;
-  await src.withPg(async (c) => {
-    await c.query(`DROP TABLE IF EXISTS ${WIDE_TABLE}`);
-    await c.query(`CREATE TABLE ${WIDE_TABLE} (id int8 PRIMARY KEY, name text NOT NULL, n int NOT NULL)`);
-    await c.query(`INSERT INTO ${WIDE_TABLE} SELECT id, ${wide(0)}, 0 FROM generate_series(1, ${WIDE_ROWS}) AS id`);
-  });
+  // The bench's table shape with wide names, made anew (it is dropped at the end: its rows change).
+  await src.withPg((c) => src.ensurePgTable(c, WIDE_TABLE, WIDE_ROWS, { nameRepeats: src.WIDE_NAME_REPEATS }));
   await createPausedCdcJob(admin, WIDE_TABLE);
   try {
     log(`cdc: ${WIDE_ROWS} updates of rows of about 1.9 MB`);
     await runUntilDone(admin, WIDE_TABLE);
     await src.withPg(async (c) => {
       for (let id = 1; id <= WIDE_ROWS; id++)
-        await c.query(`UPDATE ${WIDE_TABLE} SET name = ${wide(1)}, n = 1 WHERE id = $1`, [id]);
+        await c.query(
+          `UPDATE ${WIDE_TABLE} SET name = 'new ' || repeat(md5((id + 1)::text), ${src.WIDE_NAME_REPEATS}), score = 1 WHERE id = $1`,
+          [id],
+        );
     });
     const bytes = Number(
       (await src.withPg((c) => c.query(`SELECT sum(octet_length(name))::int8 AS b FROM ${WIDE_TABLE}`))).rows[0].b,

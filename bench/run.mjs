@@ -37,10 +37,10 @@ const LATENCY = process.env.BENCH_LATENCY !== "0";
 const TABLE = "bench_rows";
 const SMALL_TABLE = "bench_rows_small";
 const NOIDX_TABLE = "bench_noidx";
-/** Wide rows: WIDE_ROWS rows whose `name` is about 1.9 MB (WIDE_REPEATS md5s), near the 2 MB row limit. */
+/** Wide rows: WIDE_ROWS rows whose `name` is about 1.9 MB (src.WIDE_NAME_REPEATS md5s), near the 2 MB row limit. */
 const WIDE_TABLE = "bench_rows_wide";
 const WIDE_ROWS = 200;
-const WIDE_REPEATS = 59_375;
+const WIDE_REPEATS = src.WIDE_NAME_REPEATS;
 const WORK = mkdtempSync(join(os.tmpdir(), "starbase-bench-"));
 const LOG = join(WORK, "wrangler.log");
 

@@ -18,6 +18,9 @@ export async function myClient() {
   return mysql.createConnection({ ...MY, multipleStatements: false });
 }
 
+/** `nameRepeats` for wide rows: a `name` of about 1.9 MB, near the Durable Object's 2 MB row limit. */
+export const WIDE_NAME_REPEATS = 59_375;
+
 /**
  * 8 mixed columns; updated_at one second apart ending 2025-01-01 (so the
  * default 300 s lookback of an incremental run re-reads ~300 old rows). With `nameRepeats`, each
