@@ -441,21 +441,25 @@ describe("streaming changes", () => {
     const table = cdcJobName("casts");
     tables.push(table);
     await pgExec(`CREATE DOMAIN ${table}_flag AS boolean`);
-    await pgExec(
-      `CREATE TABLE ${table} (id bigint PRIMARY KEY, b boolean, c char(6), ip inet, net cidr, flag ${table}_flag, bs boolean[])`,
-    );
-    await pgExec(`INSERT INTO ${table} VALUES (1, true, 'ab', '1.2.3.4', '10.0.0.0/8', false, '{t,f}')`);
-    jobs.push(table);
-    await createCdcJob(table, table);
-    await runJob(table);
-    await pgExec(`INSERT INTO ${table} VALUES (2, false, 'abcdef', '::1', '10.1.0.0/16', true, '{f}')`);
-    await pgExec(`UPDATE ${table} SET b = false, c = 'x ', ip = '1.2.3.4/24', flag = true WHERE id = 1`);
-    expect(await runJob(table)).toMatchObject({ rows: 2, done: true });
-    await expectReplicaEqualsSource("postgresql", table, table, ["id", "b", "c", "ip", "net", "flag", "bs"], "id");
-    // Verify compares the hashes change capture computed with the source's `col::text` ones.
-    await expectVerified(table);
-    await pgExec(`DROP TABLE ${table}`);
-    await pgExec(`DROP DOMAIN ${table}_flag`);
+    // Dropped even when the test fails: the domain outlives the table otherwise.
+    try {
+      await pgExec(
+        `CREATE TABLE ${table} (id bigint PRIMARY KEY, b boolean, c char(6), ip inet, net cidr, flag ${table}_flag, bs boolean[])`,
+      );
+      await pgExec(`INSERT INTO ${table} VALUES (1, true, 'ab', '1.2.3.4', '10.0.0.0/8', false, '{t,f}')`);
+      jobs.push(table);
+      await createCdcJob(table, table);
+      await runJob(table);
+      await pgExec(`INSERT INTO ${table} VALUES (2, false, 'abcdef', '::1', '10.1.0.0/16', true, '{f}')`);
+      await pgExec(`UPDATE ${table} SET b = false, c = 'x ', ip = '1.2.3.4/24', flag = true WHERE id = 1`);
+      expect(await runJob(table)).toMatchObject({ rows: 2, done: true });
+      await expectReplicaEqualsSource("postgresql", table, table, ["id", "b", "c", "ip", "net", "flag", "bs"], "id");
+      // Verify compares the hashes change capture computed with the source's `col::text` ones.
+      await expectVerified(table);
+    } finally {
+      await pgExec(`DROP TABLE IF EXISTS ${table}`);
+      await pgExec(`DROP DOMAIN IF EXISTS ${table}_flag`);
+    }
   });
 
   it("applies each source transaction whole, in one SQLite transaction, however it is fetched", async () => {
