@@ -7,14 +7,14 @@ import { AppError, SourceUnavailableError, ValidationError } from "../errors";
 import { mysqlDialect, openSource, withSource } from "./index";
 import {
   assertDurableObjectRoundTrip,
-  bytes,
   eventually,
   expectCloseToFailStream,
   expectHeldBackThenCancelled,
   takeAll,
   uniqueSuffix,
 } from "./test-support";
-import type { SourceConfig, SourceConnection, SqliteValue } from "./types";
+import { createMysqlSweep, MYSQL_SWEEP_EXPECTED } from "./type-sweeps";
+import type { SourceConfig, SourceConnection } from "./types";
 
 const suffix = uniqueSuffix();
 const table = `src_types_${suffix}`;
@@ -25,112 +25,9 @@ const userConfig: SourceConfig = { ...config, user, password };
 
 let admin: SourceConnection;
 
-const COLUMNS = `
-  id INT PRIMARY KEY,
-  c_bool BOOLEAN, c_tiny TINYINT, c_utiny TINYINT UNSIGNED, c_small SMALLINT, c_medium MEDIUMINT, c_int INT, c_uint INT UNSIGNED,
-  c_big BIGINT NOT NULL DEFAULT 0, c_ubig BIGINT UNSIGNED, c_dec DECIMAL(65,30), c_dec40 DECIMAL(40,20), c_float FLOAT, c_double DOUBLE,
-  c_date DATE, c_dt DATETIME(6), c_dt0 DATETIME, c_ts TIMESTAMP(6) NULL DEFAULT NULL, c_time TIME(6), c_year YEAR,
-  c_char CHAR(5), c_varchar VARCHAR(50), c_text TEXT, c_enum ENUM('a','b'), c_set SET('x','y'), c_json JSON,
-  c_binary BINARY(4), c_varbinary VARBINARY(10), c_blob BLOB, c_bit1 BIT(1), c_bit8 BIT(8), c_bit64 BIT(64),
-  KEY by_big_dt (c_big, c_dt)`;
-
-const DEC65 = "12345678901234567890123456789012345.123456789012345678901234567890";
-const DEC40 = "12345678901234567890.12345678901234567890";
-const JSON_DOC = '{"a": [1, 2.50, {"b": null}], "big": 12345678901234567890}';
-
-const ROW_MAX = `(1, TRUE, 127, 255, 32767, 8388607, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
-  '${DEC65}', '${DEC40}', 1.1, 1.7976931348623157e308,
-  '9999-12-31', '9999-12-31 23:59:59.999999', '2024-02-29 12:00:00', '2024-01-02 03:04:05.123456', '838:59:59', 2155,
-  'ab', 'héllo 🙂', '', 'b', 'x,y', '${JSON_DOC}', X'00FF0000', X'000100', X'00', b'1', b'11111111', b'${"1".repeat(64)}')`;
-
-const ROW_MIN = `(2, FALSE, -128, 0, -32768, -8388608, -2147483648, 0, -9223372036854775808, 0,
-  '-0.000000000000000000000000000001', '-0.00000000000000000001', -1.5, -0.1,
-  '0000-00-00', '0000-00-00 00:00:00', '1000-01-01 00:00:00', '2023-12-31 20:00:00.5', '-838:59:59', 1901,
-  '', '', '🙂', 'a', '', '[]', X'00', X'', X'', b'0', b'0', b'0')`;
-
-const EXPECTED: SqliteValue[][] = [
-  [
-    1,
-    1,
-    127,
-    255,
-    32767,
-    8388607,
-    2147483647,
-    4294967295,
-    "9223372036854775807",
-    "18446744073709551615",
-    DEC65,
-    DEC40,
-    1.1,
-    1.7976931348623157e308,
-    "9999-12-31",
-    "9999-12-31T23:59:59.999999",
-    "2024-02-29T12:00:00.000000",
-    "2024-01-01T21:34:05.123456Z",
-    "838:59:59.000000",
-    2155,
-    "ab",
-    "héllo 🙂",
-    "",
-    "b",
-    "x,y",
-    JSON_DOC,
-    bytes(0, 255, 0, 0),
-    bytes(0, 1, 0),
-    bytes(0),
-    1,
-    255,
-    "18446744073709551615",
-  ],
-  [
-    2,
-    0,
-    -128,
-    0,
-    -32768,
-    -8388608,
-    -2147483648,
-    0,
-    "-9223372036854775808",
-    "0",
-    "-0.000000000000000000000000000001",
-    "-0.00000000000000000001",
-    -1.5,
-    -0.1,
-    "0000-00-00",
-    "0000-00-00T00:00:00.000000",
-    "1000-01-01T00:00:00.000000",
-    "2024-01-01T04:00:00.500000Z",
-    "-838:59:59.000000",
-    1901,
-    "",
-    "",
-    "🙂",
-    "a",
-    "",
-    "[]",
-    bytes(0, 0, 0, 0),
-    bytes(),
-    bytes(),
-    0,
-    0,
-    "0",
-  ],
-  [3, ...Array<null>(7).fill(null), 0, ...Array<null>(23).fill(null)],
-];
-
 beforeAll(async () => {
   admin = await openSource(config);
-  await admin.query(`CREATE TABLE ${table} (${COLUMNS}) CHARACTER SET utf8mb4`);
-  // Zero dates need a permissive sql_mode; TIMESTAMPs are written in two non-UTC zones.
-  await admin.query("SET SESSION sql_mode = ''");
-  await admin.query("SET time_zone = '+05:30'");
-  await admin.query(`INSERT INTO ${table} VALUES ${ROW_MAX}`);
-  await admin.query("SET time_zone = '-08:00'");
-  await admin.query(`INSERT INTO ${table} VALUES ${ROW_MIN}`);
-  await admin.query("SET time_zone = '+00:00'");
-  await admin.query(`INSERT INTO ${table} (id) VALUES (3)`);
+  await createMysqlSweep(admin, table);
   await admin.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
   await admin.query(`GRANT ALL ON test.* TO '${user}'@'%'`);
 });
@@ -150,17 +47,17 @@ describe("MySQL values", () => {
   it("converts every type exactly (text protocol)", async () => {
     const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);
     expect(result.columns.slice(0, 3)).toEqual(["id", "c_bool", "c_tiny"]);
-    expect(result.rows).toEqual(EXPECTED);
+    expect(result.rows).toEqual(MYSQL_SWEEP_EXPECTED);
   });
 
   it("converts every type exactly with bound parameters", async () => {
     const result = await admin.query(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0]);
-    expect(result.rows).toEqual(EXPECTED);
+    expect(result.rows).toEqual(MYSQL_SWEEP_EXPECTED);
   });
 
   it("streams a result's rows with the values a query gives, and the connection stays usable after it", async () => {
     const stream = admin.streamRows(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0], { bufferChars: 1 });
-    expect(await takeAll(stream)).toEqual(EXPECTED);
+    expect(await takeAll(stream)).toEqual(MYSQL_SWEEP_EXPECTED);
     expect((await admin.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
   });
 

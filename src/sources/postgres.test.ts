@@ -7,14 +7,14 @@ import { AppError, SourceUnavailableError, ValidationError } from "../errors";
 import { openSource, postgresDialect, withSource } from "./index";
 import {
   assertDurableObjectRoundTrip,
-  bytes,
   eventually,
   expectCloseToFailStream,
   expectHeldBackThenCancelled,
   takeAll,
   uniqueSuffix,
 } from "./test-support";
-import type { SourceConfig, SourceConnection, SqliteValue } from "./types";
+import { createPgSweep, dropPgSweep, PG_SWEEP_EXPECTED } from "./type-sweeps";
+import type { SourceConfig, SourceConnection } from "./types";
 
 const suffix = uniqueSuffix();
 const table = `src_types_${suffix}`;
@@ -30,110 +30,14 @@ const config: SourceConfig = {
 
 let admin: SourceConnection;
 
-const COLUMNS = `
-  id integer PRIMARY KEY,
-  c_int2 smallint, c_int4 integer, c_int8 bigint NOT NULL DEFAULT 0, c_numeric numeric, c_num_scale numeric(10,2),
-  c_float4 real, c_float8 double precision, c_bool boolean,
-  c_text text, c_varchar varchar(20), c_char char(5), c_uuid uuid, c_enum ${mood}, c_inet inet, c_cidr cidr, c_macaddr macaddr,
-  c_date date, c_time time(6), c_timetz timetz, c_ts timestamp(6), c_tstz timestamptz(6), c_interval interval,
-  c_json json, c_jsonb jsonb, c_int_arr integer[], c_text_arr text[], c_num_arr numeric[], c_enum_arr ${mood}[], c_bytea bytea`;
-
-const ROW_MAX = `(1, 32767, 2147483647, 9223372036854775807, 12345678901234567890.12345678901234567890, 99999999.99,
-  1.1, 1.7976931348623157e308, true,
-  'héllo 🙂 wörld', '', 'ab', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'happy', '192.168.0.1/24', '10.0.0.0/8', '08:00:2b:01:02:03',
-  '2024-02-29', '23:59:59.999999', '12:00:00+05:30', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456+05:30',
-  '1 year 2 months 3 days 04:05:06.5',
-  '{"a": [1, 2.50, {"b": null}], "big": 12345678901234567890}', '{"b": 1, "a": [true, "🙂"]}',
-  '{}', '{"a b","c\\"d",NULL,""}', '{1.10,12345678901234567890.5}', '{happy,sad}', '\\x00ff0000'::bytea)`;
-
-const ROW_MIN = `(2, -32768, -2147483648, -9223372036854775808, -0.000000000000000000000000000000000000001, -99999999.99,
-  'NaN', '-Infinity', false,
-  '', '', '', '00000000-0000-0000-0000-000000000000', 'sad', '::1', '::/0', '00:00:00:00:00:00',
-  '0044-03-15 BC', '00:00:00', '00:00:00-08', '-infinity', '2023-12-31 20:00:00.5-08:00',
-  '-1 days', 'null', '[]', '{{1,2},{3,NULL}}', '{}', '{}', '{}', '\\x'::bytea)`;
-
-const ROW_NULL = "(3" + ", NULL".repeat(2) + ", 0" + ", NULL".repeat(26) + ")";
-
-/** Every value exactly as the connector must return it. */
-const EXPECTED: SqliteValue[][] = [
-  [
-    1,
-    32767,
-    2147483647,
-    "9223372036854775807",
-    "12345678901234567890.12345678901234567890",
-    "99999999.99",
-    1.1,
-    1.7976931348623157e308,
-    1,
-    "héllo 🙂 wörld",
-    "",
-    "ab   ",
-    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
-    "happy",
-    "192.168.0.1/24",
-    "10.0.0.0/8",
-    "08:00:2b:01:02:03",
-    "2024-02-29",
-    "23:59:59.999999",
-    "12:00:00+05:30",
-    "2024-01-02T03:04:05.123456",
-    "2024-01-01T21:34:05.123456Z",
-    "P1Y2M3DT4H5M6.5S",
-    '{"a": [1, 2.50, {"b": null}], "big": 12345678901234567890}',
-    '{"a": [true, "🙂"], "b": 1}',
-    "[]",
-    '["a b","c\\"d",null,""]',
-    '["1.10","12345678901234567890.5"]',
-    '["happy","sad"]',
-    bytes(0, 255, 0, 0),
-  ],
-  [
-    2,
-    -32768,
-    -2147483648,
-    "-9223372036854775808",
-    "-0.000000000000000000000000000000000000001",
-    "-99999999.99",
-    "NaN",
-    "-Infinity",
-    0,
-    "",
-    "",
-    "     ",
-    "00000000-0000-0000-0000-000000000000",
-    "sad",
-    "::1",
-    "::/0",
-    "00:00:00:00:00:00",
-    "0044-03-15 BC",
-    "00:00:00",
-    "00:00:00-08",
-    "-infinity",
-    "2024-01-01T04:00:00.500000Z",
-    "P-1D",
-    "null",
-    "[]",
-    "[[1,2],[3,null]]",
-    "[]",
-    "[]",
-    "[]",
-    bytes(),
-  ],
-  [3, null, null, 0, ...Array<null>(26).fill(null)],
-];
-
 beforeAll(async () => {
   admin = await openSource(config);
-  await admin.query(`CREATE TYPE ${mood} AS ENUM ('happy', 'sad')`);
-  await admin.query(`CREATE TABLE ${table} (${COLUMNS})`);
+  await createPgSweep(admin, table, mood);
   await admin.query(`CREATE INDEX ON ${table} (c_int8, c_tstz)`);
-  await admin.query(`INSERT INTO ${table} VALUES ${ROW_MAX}, ${ROW_MIN}, ${ROW_NULL}`);
 });
 
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query(`DROP TYPE IF EXISTS ${mood}`);
+  await dropPgSweep(admin, table, mood);
   await admin.close();
 });
 
@@ -146,16 +50,16 @@ describe("PostgreSQL values", () => {
   it("converts every type exactly", async () => {
     const result = await admin.query(`SELECT * FROM ${table} ORDER BY id`);
     expect(result.columns[0]).toBe("id");
-    expect(result.rows).toEqual(EXPECTED);
+    expect(result.rows).toEqual(PG_SWEEP_EXPECTED);
   });
 
   it("gives the same values through COPY (bulk reads), parameters bound as literals", async () => {
     const sql = `SELECT * FROM ${table} WHERE id >= ? AND 'it''s ?' <> ? ORDER BY id`;
     const first = await admin.query(sql, [0, "O'Brien \\ ?"], { bulk: true });
     expect(first.columns[0]).toBe("id");
-    expect(first.rows).toEqual(EXPECTED);
+    expect(first.rows).toEqual(PG_SWEEP_EXPECTED);
     // The second read of the same statement reuses the learned column types.
-    expect((await admin.query(sql, [0, "x"], { bulk: true })).rows).toEqual(EXPECTED);
+    expect((await admin.query(sql, [0, "x"], { bulk: true })).rows).toEqual(PG_SWEEP_EXPECTED);
     expect((await admin.query(sql, [Number.MAX_SAFE_INTEGER, "x"], { bulk: true })).rows).toEqual([]);
   });
 
@@ -173,7 +77,7 @@ describe("PostgreSQL values", () => {
 
   it("streams a bulk read's rows with the values COPY gives, and the connection stays usable after it", async () => {
     const stream = admin.streamRows(`SELECT * FROM ${table} WHERE id >= ? ORDER BY id`, [0], { bufferChars: 1 });
-    expect(await takeAll(stream)).toEqual(EXPECTED);
+    expect(await takeAll(stream)).toEqual(PG_SWEEP_EXPECTED);
     expect((await admin.query("SELECT ? AS v", ["ok"])).rows).toEqual([["ok"]]);
   });
 

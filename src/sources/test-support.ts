@@ -26,9 +26,7 @@ function expectedStorageClass(value: SqliteValue, column: SourceColumn): string 
 
 /**
  * Creates a table with the mapped SQLite types in a fresh Durable Object,
- * inserts `rows`, and asserts every value reads back exactly: storage class
- * by `typeof()`, integers by `CAST(... AS TEXT)` (the JS read path rounds
- * beyond 2^53), blobs by `hex()`, everything else by value.
+ * inserts `rows`, and asserts every value reads back exactly (expectStoredExactly).
  */
 export async function assertDurableObjectRoundTrip(
   columns: readonly SourceColumn[],
@@ -41,22 +39,39 @@ export async function assertDurableObjectRoundTrip(
     sql.exec(`CREATE TABLE replica (${columns.map((c, i) => `${names[i]} ${c.sqliteType}`).join(", ")})`);
     const placeholders = names.map(() => "?").join(", ");
     for (const row of rows) sql.exec(`INSERT INTO replica VALUES (${placeholders})`, ...row);
-    columns.forEach((column, i) => {
-      const name = names[i]!;
-      const stored = sql
-        .exec<{ kind: string; text: string | null; hex: string; value: SqliteValue }>(
-          `SELECT typeof(${name}) AS kind, CAST(${name} AS TEXT) AS text, hex(${name}) AS hex, ${name} AS value FROM replica ORDER BY rowid`,
-        )
-        .toArray();
-      rows.forEach((row, r) => {
-        const expected = row[i] ?? null;
-        const got = stored[r]!;
-        const where = `${column.name} (${column.sourceType}) row ${r}`;
-        expect(got.kind, where).toBe(expectedStorageClass(expected, column));
-        if (expected instanceof ArrayBuffer) expect(got.hex, where).toBe(hexOf(expected));
-        else if (got.kind === "integer") expect(got.text, where).toBe(String(expected));
-        else expect(got.value, where).toEqual(expected);
-      });
+    expectStoredExactly(sql, "replica", names, columns, rows, "rowid");
+  });
+}
+
+/**
+ * Asserts that `table`'s columns `names` (of the source's `columns`), in `orderBy` order, hold
+ * exactly `rows`: storage class by `typeof()`, integers by `CAST(... AS TEXT)` (the JS read path
+ * rounds beyond 2^53), blobs by `hex()`, everything else by value.
+ */
+export function expectStoredExactly(
+  sql: SqlStorage,
+  table: string,
+  names: readonly string[],
+  columns: readonly SourceColumn[],
+  rows: readonly SqliteValue[][],
+  orderBy: string,
+): void {
+  expect(sql.exec(`SELECT count(*) AS n FROM "${table}"`).one().n).toBe(rows.length);
+  columns.forEach((column, i) => {
+    const name = `"${names[i]!}"`;
+    const stored = sql
+      .exec<{ kind: string; text: string | null; hex: string; value: SqliteValue }>(
+        `SELECT typeof(${name}) AS kind, CAST(${name} AS TEXT) AS text, hex(${name}) AS hex, ${name} AS value FROM "${table}" ORDER BY ${orderBy}`,
+      )
+      .toArray();
+    rows.forEach((row, r) => {
+      const expected = row[i] ?? null;
+      const got = stored[r]!;
+      const where = `${column.name} (${column.sourceType}) row ${r}`;
+      expect(got.kind, where).toBe(expectedStorageClass(expected, column));
+      if (expected instanceof ArrayBuffer) expect(got.hex, where).toBe(hexOf(expected));
+      else if (got.kind === "integer") expect(got.text, where).toBe(String(expected));
+      else expect(got.value, where).toEqual(expected);
     });
   });
 }
