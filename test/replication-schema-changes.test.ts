@@ -27,9 +27,12 @@ let nextId = 100_000;
 
 /** Views tests make over replicas: a view left naming a dropped table would break later DDL. */
 const views: string[] = [];
+/** Tables of the object's own that tests make beside replicas. */
+const ownTables: string[] = [];
 
 afterAll(async () => {
   for (const view of views) await sql(`DROP VIEW IF EXISTS ${view}`);
+  for (const own of ownTables) await sql(`DROP TABLE IF EXISTS ${own}`);
   for (const [dialect, table] of created) {
     await deleteJob(table);
     await deleteJob(`${table}_drop`);
@@ -261,22 +264,26 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     ]);
   });
 
-  it("keeps the replica's own indexes and views through a retyped column, and drops with a warning those on a column dropped", async () => {
+  it("keeps the replica's own indexes, views and triggers through a retyped column, and drops with a warning those on a column dropped", async () => {
     const { table } = await sourceJob(dialect, { on_column_drop: "drop" });
     views.push(`${table}_mids`, `${table}_amounts`);
+    ownTables.push(`${table}_log`);
     for (const statement of [
       `CREATE INDEX ${table}_mid ON "${table}" (mid)`,
       `CREATE INDEX ${table}_amount ON "${table}" (amount) WHERE amount > 0`,
       `CREATE INDEX ${table}_val ON "${table}" (val)`,
       `CREATE VIEW ${table}_mids AS SELECT id, mid FROM "${table}"`,
       `CREATE VIEW ${table}_amounts AS SELECT id, amount FROM "${table}"`,
+      `CREATE TABLE ${table}_log (id INTEGER, value TEXT)`,
+      `CREATE TRIGGER ${table}_logs_mid AFTER INSERT ON "${table}" BEGIN INSERT INTO ${table}_log VALUES (new.id, new.mid); END`,
+      `CREATE TRIGGER ${table}_logs_amount AFTER UPDATE ON "${table}" BEGIN INSERT INTO ${table}_log VALUES (new.id, new.amount); END`,
     ]) {
       expect((await sql(statement)).status).toBe(200);
     }
     const objects = async () =>
       (
         await sql<Array<{ name: string }>>(
-          `SELECT name FROM sqlite_schema WHERE type IN ('index', 'view') AND name LIKE ? ORDER BY name`,
+          `SELECT name FROM sqlite_schema WHERE type IN ('index', 'view', 'trigger') AND name LIKE ? ORDER BY name`,
           [`${table}_%`],
         )
       ).body.result!.map((i) => i.name);
@@ -292,6 +299,8 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     expect(await objects()).toEqual([
       `${table}_amount`,
       `${table}_amounts`,
+      `${table}_logs_amount`,
+      `${table}_logs_mid`,
       `${table}_mid`,
       `${table}_mids`,
       `${table}_val`,
@@ -307,10 +316,18 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     const job = await expectCopiedColumnsEqual(dialect, table);
     expect(job.columns.map((c) => c.name)).toEqual(["id", "val", "mid", "updated_at"]);
     expect(job.status).toMatchObject({ consecutive_failures: 0, recopy: null });
-    expect(await objects()).toEqual([`${table}_mid`, `${table}_mids`, `${table}_val`]);
+    expect(await objects()).toEqual([`${table}_logs_mid`, `${table}_mid`, `${table}_mids`, `${table}_val`]);
     expect(job.warnings.join("\n")).toContain(
-      `index "${table}_amount", view "${table}_amounts" named what the replica ${table} no longer has`,
+      `index "${table}_amount", view "${table}_amounts", trigger "${table}_logs_amount" named what the replica ${table} no longer has`,
     );
+    // The trigger kept still fires, and the job's writes go on (one naming the dropped column would fail them).
+    const id = nextId++;
+    await exec(dialect, `UPDATE ${table} SET val = 'changed', updated_at = ${NOW[dialect]} WHERE id = 7`);
+    await exec(dialect, `INSERT INTO ${table} (id, val, mid, updated_at) VALUES (${id}, 'new', 42, ${NOW[dialect]})`);
+    await runUntilDone(table);
+    await expectCopiedColumnsEqual(dialect, table);
+    const logged = await sql(`SELECT value FROM ${table}_log WHERE id = ?`, [id]);
+    expect(logged.body.result).toEqual([{ value: "42.00" }]);
   });
 
   it("carries on through int to bigint without copying again, and takes values beyond 32 bits", async () => {

@@ -68,6 +68,54 @@ describe("withOwnObjectsSetAside", () => {
       expect(names(ownObjects(sql, "t"))).toEqual(["gone_view"]);
     }));
 
+  it("drops a trigger whose body names a dropped column, so that writes to its table still work", () =>
+    inDatabase((sql) => {
+      sql.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT)");
+      sql.exec("CREATE TABLE log (x TEXT)");
+      sql.exec("CREATE TABLE u (x TEXT)");
+      sql.exec("CREATE VIEW t_view AS SELECT id, a FROM t");
+      const triggers = {
+        t_insert_b: "CREATE TRIGGER t_insert_b AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.b); END",
+        t_update_a: "CREATE TRIGGER t_update_a AFTER UPDATE OF a ON t BEGIN INSERT INTO log VALUES (new.a); END",
+        u_sets_b: "CREATE TRIGGER u_sets_b AFTER INSERT ON u BEGIN UPDATE t SET b = new.x; END",
+        view_insert:
+          "CREATE TRIGGER view_insert INSTEAD OF INSERT ON t_view BEGIN INSERT INTO t (id, a) VALUES (new.id, new.a); END",
+      };
+      for (const statement of Object.values(triggers)) sql.exec(statement);
+      const lost = withOwnObjectsSetAside(sql, ownObjects(sql, "t", ["b"]), () =>
+        sql.exec("ALTER TABLE t DROP COLUMN b"),
+      );
+      expect(names(lost)).toEqual(["t_insert_b", "u_sets_b"]);
+      expect(names(ownObjects(sql, "t"))).toEqual(["t_view", "t_update_a", "view_insert"]);
+      // What a job writes to its replica still works, and so do the triggers that were kept.
+      sql.exec("INSERT INTO t VALUES (1, 'x')");
+      sql.exec("UPDATE t SET a = 'y'");
+      sql.exec("INSERT INTO t_view VALUES (2, 'z')");
+      sql.exec("INSERT INTO u VALUES ('w')");
+      expect(sql.exec("SELECT x FROM log").toArray()).toEqual([{ x: "y" }]);
+      expect(sql.exec("SELECT id, a FROM t ORDER BY id").toArray()).toEqual([
+        { id: 1, a: "y" },
+        { id: 2, a: "z" },
+      ]);
+      expect(lostObjectsWarning("t", lost)).toBe(
+        'trigger "t_insert_b", trigger "u_sets_b" named what the replica t no longer has, and were dropped: ' +
+          `${triggers.t_insert_b}; ${triggers.u_sets_b}`,
+      );
+    }));
+
+  it("makes a trigger broken before again as it was", () =>
+    inDatabase((sql) => {
+      sql.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)");
+      sql.exec("CREATE TABLE u (x TEXT)");
+      sql.exec("CREATE TRIGGER u_broken AFTER INSERT ON u BEGIN INSERT INTO gone VALUES (new.x); END");
+      sql.exec("CREATE TRIGGER t_fine AFTER DELETE ON t BEGIN DELETE FROM u; END");
+      const lost = withOwnObjectsSetAside(sql, ownObjects(sql, "t", ["a"]), () =>
+        sql.exec("ALTER TABLE t DROP COLUMN a"),
+      );
+      expect(lost).toEqual([]);
+      expect(names(ownObjects(sql, "t"))).toEqual(["u_broken", "t_fine"]);
+    }));
+
   it("lets a table be replaced while a view names it", () =>
     inDatabase((sql) => {
       sql.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)");

@@ -14,6 +14,8 @@ import { quoteSqlite } from "./table";
 export interface OwnObject {
   type: "index" | "view" | "trigger";
   name: string;
+  /** The table or view it is on (a view's own name for a view). */
+  table: string;
   sql: string;
 }
 
@@ -26,8 +28,8 @@ export interface OwnObject {
  */
 export function ownObjects(sql: SqlStorage, table: string, columns?: readonly string[]): OwnObject[] {
   const objects = sql
-    .exec<{ type: OwnObject["type"]; name: string; sql: string }>(
-      `SELECT type, name, sql FROM sqlite_schema
+    .exec<{ type: OwnObject["type"]; name: string; table: string; sql: string }>(
+      `SELECT type, name, tbl_name AS "table", sql FROM sqlite_schema
         WHERE sql IS NOT NULL AND (type IN ('view', 'trigger') OR (type = 'index' AND tbl_name = ? COLLATE NOCASE))
         ORDER BY rowid`,
       table,
@@ -51,30 +53,86 @@ function indexMayName(sql: SqlStorage, table: string, index: string, columns: Re
 
 /**
  * Runs `ddl` with `objects` dropped, then creates each again in order; answers those that could
- * not be (what they name is gone). Inside the caller's transaction.
+ * not be, or that no longer work (what they name is gone), dropping the latter again. Inside the
+ * caller's transaction.
  */
 export function withOwnObjectsSetAside(sql: SqlStorage, objects: readonly OwnObject[], ddl: () => void): OwnObject[] {
-  // A view already broken (it names a table dropped before) is made again as it was: not ours to judge.
-  const broken = new Set(objects.filter((o) => o.type === "view" && !readable(sql, o.name)).map((o) => o.name));
-  for (const object of [...objects].reverse()) {
-    sql.exec(`DROP ${object.type.toUpperCase()} IF EXISTS ${quoteSqlite(object.name)}`);
+  // An object already broken (a view naming a table dropped before, a trigger naming a column
+  // dropped before) is made again as it was: not ours to judge. Each is judged with all the others there.
+  const brokenBefore = new Set<string>();
+  for (const object of objects) {
+    const broken =
+      object.type === "view"
+        ? !readable(sql, object.name)
+        : object.type === "trigger" && breaksFiring(sql, object.table, () => dropObject(sql, object), { drops: true });
+    if (object.type === "trigger") sql.exec(object.sql);
+    if (broken) brokenBefore.add(object.name);
   }
+  for (const object of [...objects].reverse()) dropObject(sql, object);
   ddl();
   const lost: OwnObject[] = [];
   for (const object of objects) {
+    const create = () => sql.exec(object.sql);
+    let broken: boolean;
     try {
-      sql.exec(object.sql);
+      if (object.type === "trigger") broken = breaksFiring(sql, object.table, create, { drops: false });
+      else {
+        create();
+        broken = object.type === "view" && !readable(sql, object.name);
+      }
     } catch {
       lost.push(object);
       continue;
     }
-    // SQLite makes a view whose columns are gone and fails only when it is read: read it now.
-    if (object.type === "view" && !broken.has(object.name) && !readable(sql, object.name)) {
-      sql.exec(`DROP VIEW ${quoteSqlite(object.name)}`);
+    if (broken && !brokenBefore.has(object.name)) {
+      dropObject(sql, object);
       lost.push(object);
     }
   }
   return lost;
+}
+
+/**
+ * SQLite makes a view whose columns are gone, and a trigger whose body names them, and fails only
+ * when the view is read or the trigger fires (`no such column: new.b`, naming neither). A trigger
+ * is compiled into each statement that fires it, so preparing those statements (EXPLAIN runs
+ * nothing) tells whether it works: whether some statement on `table` that prepares without it
+ * fails with it. `change` creates the trigger, or drops it (`drops`).
+ */
+function breaksFiring(sql: SqlStorage, table: string, change: () => void, { drops }: { drops: boolean }): boolean {
+  const statements = firingStatements(sql, table);
+  const before = statements.map((statement) => prepares(sql, statement));
+  change();
+  const after = statements.map((statement) => prepares(sql, statement));
+  const [without, withIt] = drops ? [after, before] : [before, after];
+  return statements.some((_s, i) => without[i] && !withIt[i]);
+}
+
+/** An INSERT, an UPDATE of every column and a DELETE on `table`: between them they fire each of its triggers. */
+function firingStatements(sql: SqlStorage, table: string): string[] {
+  const columns = sql
+    .exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table)
+    .toArray()
+    .map((c) => quoteSqlite(c.name));
+  const target = quoteSqlite(table);
+  return [
+    `INSERT INTO ${target} DEFAULT VALUES`,
+    ...(columns.length ? [`UPDATE ${target} SET ${columns.map((c) => `${c} = ${c}`).join(", ")}`] : []),
+    `DELETE FROM ${target}`,
+  ];
+}
+
+function dropObject(sql: SqlStorage, object: OwnObject): void {
+  sql.exec(`DROP ${object.type.toUpperCase()} IF EXISTS ${quoteSqlite(object.name)}`);
+}
+
+function prepares(sql: SqlStorage, statement: string): boolean {
+  try {
+    sql.exec(`EXPLAIN ${statement}`).toArray();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The job's warning for what could not be made again. */
