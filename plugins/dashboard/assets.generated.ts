@@ -173,6 +173,17 @@ var FORM_GROUPS = [
           ["postgresql", "PostgreSQL"],
           ["mysql", "MySQL / MariaDB"]
         ]
+      },
+      {
+        name: "mode",
+        label: "Replication mode",
+        kind: "select",
+        required: true,
+        hint: "change capture follows PostgreSQL's write-ahead log, deletes included",
+        options: [
+          ["pull", "pull, by a tracking column"],
+          ["cdc", "change capture (PostgreSQL)"]
+        ]
       }
     ]
   },
@@ -212,17 +223,32 @@ var FORM_GROUPS = [
     fields: [
       { name: "table_name", label: "Source table", kind: "text", required: true },
       { name: "target_table", label: "Replica table", kind: "text", hint: "default: the source table's name" },
-      { name: "tracking_col", label: "Tracking column", kind: "text", required: true, placeholder: "updated_at" },
+      {
+        name: "tracking_col",
+        label: "Tracking column",
+        kind: "text",
+        required: true,
+        placeholder: "updated_at",
+        modes: ["pull"]
+      },
       {
         name: "tracking_type",
         label: "Tracking type",
         kind: "select",
         required: true,
+        modes: ["pull"],
         hint: "a last-changed time, or an increasing integer",
         options: [
           ["timestamp", "timestamp"],
           ["id", "id"]
         ]
+      },
+      {
+        name: "publication",
+        label: "Publication",
+        kind: "text",
+        modes: ["cdc"],
+        hint: "default: one the job creates for this table"
       },
       { name: "primary_key", label: "Primary key", kind: "list", hint: "default: the source's; comma-separated" },
       { name: "columns", label: "Columns", kind: "list", hint: "default: all; comma-separated" }
@@ -247,7 +273,7 @@ var FORM_GROUPS = [
         placeholder: "1000",
         hint: "rows per page, up to 10,000"
       },
-      { name: "lookback_seconds", label: "Lookback (s)", kind: "number", placeholder: "300" },
+      { name: "lookback_seconds", label: "Lookback (s)", kind: "number", placeholder: "300", modes: ["pull"] },
       { name: "active", label: "Start copying now", kind: "checkbox", value: "on" }
     ]
   }
@@ -256,12 +282,20 @@ var ERROR_TARGETS = [
   "source",
   ...new Set(FORM_GROUPS.flatMap((g) => g.fields.map((f) => f.name)))
 ];
+function replicationMode(value) {
+  return value === "cdc" ? "cdc" : "pull";
+}
+function inMode(field, mode) {
+  return !field.modes || field.modes.includes(mode);
+}
 function jobBody(get, sourceMode2) {
   const body = {};
   const source = {};
+  const mode = replicationMode(get("mode"));
   for (const group of FORM_GROUPS) {
     if (group.sourceMode !== void 0 && group.sourceMode !== sourceMode2) continue;
     for (const field of group.fields) {
+      if (!inMode(field, mode)) continue;
       const value = convert(field, get(field.name));
       if (value === void 0) continue;
       if (field.name.startsWith("source.")) source[field.name.slice("source.".length)] = value;
@@ -293,6 +327,17 @@ function applySourceMode(form) {
     const active = group.dataset.sourceMode === mode;
     group.hidden = !active;
     group.disabled = !active;
+  }
+}
+function applyReplicationMode(form) {
+  const select = form.querySelector('select[name="mode"]');
+  const mode = replicationMode(select?.value);
+  for (const wrapper of form.querySelectorAll("[data-modes]")) {
+    const active = (wrapper.dataset.modes ?? "").split(" ").includes(mode);
+    wrapper.hidden = !active;
+    for (const control of wrapper.querySelectorAll("input, select")) {
+      control.disabled = !active;
+    }
   }
 }
 function readJobForm(form) {
@@ -1012,6 +1057,8 @@ var Dashboard = class {
       radio.addEventListener("change", () => applySourceMode(form));
     }
     applySourceMode(form);
+    form.querySelector('select[name="mode"]')?.addEventListener("change", () => applyReplicationMode(form));
+    applyReplicationMode(form);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const submit = form.querySelector('button[type="submit"]');
@@ -1026,6 +1073,7 @@ var Dashboard = class {
         status.dataset.kind = "ok";
         form.reset();
         applySourceMode(form);
+        applyReplicationMode(form);
         void this.refresh();
       } catch (error) {
         if (this.handleAuth(error)) return;
@@ -1581,6 +1629,7 @@ select[aria-invalid="true"] {
 .figures div {
   display: flex;
   gap: 0.35rem;
+  min-width: 0;
 }
 .figures dt {
   color: var(--muted);
@@ -1589,6 +1638,9 @@ select[aria-invalid="true"] {
   margin: 0;
   font-weight: 600;
   font-variant-numeric: tabular-nums;
+  /* A slot or publication name is one long word: it wraps rather than widen a phone's page. */
+  min-width: 0;
+  overflow-wrap: anywhere;
 }
 .muted {
   color: var(--muted);

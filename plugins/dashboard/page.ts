@@ -16,8 +16,9 @@ function field(group: FormGroup, spec: FormField): string {
   const common = `id="${id}" name="${esc(spec.name)}" aria-describedby="${described}"${spec.required ? ' aria-required="true"' : ""}`;
   const hint = spec.hint ? `<span class="hint" id="${hintId}">${esc(spec.hint)}</span>` : "";
   const error = `<span class="field-error" id="${errorId}" data-error-for="${esc(spec.name)}" hidden></span>`;
+  const modes = spec.modes ? ` data-modes="${spec.modes.join(" ")}"` : "";
   if (spec.kind === "checkbox") {
-    return `<div class="field check"><input type="checkbox" ${common}${spec.value ? " checked" : ""}><label for="${id}">${esc(spec.label)}</label>${hint}${error}</div>`;
+    return `<div class="field check"${modes}><input type="checkbox" ${common}${spec.value ? " checked" : ""}><label for="${id}">${esc(spec.label)}</label>${hint}${error}</div>`;
   }
   const label = `<div class="label-row"><label for="${id}">${esc(spec.label)}</label>${optional}</div>`;
   let control: string;
@@ -37,7 +38,7 @@ function field(group: FormGroup, spec: FormField): string {
     ];
     control = `<input ${attrs.filter(Boolean).join(" ")} ${common}>`;
   }
-  return `<div class="field">${label}${control}${hint}${error}</div>`;
+  return `<div class="field"${modes}>${label}${control}${hint}${error}</div>`;
 }
 
 function group(spec: FormGroup): string {

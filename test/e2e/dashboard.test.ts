@@ -9,6 +9,7 @@ import { E2E_TOKENS, type RunningWorker, startWorker } from "./support/worker";
 
 interface Job {
   name: string;
+  mode: string;
   active: boolean;
   status: { state: string; rows_synced: number; last_error: string | null };
 }
@@ -24,6 +25,8 @@ const prefix = `e2e_dash_${Date.now().toString(36)}`;
 const ORDERS = `${prefix}_orders`;
 const GONE = `${prefix}_gone`;
 const FORMED = `${prefix}_formed`;
+/** A change capture job the form creates (over FORMED's source table); its slot is dropped with it. */
+const CAPTURED = `${prefix}_cdc`;
 const SOURCE = {
   dialect: "postgresql",
   host: "127.0.0.1",
@@ -96,6 +99,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  // Deleting the change capture job drops its slot and publication at the source.
+  if (api) await api("DELETE", `/replication/jobs/${CAPTURED}?drop_table=true`);
   await worker?.stop();
   for (const table of [ORDERS, GONE, FORMED]) await pgExec(`DROP TABLE IF EXISTS ${table}`);
 });
@@ -255,6 +260,43 @@ describe("with the admin token", () => {
         timeout: 15_000,
       })
       .toBe("3");
+  });
+
+  it("the form creates a change capture job: the pull's tracking fields give way to a publication", async () => {
+    const form = page.locator("#create-form");
+    if ((await page.locator("details#create").getAttribute("open")) === null) {
+      await page.locator("details#create > summary").click();
+    }
+    const tracking = form.getByLabel("Tracking column", { exact: true });
+    const publication = form.getByLabel("Publication", { exact: true });
+    expect(await tracking.isVisible()).toBe(true);
+    expect(await publication.isVisible()).toBe(false);
+    await form.getByLabel("Replication mode", { exact: true }).selectOption("cdc");
+    expect(await tracking.isVisible()).toBe(false);
+    expect(await form.getByLabel("Tracking type", { exact: true }).isVisible()).toBe(false);
+    expect(await form.getByLabel("Lookback (s)", { exact: true }).isVisible()).toBe(false);
+    expect(await publication.isVisible()).toBe(true);
+
+    await form.getByLabel("Name", { exact: true }).fill(CAPTURED);
+    await form.getByLabel("Host", { exact: true }).fill("127.0.0.1");
+    await form.getByLabel("User", { exact: true }).fill("postgres");
+    await form.getByLabel("Database", { exact: true }).fill("test");
+    await form.getByLabel("Source table", { exact: true }).fill(FORMED);
+    await form.getByLabel("Replica table", { exact: true }).fill(CAPTURED);
+    await form.getByLabel("Cron schedule (UTC)", { exact: true }).fill(RARELY);
+    await form.getByRole("button", { name: "Create job" }).click();
+    await expect.poll(() => page.locator("#create-status").textContent()).toContain(`Created job ${CAPTURED}`);
+    expect((await job(CAPTURED))!.mode).toBe("cdc");
+    const captured = card(page, CAPTURED);
+    expect(await captured.locator(".badge.mode").textContent()).toBe("cdc");
+    await expect
+      .poll(() => captured.locator(".stat", { hasText: "Rows in replica" }).locator("dd").textContent(), {
+        timeout: 15_000,
+      })
+      .toBe("3");
+    // The form starts over in pull mode.
+    expect(await tracking.isVisible()).toBe(true);
+    expect(await publication.isVisible()).toBe(false);
   });
 
   it("Delete asks first, and can drop the replica table", async () => {

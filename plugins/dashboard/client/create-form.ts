@@ -1,7 +1,7 @@
 // The create-job form: reads it into a request body and shows the server's validation
 // errors beside the fields they name.
 import { type FieldError, fieldErrors } from "./field-errors";
-import { ERROR_TARGETS, type FieldValue, jobBody } from "./form-fields";
+import { ERROR_TARGETS, type FieldValue, jobBody, type ReplicationMode, replicationMode } from "./form-fields";
 
 export type SourceMode = "fields" | "url";
 
@@ -17,6 +17,19 @@ export function applySourceMode(form: HTMLFormElement): void {
     const active = group.dataset.sourceMode === mode;
     group.hidden = !active;
     group.disabled = !active;
+  }
+}
+
+/** Shows the fields of the chosen replication mode; the others are disabled, so they are neither sent nor tabbed to. */
+export function applyReplicationMode(form: HTMLFormElement): void {
+  const select = form.querySelector<HTMLSelectElement>('select[name="mode"]');
+  const mode: ReplicationMode = replicationMode(select?.value);
+  for (const wrapper of form.querySelectorAll<HTMLElement>("[data-modes]")) {
+    const active = (wrapper.dataset.modes ?? "").split(" ").includes(mode);
+    wrapper.hidden = !active;
+    for (const control of wrapper.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input, select")) {
+      control.disabled = !active;
+    }
   }
 }
 

@@ -7,6 +7,7 @@ describe("jobBody turns the form into POST /replication/jobs", () => {
   const base = {
     name: " orders ",
     "source.dialect": "postgresql",
+    mode: "pull",
     table_name: "orders",
     tracking_col: "updated_at",
     tracking_type: "timestamp",
@@ -36,6 +37,7 @@ describe("jobBody turns the form into POST /replication/jobs", () => {
     );
     expect(body).toEqual({
       name: "orders",
+      mode: "pull",
       source: { dialect: "postgresql", host: "db", port: 5432, user: "app", password: " secret ", database: "shop" },
       table_name: "orders",
       tracking_col: "updated_at",
@@ -63,5 +65,21 @@ describe("jobBody turns the form into POST /replication/jobs", () => {
     expect(body.name).toBe("");
     expect(body.source).toMatchObject({ host: "", port: "54x" });
     expect(body.batch_size).toBe("-1");
+  });
+
+  it("in change capture mode: the pull's tracking settings left out, the publication sent when given", () => {
+    const fields = { ...base, mode: "cdc", "source.url": "postgres://u:p@h/db", lookback_seconds: "60" };
+    const body = jobBody(form({ ...fields, publication: "shop_pub" }), "url");
+    expect(body).toEqual({
+      name: "orders",
+      mode: "cdc",
+      source: { dialect: "postgresql", url: "postgres://u:p@h/db" },
+      table_name: "orders",
+      publication: "shop_pub",
+      cron_tab: "*/30 * * * * *",
+    });
+    expect(jobBody(form({ ...fields, publication: "" }), "url")).not.toHaveProperty("publication");
+    // And the other way round: a publication typed before switching back to pull is not sent.
+    expect(jobBody(form({ ...base, publication: "shop_pub" }), "fields")).not.toHaveProperty("publication");
   });
 });

@@ -3,6 +3,9 @@
 
 export type FieldKind = "text" | "password" | "number" | "select" | "list" | "checkbox";
 
+/** How a job replicates: by a tracking column, or PostgreSQL's change capture. */
+export type ReplicationMode = "pull" | "cdc";
+
 export interface FormField {
   name: string;
   label: string;
@@ -13,6 +16,8 @@ export interface FormField {
   placeholder?: string;
   value?: string;
   options?: ReadonlyArray<readonly [value: string, label: string]>;
+  /** Only shown and sent for these replication modes (every mode when absent). */
+  modes?: readonly ReplicationMode[];
 }
 
 export interface FormGroup {
@@ -49,6 +54,17 @@ export const FORM_GROUPS: readonly FormGroup[] = [
         options: [
           ["postgresql", "PostgreSQL"],
           ["mysql", "MySQL / MariaDB"],
+        ],
+      },
+      {
+        name: "mode",
+        label: "Replication mode",
+        kind: "select",
+        required: true,
+        hint: "change capture follows PostgreSQL's write-ahead log, deletes included",
+        options: [
+          ["pull", "pull, by a tracking column"],
+          ["cdc", "change capture (PostgreSQL)"],
         ],
       },
     ],
@@ -89,17 +105,32 @@ export const FORM_GROUPS: readonly FormGroup[] = [
     fields: [
       { name: "table_name", label: "Source table", kind: "text", required: true },
       { name: "target_table", label: "Replica table", kind: "text", hint: "default: the source table's name" },
-      { name: "tracking_col", label: "Tracking column", kind: "text", required: true, placeholder: "updated_at" },
+      {
+        name: "tracking_col",
+        label: "Tracking column",
+        kind: "text",
+        required: true,
+        placeholder: "updated_at",
+        modes: ["pull"],
+      },
       {
         name: "tracking_type",
         label: "Tracking type",
         kind: "select",
         required: true,
+        modes: ["pull"],
         hint: "a last-changed time, or an increasing integer",
         options: [
           ["timestamp", "timestamp"],
           ["id", "id"],
         ],
+      },
+      {
+        name: "publication",
+        label: "Publication",
+        kind: "text",
+        modes: ["cdc"],
+        hint: "default: one the job creates for this table",
       },
       { name: "primary_key", label: "Primary key", kind: "list", hint: "default: the source's; comma-separated" },
       { name: "columns", label: "Columns", kind: "list", hint: "default: all; comma-separated" },
@@ -124,7 +155,7 @@ export const FORM_GROUPS: readonly FormGroup[] = [
         placeholder: "1000",
         hint: "rows per page, up to 10,000",
       },
-      { name: "lookback_seconds", label: "Lookback (s)", kind: "number", placeholder: "300" },
+      { name: "lookback_seconds", label: "Lookback (s)", kind: "number", placeholder: "300", modes: ["pull"] },
       { name: "active", label: "Start copying now", kind: "checkbox", value: "on" },
     ],
   },
@@ -138,10 +169,21 @@ export const ERROR_TARGETS: readonly string[] = [
 
 export type FieldValue = string | boolean;
 
+/** The replication mode `value` names; pull for anything else. */
+export function replicationMode(value: FieldValue | undefined): ReplicationMode {
+  return value === "cdc" ? "cdc" : "pull";
+}
+
+/** Whether `field` belongs to the form in `mode`. */
+export function inMode(field: Pick<FormField, "modes">, mode: ReplicationMode): boolean {
+  return !field.modes || field.modes.includes(mode);
+}
+
 /**
  * The request body for `POST /replication/jobs` from the form's values (`get(name)` reads
- * the field of the active source mode). Empty optional fields are left out; numbers that
- * do not parse are sent as typed, so the server names the field.
+ * the field of the active source mode). Fields of the other replication mode and empty
+ * optional fields are left out; numbers that do not parse are sent as typed, so the server
+ * names the field.
  */
 export function jobBody(
   get: (name: string) => FieldValue | undefined,
@@ -149,9 +191,11 @@ export function jobBody(
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   const source: Record<string, unknown> = {};
+  const mode = replicationMode(get("mode"));
   for (const group of FORM_GROUPS) {
     if (group.sourceMode !== undefined && group.sourceMode !== sourceMode) continue;
     for (const field of group.fields) {
+      if (!inMode(field, mode)) continue;
       const value = convert(field, get(field.name));
       if (value === undefined) continue;
       if (field.name.startsWith("source.")) source[field.name.slice("source.".length)] = value;

@@ -2,7 +2,7 @@
 // them in place every few seconds. Every API error is shown; a refused token asks again.
 import { type Api, ApiError, apiClient, jobPath } from "./api";
 import { confirmDialog } from "./confirm-dialog";
-import { applySourceMode, clearFormErrors, readJobForm, showFormErrors } from "./create-form";
+import { applyReplicationMode, applySourceMode, clearFormErrors, readJobForm, showFormErrors } from "./create-form";
 import { byId, setText, show } from "./dom";
 import { formatCount, formatMs } from "./format";
 import { type JobAction, JobCard } from "./job-card";
@@ -170,6 +170,8 @@ class Dashboard {
       radio.addEventListener("change", () => applySourceMode(form));
     }
     applySourceMode(form);
+    form.querySelector('select[name="mode"]')?.addEventListener("change", () => applyReplicationMode(form));
+    applyReplicationMode(form);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
@@ -184,6 +186,7 @@ class Dashboard {
         status.dataset.kind = "ok";
         form.reset();
         applySourceMode(form);
+        applyReplicationMode(form);
         void this.refresh();
       } catch (error) {
         if (this.handleAuth(error)) return;
