@@ -474,6 +474,11 @@ function runOutcome(run) {
   if (run.error) return "failed";
   return run.ended_at ? "ok" : "running";
 }
+function needsRepair(verify) {
+  if (!verify) return false;
+  const problems = (verify.missing ?? 0) + (verify.extra ?? 0) + (verify.differing ?? 0);
+  return problems > 0 && !(verify.repaired === true && verify.done !== false);
+}
 
 // plugins/dashboard/client/chart.ts
 var CHART_SLOTS = 50;
@@ -601,6 +606,7 @@ var JobCard = class {
       run: button("run", "Run now", "primary"),
       pause: button("pause", "Pause"),
       verifyButton: button("verify", "Verify"),
+      repair: button("repair", "Repair"),
       reset: button("reset", "Reset…"),
       delete: button("delete", "Delete…", "danger"),
       actionStatus: el("p", { class: "action-status", role: "status", "aria-live": "polite" }),
@@ -660,6 +666,7 @@ var JobCard = class {
           parts.run,
           parts.pause,
           parts.verifyButton,
+          parts.repair,
           parts.reset,
           parts.delete
         ]),
@@ -711,6 +718,7 @@ var JobCard = class {
     show(p.warnings, warnings.length > 0);
     syncList(p.warnings, warnings);
     renderVerify(p.verify, s.verify ?? null);
+    show(p.repair, needsRepair(s.verify ?? null));
     renderCdc(p.cdc, s.cdc ?? null);
     setText(p.pause, job.active ? "Pause" : "Resume");
     p.pause.dataset.action = job.active ? "pause" : "resume";
@@ -1015,7 +1023,7 @@ var Dashboard = class {
   }
   async act(card, action) {
     const name = card.name;
-    let path = jobPath(name, \`/\${action}\`);
+    let path = jobPath(name, action === "repair" ? "/verify?repair=true" : \`/\${action}\`);
     let method = "POST";
     if (action === "reset") {
       const answer = await confirmDialog({
@@ -1111,6 +1119,7 @@ var LABEL = {
   resume: "Resume",
   reset: "Reset",
   verify: "Verify",
+  repair: "Repair",
   delete: "Delete"
 };
 var PENDING = {
@@ -1119,6 +1128,7 @@ var PENDING = {
   resume: "Resuming…",
   reset: "Resetting…",
   verify: "Verifying against the source…",
+  repair: "Repairing from the source…",
   delete: "Deleting…"
 };
 function done(action, result) {
@@ -1128,7 +1138,8 @@ function done(action, result) {
       const more = r.done === false ? "; more to copy, it continues on its own" : "";
       return \`Run finished: \${formatCount(r.rows)} rows in \${formatMs(r.duration_ms)}\${more}.\`;
     }
-    case "verify": {
+    case "verify":
+    case "repair": {
       const v = r;
       return \`Verify: \${formatCount(v.source_rows)} source rows, \${formatCount(v.replica_rows)} in the replica; \${formatCount(v.missing)} missing, \${formatCount(v.extra)} extra, \${formatCount(v.differing)} differing\` + (v.repaired ? v.done === false ? "; repaired in part, verify again to go on." : "; repaired." : ".");
     }

@@ -5,6 +5,7 @@ import {
   formatRelative,
   formatSeconds,
   jobMode,
+  needsRepair,
   replicaRows,
   runDurationMs,
   sourceSummary,
@@ -113,5 +114,16 @@ describe("a job's figures", () => {
     expect(runDurationMs(run)).toBe(1250);
     expect(runDurationMs({ ...run, duration_ms: 40 })).toBe(40);
     expect(runDurationMs({ ...run, ended_at: null })).toBeNull();
+  });
+
+  it("offers Repair after a verify that found differences, until a whole repair of them", () => {
+    const found = { source_rows: 10, replica_rows: 9, missing: 1, extra: 0, differing: 0 };
+    expect(needsRepair(null)).toBe(false);
+    expect(needsRepair({ ...found, missing: 0 })).toBe(false);
+    expect(needsRepair(found)).toBe(true);
+    expect(needsRepair({ ...found, missing: 0, extra: 2 })).toBe(true);
+    expect(needsRepair({ ...found, repaired: true })).toBe(false);
+    expect(needsRepair({ ...found, repaired: true, done: false })).toBe(true);
+    expect(needsRepair({ ...found, repaired: false })).toBe(true);
   });
 });

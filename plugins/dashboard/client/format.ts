@@ -1,5 +1,5 @@
 // Pure formatting for the dashboard (no DOM): numbers, durations, times, a job's source.
-import type { JobView, RunView } from "./types";
+import type { JobView, RunView, VerifyResult } from "./types";
 
 const numbers = new Intl.NumberFormat("en-US");
 
@@ -118,4 +118,11 @@ export type RunOutcome = "ok" | "failed" | "running";
 export function runOutcome(run: RunView): RunOutcome {
   if (run.error) return "failed";
   return run.ended_at ? "ok" : "running";
+}
+
+/** The last verify found differences it did not (wholly) repair: Repair offers to. */
+export function needsRepair(verify: VerifyResult | null): boolean {
+  if (!verify) return false;
+  const problems = (verify.missing ?? 0) + (verify.extra ?? 0) + (verify.differing ?? 0);
+  return problems > 0 && !(verify.repaired === true && verify.done !== false);
 }

@@ -9,6 +9,7 @@ import {
   formatRelative,
   formatSeconds,
   jobMode,
+  needsRepair,
   replicaRows,
   runDurationMs,
   runOutcome,
@@ -17,7 +18,7 @@ import {
 import { chartScale, drawRunChart } from "./run-chart-view";
 import type { JobView, RunView, SchemaChange, VerifyResult } from "./types";
 
-export type JobAction = "run" | "pause" | "resume" | "reset" | "verify" | "delete";
+export type JobAction = "run" | "pause" | "resume" | "reset" | "verify" | "repair" | "delete";
 
 const STATES = ["idle", "running", "paused", "failing"];
 
@@ -74,6 +75,7 @@ export class JobCard {
       run: button("run", "Run now", "primary"),
       pause: button("pause", "Pause"),
       verifyButton: button("verify", "Verify"),
+      repair: button("repair", "Repair"),
       reset: button("reset", "Reset…"),
       delete: button("delete", "Delete…", "danger"),
       actionStatus: el("p", { class: "action-status", role: "status", "aria-live": "polite" }),
@@ -133,6 +135,7 @@ export class JobCard {
           parts.run,
           parts.pause,
           parts.verifyButton,
+          parts.repair,
           parts.reset,
           parts.delete,
         ]),
@@ -193,6 +196,7 @@ export class JobCard {
     syncList(p.warnings, warnings);
 
     renderVerify(p.verify, s.verify ?? null);
+    show(p.repair, needsRepair(s.verify ?? null));
     renderCdc(p.cdc, s.cdc ?? null);
     setText(p.pause, job.active ? "Pause" : "Resume");
     p.pause.dataset.action = job.active ? "pause" : "resume";

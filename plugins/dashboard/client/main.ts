@@ -127,7 +127,7 @@ class Dashboard {
 
   private async act(card: JobCard, action: JobAction): Promise<void> {
     const name = card.name;
-    let path = jobPath(name, `/${action}`);
+    let path = jobPath(name, action === "repair" ? "/verify?repair=true" : `/${action}`);
     let method = "POST";
     if (action === "reset") {
       const answer = await confirmDialog({
@@ -230,6 +230,7 @@ const LABEL: Record<JobAction, string> = {
   resume: "Resume",
   reset: "Reset",
   verify: "Verify",
+  repair: "Repair",
   delete: "Delete",
 };
 
@@ -239,6 +240,7 @@ const PENDING: Record<JobAction, string> = {
   resume: "Resuming…",
   reset: "Resetting…",
   verify: "Verifying against the source…",
+  repair: "Repairing from the source…",
   delete: "Deleting…",
 };
 
@@ -249,7 +251,8 @@ function done(action: JobAction, result: unknown): string {
       const more = r.done === false ? "; more to copy, it continues on its own" : "";
       return `Run finished: ${formatCount(r.rows as number)} rows in ${formatMs(r.duration_ms as number)}${more}.`;
     }
-    case "verify": {
+    case "verify":
+    case "repair": {
       const v = r as VerifyResult;
       return (
         `Verify: ${formatCount(v.source_rows)} source rows, ${formatCount(v.replica_rows)} in the replica; ` +
