@@ -552,6 +552,190 @@ function chartScale(chart) {
   return \`\${chart.bars.length} runs · up to \${formatCount(chart.maxRows)} rows · up to \${formatMs(chart.maxMs)}\${failed}\`;
 }
 
+// plugins/dashboard/client/settings-fields.ts
+var NO_RECONCILE = "none";
+var SETTING_FIELDS = [
+  { name: "cron_tab", label: "Cron schedule (UTC)", kind: "text", current: (job) => job.cron_tab },
+  { name: "batch_size", label: "Batch size", kind: "number", current: (job) => String(job.batch_size) },
+  {
+    name: "lookback_seconds",
+    label: "Lookback (s)",
+    kind: "number",
+    modes: ["pull"],
+    current: (job) => String(job.lookback_seconds)
+  },
+  {
+    name: "reconcile_cron",
+    label: "Reconcile schedule (UTC)",
+    kind: "text",
+    hint: \`verify with repair on this cron; "\${NO_RECONCILE}" for never\`,
+    current: (job) => job.reconcile_cron ?? NO_RECONCILE
+  },
+  {
+    name: "columns",
+    label: "Columns",
+    kind: "text",
+    hint: '"all" (new columns too), or names separated by commas',
+    current: (job) => job.column_selection === "subset" && job.columns ? job.columns.map((c) => c.name).join(", ") : "all"
+  },
+  {
+    name: "on_column_drop",
+    label: "A column dropped at the source",
+    kind: "select",
+    options: [
+      ["", "unchanged"],
+      ["keep", "is kept in the replica"],
+      ["drop", "is dropped from the replica"]
+    ],
+    current: (job) => job.on_column_drop ?? "keep"
+  }
+];
+function settingsFor(mode) {
+  return SETTING_FIELDS.filter((field) => !field.modes || field.modes.includes(mode));
+}
+function settingsBody(get, mode) {
+  const body = {};
+  for (const field of settingsFor(mode)) {
+    const raw = get(field.name);
+    const text = typeof raw === "string" ? raw.trim() : "";
+    if (text === "") continue;
+    if (field.kind === "number") body[field.name] = /^\\d+$/.test(text) ? Number(text) : text;
+    else if (field.name === "reconcile_cron") body[field.name] = text.toLowerCase() === NO_RECONCILE ? null : text;
+    else if (field.name === "columns") body[field.name] = text === "all" ? "all" : listOf(text);
+    else body[field.name] = text;
+  }
+  return body;
+}
+function listOf(text) {
+  return text.split(",").map((name) => name.trim()).filter(Boolean);
+}
+
+// plugins/dashboard/client/settings-form.ts
+var SettingsForm = class {
+  element;
+  fields;
+  formError = el("p", { class: "field-error form-error", role: "alert" });
+  status = el("p", { class: "settings-status", role: "status", "aria-live": "polite" });
+  mode = "pull";
+  saving = false;
+  constructor(job, save) {
+    this.fields = SETTING_FIELDS.map((spec) => this.field(spec));
+    const submit = el("button", { type: "submit" }, ["Save settings"]);
+    this.element = el("form", { class: "settings-form", novalidate: "" }, [
+      el("h4", {}, ["Change settings"]),
+      el("p", { class: "hint" }, ["Fill in only what should change; the grey text is the setting now."]),
+      el(
+        "div",
+        { class: "fields" },
+        this.fields.map((f) => f.wrapper)
+      ),
+      this.formError,
+      el("div", { class: "form-actions" }, [submit, this.status])
+    ]);
+    show(this.formError, false);
+    this.element.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.submit(save, submit);
+    });
+    this.update(job);
+  }
+  update(job) {
+    this.mode = jobMode(job) === "cdc" ? "cdc" : "pull";
+    for (const f of this.fields) {
+      const active = !f.spec.modes || f.spec.modes.includes(this.mode);
+      show(f.wrapper, active);
+      f.control.disabled = !active;
+      const now = f.spec.current(job);
+      if (f.unchanged) setText(f.unchanged, \`unchanged (\${now})\`);
+      else setAttr(f.control, "placeholder", now);
+    }
+  }
+  field(spec) {
+    const id = uid(\`setting-\${spec.name}\`);
+    const errorId = \`\${id}-error\`;
+    const hintId = \`\${id}-hint\`;
+    const described = [spec.hint ? hintId : "", errorId].filter(Boolean).join(" ");
+    let control;
+    let unchanged;
+    if (spec.kind === "select") {
+      const options = (spec.options ?? []).map(([value, text]) => el("option", { value }, [text]));
+      unchanged = options.find((option) => option.value === "");
+      control = el("select", { id, name: spec.name, "aria-describedby": described }, options);
+    } else {
+      control = el("input", {
+        id,
+        name: spec.name,
+        type: "text",
+        autocomplete: "off",
+        spellcheck: "false",
+        "aria-describedby": described,
+        ...spec.kind === "number" ? { inputmode: "numeric" } : {}
+      });
+    }
+    const error = el("span", { class: "field-error", id: errorId });
+    show(error, false);
+    const wrapper = el("div", { class: "field" }, [
+      el("div", { class: "label-row" }, [el("label", { for: id }, [spec.label])]),
+      control,
+      spec.hint ? el("span", { class: "hint", id: hintId }, [spec.hint]) : null,
+      error
+    ]);
+    return { spec, wrapper, control, error, unchanged };
+  }
+  async submit(save, submit) {
+    if (this.saving) return;
+    this.clearErrors();
+    const get = (name) => this.fields.find((f) => f.spec.name === name)?.control.value;
+    const body = settingsBody(get, this.mode);
+    if (Object.keys(body).length === 0) {
+      this.report("Nothing to save: fill in a setting first.", "error");
+      return;
+    }
+    this.saving = true;
+    submit.setAttribute("aria-busy", "true");
+    this.report("Saving…", "pending");
+    try {
+      await save(body);
+      for (const f of this.fields) f.control.value = "";
+      this.report(\`Saved: \${Object.keys(body).join(", ")}.\`, "ok");
+    } catch (error) {
+      this.report("Not saved.", "error");
+      this.showErrors(error instanceof Error ? error.message : String(error));
+    } finally {
+      this.saving = false;
+      submit.removeAttribute("aria-busy");
+    }
+  }
+  showErrors(message) {
+    let first;
+    for (const problem of fieldErrors(
+      message,
+      this.fields.map((f) => f.spec.name)
+    )) {
+      const f = this.fields.find((candidate) => candidate.spec.name === problem.field);
+      const slot = f?.error ?? this.formError;
+      setText(slot, problem.message);
+      show(slot, true);
+      f?.control.setAttribute("aria-invalid", "true");
+      first ??= f?.control;
+    }
+    first?.focus();
+  }
+  clearErrors() {
+    for (const f of this.fields) {
+      setText(f.error, "");
+      show(f.error, false);
+      f.control.removeAttribute("aria-invalid");
+    }
+    setText(this.formError, "");
+    show(this.formError, false);
+  }
+  report(text, kind) {
+    setText(this.status, text);
+    setAttr(this.status, "data-kind", kind);
+  }
+};
+
 // plugins/dashboard/client/job-card.ts
 var STATES = ["idle", "running", "paused", "failing"];
 var JobCard = class {
@@ -560,7 +744,7 @@ var JobCard = class {
   runsJson = "";
   busy = false;
   parts;
-  constructor(job, onAction) {
+  constructor(job, onAction, saveSettings) {
     this.job = job;
     const titleId = uid("job");
     const stat = (label) => {
@@ -611,7 +795,8 @@ var JobCard = class {
       delete: button("delete", "Delete…", "danger"),
       actionStatus: el("p", { class: "action-status", role: "status", "aria-live": "polite" }),
       runsBody: el("tbody"),
-      settings: el("dl", { class: "settings" })
+      settings: el("dl", { class: "settings" }),
+      settingsForm: new SettingsForm(job, ((body) => saveSettings(this, body)))
     };
     this.parts = parts;
     parts.errorBox.append(parts.errorHead, parts.errorText);
@@ -671,7 +856,12 @@ var JobCard = class {
           parts.delete
         ]),
         parts.actionStatus,
-        el("details", { class: "more" }, [el("summary", {}, ["Runs and settings"]), table, parts.settings])
+        el("details", { class: "more" }, [
+          el("summary", {}, ["Runs and settings"]),
+          table,
+          parts.settings,
+          parts.settingsForm.element
+        ])
       ])
     ]);
     this.update(job, Date.now());
@@ -725,6 +915,7 @@ var JobCard = class {
     setAttr(p.run, "aria-disabled", state === "running" ? "true" : null);
     setAttr(p.run, "title", state === "running" ? "a run is in progress" : null);
     renderSettings(p.settings, job);
+    p.settingsForm.update(job);
   }
   updateRuns(runs) {
     setText(this.parts.chartError, "");
@@ -879,7 +1070,9 @@ function renderSettings(target, job) {
     ["Schedule (UTC)", job.cron_tab],
     ["Batch size", formatCount(job.batch_size)],
     ["Lookback", formatSeconds(job.lookback_seconds)],
+    ["Reconcile (UTC)", job.reconcile_cron ?? "—"],
     ["Columns", job.columns ? job.columns.map((c) => c.name).join(", ") : "—"],
+    ["Dropped columns", job.on_column_drop === "drop" ? "dropped from the replica" : "kept in the replica"],
     ["Cursor", job.status.cursor === null || job.status.cursor === void 0 ? "—" : JSON.stringify(job.status.cursor)],
     ["Rows written by runs", formatCount(job.status.rows_synced)],
     ["Last success", job.status.last_success_at ?? "—"],
@@ -991,7 +1184,11 @@ var Dashboard = class {
       let card = this.cards.get(job.name);
       if (card) card.update(job, now);
       else {
-        card = new JobCard(job, (c, action) => void this.act(c, action));
+        card = new JobCard(
+          job,
+          (c, action) => void this.act(c, action),
+          (c, body) => this.saveSettings(c, body)
+        );
         this.cards.set(job.name, card);
       }
       if (list.children[index] !== card.element) list.insertBefore(card.element, list.children[index] ?? null);
@@ -1020,6 +1217,16 @@ var Dashboard = class {
         card.runsFailed(messageOf(error));
       }
     }
+  }
+  /** PATCH from a card's settings form; a refused token asks again, other errors go back to the form. */
+  async saveSettings(card, body) {
+    try {
+      await this.api("PATCH", jobPath(card.name), body);
+    } catch (error) {
+      if (this.handleAuth(error)) return;
+      throw error;
+    }
+    void this.refresh();
   }
   async act(card, action) {
     const name = card.name;
@@ -1662,18 +1869,22 @@ select[aria-invalid="true"] {
   flex-wrap: wrap;
   gap: 0.5rem;
 }
-.action-status {
+.action-status,
+.settings-status {
   margin: 0;
   font-size: 0.875rem;
   min-height: 1.25rem;
 }
-.action-status[data-kind="ok"] {
+.action-status[data-kind="ok"],
+.settings-status[data-kind="ok"] {
   color: var(--ok);
 }
-.action-status[data-kind="error"] {
+.action-status[data-kind="error"],
+.settings-status[data-kind="error"] {
   color: var(--fail);
 }
-.action-status[data-kind="pending"] {
+.action-status[data-kind="pending"],
+.settings-status[data-kind="pending"] {
   color: var(--muted);
 }
 .job .action-status:empty {
@@ -1751,6 +1962,21 @@ table.runs td:nth-child(2) {
   margin: 0;
   overflow-wrap: anywhere;
   font-family: var(--mono);
+}
+.settings-form {
+  margin-top: 1rem;
+  border-top: 1px solid var(--line);
+  padding-top: 0.75rem;
+}
+.settings-form h4 {
+  margin: 0;
+  font-size: 0.875rem;
+}
+.settings-form > .hint {
+  margin: 0.25rem 0 0;
+}
+.settings-form .form-actions {
+  margin-top: 0.75rem;
 }
 
 /* Create form */

@@ -11,6 +11,8 @@ interface Job {
   name: string;
   mode: string;
   active: boolean;
+  batch_size: number;
+  cron_tab: string;
   status: { state: string; rows_synced: number; last_error: string | null };
 }
 interface Run {
@@ -241,6 +243,49 @@ describe("with the admin token", () => {
       sql: `SELECT count(*) AS n, sum(customer = 'renamed at the source') AS renamed FROM ${ORDERS}`,
     });
     expect(rows.body.result).toEqual([{ n: 31, renamed: 1 }]);
+  });
+
+  it("a card's settings form changes what was filled in, and shows the server's errors beside the fields", async () => {
+    const orders = card(page, ORDERS);
+    const details = orders.locator("details.more");
+    if ((await details.getAttribute("open")) === null) await details.locator("> summary").click();
+    const form = orders.locator("form.settings-form");
+    const batch = form.getByLabel("Batch size", { exact: true });
+    const schedule = form.getByLabel("Cron schedule (UTC)", { exact: true });
+    expect(await batch.getAttribute("placeholder")).toBe("1000");
+    expect(await schedule.getAttribute("placeholder")).toBe(RARELY);
+
+    await batch.fill("0");
+    await form.getByRole("button", { name: "Save settings" }).click();
+    const batchError = form.locator(".field-error").filter({ hasText: "batch_size" });
+    await expect.poll(() => batchError.textContent()).toContain("batch_size must be at least 1");
+    expect(await batch.getAttribute("aria-invalid")).toBe("true");
+    expect((await job(ORDERS))!.batch_size).toBe(1000);
+
+    await batch.fill("250");
+    await form.getByLabel("Reconcile schedule (UTC)", { exact: true }).fill("0 4 * * *");
+    await form.getByLabel("A column dropped at the source", { exact: true }).selectOption("drop");
+    await form.getByRole("button", { name: "Save settings" }).click();
+    await expect
+      .poll(() => form.locator(".settings-status").textContent())
+      .toBe("Saved: batch_size, reconcile_cron, on_column_drop.");
+    const saved = (await job(ORDERS)) as Job & { reconcile_cron: string | null; on_column_drop: string };
+    expect([saved.batch_size, saved.reconcile_cron, saved.on_column_drop, saved.cron_tab]).toEqual([
+      250,
+      "0 4 * * *",
+      "drop",
+      RARELY,
+    ]);
+    expect(await batch.inputValue()).toBe("");
+    await expect.poll(() => batch.getAttribute("placeholder")).toBe("250");
+    expect(await batchError.isVisible()).toBe(false);
+
+    // "none" removes the reconciliation again.
+    await form.getByLabel("Reconcile schedule (UTC)", { exact: true }).fill("none");
+    await form.getByRole("button", { name: "Save settings" }).click();
+    await expect
+      .poll(async () => ((await job(ORDERS)) as { reconcile_cron?: string | null }).reconcile_cron)
+      .toBe(null);
   });
 
   it("the form shows the server's validation errors beside the fields, then creates the job", async () => {

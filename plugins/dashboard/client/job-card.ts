@@ -16,6 +16,7 @@ import {
   sourceSummary,
 } from "./format";
 import { chartScale, drawRunChart } from "./run-chart-view";
+import { type SaveSettings, SettingsForm } from "./settings-form";
 import type { JobView, RunView, SchemaChange, VerifyResult } from "./types";
 
 export type JobAction = "run" | "pause" | "resume" | "reset" | "verify" | "repair" | "delete";
@@ -29,7 +30,11 @@ export class JobCard {
   private busy = false;
   private readonly parts;
 
-  constructor(job: JobView, onAction: (card: JobCard, action: JobAction) => void) {
+  constructor(
+    job: JobView,
+    onAction: (card: JobCard, action: JobAction) => void,
+    saveSettings: (card: JobCard, body: Record<string, unknown>) => Promise<void>,
+  ) {
     this.job = job;
     const titleId = uid("job");
     const stat = (label: string) => {
@@ -81,6 +86,7 @@ export class JobCard {
       actionStatus: el("p", { class: "action-status", role: "status", "aria-live": "polite" }),
       runsBody: el("tbody"),
       settings: el("dl", { class: "settings" }),
+      settingsForm: new SettingsForm(job, ((body) => saveSettings(this, body)) satisfies SaveSettings),
     };
     this.parts = parts;
     parts.errorBox.append(parts.errorHead, parts.errorText);
@@ -140,7 +146,12 @@ export class JobCard {
           parts.delete,
         ]),
         parts.actionStatus,
-        el("details", { class: "more" }, [el("summary", {}, ["Runs and settings"]), table, parts.settings]),
+        el("details", { class: "more" }, [
+          el("summary", {}, ["Runs and settings"]),
+          table,
+          parts.settings,
+          parts.settingsForm.element,
+        ]),
       ]),
     ]);
     this.update(job, Date.now());
@@ -203,6 +214,7 @@ export class JobCard {
     setAttr(p.run, "aria-disabled", state === "running" ? "true" : null);
     setAttr(p.run, "title", state === "running" ? "a run is in progress" : null);
     renderSettings(p.settings, job);
+    p.settingsForm.update(job);
   }
 
   updateRuns(runs: RunView[]): void {
@@ -377,7 +389,9 @@ function renderSettings(target: HTMLElement, job: JobView): void {
     ["Schedule (UTC)", job.cron_tab],
     ["Batch size", formatCount(job.batch_size)],
     ["Lookback", formatSeconds(job.lookback_seconds)],
+    ["Reconcile (UTC)", job.reconcile_cron ?? "—"],
     ["Columns", job.columns ? job.columns.map((c) => c.name).join(", ") : "—"],
+    ["Dropped columns", job.on_column_drop === "drop" ? "dropped from the replica" : "kept in the replica"],
     ["Cursor", job.status.cursor === null || job.status.cursor === undefined ? "—" : JSON.stringify(job.status.cursor)],
     ["Rows written by runs", formatCount(job.status.rows_synced)],
     ["Last success", job.status.last_success_at ?? "—"],

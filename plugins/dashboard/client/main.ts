@@ -93,7 +93,11 @@ class Dashboard {
       let card = this.cards.get(job.name);
       if (card) card.update(job, now);
       else {
-        card = new JobCard(job, (c, action) => void this.act(c, action));
+        card = new JobCard(
+          job,
+          (c, action) => void this.act(c, action),
+          (c, body) => this.saveSettings(c, body),
+        );
         this.cards.set(job.name, card);
       }
       if (list.children[index] !== card.element) list.insertBefore(card.element, list.children[index] ?? null);
@@ -123,6 +127,17 @@ class Dashboard {
         card.runsFailed(messageOf(error));
       }
     }
+  }
+
+  /** PATCH from a card's settings form; a refused token asks again, other errors go back to the form. */
+  private async saveSettings(card: JobCard, body: Record<string, unknown>): Promise<void> {
+    try {
+      await this.api<unknown>("PATCH", jobPath(card.name), body);
+    } catch (error) {
+      if (this.handleAuth(error)) return;
+      throw error;
+    }
+    void this.refresh();
   }
 
   private async act(card: JobCard, action: JobAction): Promise<void> {

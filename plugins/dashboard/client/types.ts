@@ -47,6 +47,10 @@ export interface JobView {
   cron_tab: string;
   batch_size: number;
   lookback_seconds: number;
+  /** "subset": only the job's `columns`; "all" (or null, before the setting existed): every column, new ones too. */
+  column_selection?: "all" | "subset" | null;
+  on_column_drop?: "keep" | "drop";
+  reconcile_cron?: string | null;
   active: boolean;
   warnings?: string[];
   created_at: string;

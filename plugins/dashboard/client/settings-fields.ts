@@ -1,0 +1,89 @@
+// A job's settings form, as data (no DOM): which settings an operator may change from a card,
+// what each shows as its current value, and the PATCH /replication/jobs/:name body. A field
+// left empty leaves its setting as it is.
+import type { FieldValue, ReplicationMode } from "./form-fields";
+import type { JobView } from "./types";
+
+export interface SettingField {
+  /** The PATCH body's field. */
+  name: "cron_tab" | "batch_size" | "lookback_seconds" | "reconcile_cron" | "on_column_drop" | "columns";
+  label: string;
+  kind: "text" | "number" | "select";
+  hint?: string;
+  options?: ReadonlyArray<readonly [value: string, label: string]>;
+  /** Only for these replication modes (every mode when absent). */
+  modes?: readonly ReplicationMode[];
+  /** The setting now, as the field would be filled to keep it. */
+  current(job: JobView): string;
+}
+
+/** Typed into the reconcile schedule, it removes the job's reconciliation. */
+export const NO_RECONCILE = "none";
+
+export const SETTING_FIELDS: readonly SettingField[] = [
+  { name: "cron_tab", label: "Cron schedule (UTC)", kind: "text", current: (job) => job.cron_tab },
+  { name: "batch_size", label: "Batch size", kind: "number", current: (job) => String(job.batch_size) },
+  {
+    name: "lookback_seconds",
+    label: "Lookback (s)",
+    kind: "number",
+    modes: ["pull"],
+    current: (job) => String(job.lookback_seconds),
+  },
+  {
+    name: "reconcile_cron",
+    label: "Reconcile schedule (UTC)",
+    kind: "text",
+    hint: `verify with repair on this cron; "${NO_RECONCILE}" for never`,
+    current: (job) => job.reconcile_cron ?? NO_RECONCILE,
+  },
+  {
+    name: "columns",
+    label: "Columns",
+    kind: "text",
+    hint: '"all" (new columns too), or names separated by commas',
+    current: (job) =>
+      job.column_selection === "subset" && job.columns ? job.columns.map((c) => c.name).join(", ") : "all",
+  },
+  {
+    name: "on_column_drop",
+    label: "A column dropped at the source",
+    kind: "select",
+    options: [
+      ["", "unchanged"],
+      ["keep", "is kept in the replica"],
+      ["drop", "is dropped from the replica"],
+    ],
+    current: (job) => job.on_column_drop ?? "keep",
+  },
+];
+
+export function settingsFor(mode: ReplicationMode): SettingField[] {
+  return SETTING_FIELDS.filter((field) => !field.modes || field.modes.includes(mode));
+}
+
+/**
+ * The PATCH body from the fields' values: empty ones left out, numbers that do not parse sent
+ * as typed (the server names the field), the reconcile schedule `none` as null, columns `all`
+ * as "all" and otherwise as a list.
+ */
+export function settingsBody(get: (name: string) => FieldValue | undefined, mode: ReplicationMode) {
+  const body: Record<string, unknown> = {};
+  for (const field of settingsFor(mode)) {
+    const raw = get(field.name);
+    const text = typeof raw === "string" ? raw.trim() : "";
+    if (text === "") continue;
+    if (field.kind === "number") body[field.name] = /^\d+$/.test(text) ? Number(text) : text;
+    else if (field.name === "reconcile_cron") body[field.name] = text.toLowerCase() === NO_RECONCILE ? null : text;
+    else if (field.name === "columns") body[field.name] = text === "all" ? "all" : listOf(text);
+    else body[field.name] = text;
+  }
+  return body;
+}
+
+function listOf(text: string): string[] {
+  return text
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
