@@ -553,7 +553,7 @@ function chartScale(chart) {
 }
 
 // plugins/dashboard/client/settings-fields.ts
-var NO_RECONCILE = "none";
+var NONE = "none";
 var SETTING_FIELDS = [
   { name: "cron_tab", label: "Cron schedule (UTC)", kind: "text", current: (job) => job.cron_tab },
   { name: "batch_size", label: "Batch size", kind: "number", current: (job) => String(job.batch_size) },
@@ -568,8 +568,18 @@ var SETTING_FIELDS = [
     name: "reconcile_cron",
     label: "Reconcile schedule (UTC)",
     kind: "text",
-    hint: \`verify with repair on this cron; "\${NO_RECONCILE}" for never\`,
-    current: (job) => job.reconcile_cron ?? NO_RECONCILE
+    removable: true,
+    hint: \`verify with repair on this cron; "\${NONE}" for never\`,
+    current: (job) => job.reconcile_cron ?? NONE
+  },
+  {
+    name: "soft_delete_col",
+    label: "Soft delete column",
+    kind: "text",
+    modes: ["pull"],
+    removable: true,
+    hint: \`a row it marks deleted leaves the replica; "\${NONE}" for no such column\`,
+    current: (job) => job.soft_delete_col ?? NONE
   },
   {
     name: "columns",
@@ -600,7 +610,7 @@ function settingsBody(get, mode) {
     const text = typeof raw === "string" ? raw.trim() : "";
     if (text === "") continue;
     if (field.kind === "number") body[field.name] = /^\\d+$/.test(text) ? Number(text) : text;
-    else if (field.name === "reconcile_cron") body[field.name] = text.toLowerCase() === NO_RECONCILE ? null : text;
+    else if (field.removable && text.toLowerCase() === NONE) body[field.name] = null;
     else if (field.name === "columns") body[field.name] = text === "all" ? "all" : listOf(text);
     else body[field.name] = text;
   }
@@ -1071,6 +1081,7 @@ function renderSettings(target, job) {
     ["Batch size", formatCount(job.batch_size)],
     ["Lookback", formatSeconds(job.lookback_seconds)],
     ["Reconcile (UTC)", job.reconcile_cron ?? "—"],
+    ["Soft delete column", job.soft_delete_col ?? "—"],
     ["Columns", job.columns ? job.columns.map((c) => c.name).join(", ") : "—"],
     ["Dropped columns", job.on_column_drop === "drop" ? "dropped from the replica" : "kept in the replica"],
     ["Cursor", job.status.cursor === null || job.status.cursor === void 0 ? "—" : JSON.stringify(job.status.cursor)],

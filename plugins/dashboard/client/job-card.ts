@@ -390,6 +390,7 @@ function renderSettings(target: HTMLElement, job: JobView): void {
     ["Batch size", formatCount(job.batch_size)],
     ["Lookback", formatSeconds(job.lookback_seconds)],
     ["Reconcile (UTC)", job.reconcile_cron ?? "—"],
+    ["Soft delete column", job.soft_delete_col ?? "—"],
     ["Columns", job.columns ? job.columns.map((c) => c.name).join(", ") : "—"],
     ["Dropped columns", job.on_column_drop === "drop" ? "dropped from the replica" : "kept in the replica"],
     ["Cursor", job.status.cursor === null || job.status.cursor === undefined ? "—" : JSON.stringify(job.status.cursor)],

@@ -23,17 +23,21 @@ describe("settingsBody turns a card's settings form into PATCH /replication/jobs
 
   it("takes none for no reconciliation, all or a list for the columns, and keep or drop", () => {
     expect(
-      settingsBody(form({ reconcile_cron: "None", columns: "id, name ,", on_column_drop: "drop" }), "pull"),
-    ).toEqual({ reconcile_cron: null, columns: ["id", "name"], on_column_drop: "drop" });
+      settingsBody(
+        form({ reconcile_cron: "None", soft_delete_col: "none", columns: "id, name ,", on_column_drop: "drop" }),
+        "pull",
+      ),
+    ).toEqual({ reconcile_cron: null, soft_delete_col: null, columns: ["id", "name"], on_column_drop: "drop" });
     expect(settingsBody(form({ reconcile_cron: "0 3 * * *", columns: "all" }), "cdc")).toEqual({
       reconcile_cron: "0 3 * * *",
       columns: "all",
     });
   });
 
-  it("leaves the pull's lookback out in change capture mode", () => {
+  it("leaves the pull's lookback and soft delete column out in change capture mode", () => {
     expect(settingsFor("cdc").map((f) => f.name)).not.toContain("lookback_seconds");
-    expect(settingsBody(form({ lookback_seconds: "60" }), "cdc")).toEqual({});
+    expect(settingsBody(form({ lookback_seconds: "60", soft_delete_col: "deleted_at" }), "cdc")).toEqual({});
+    expect(settingsBody(form({ soft_delete_col: "deleted_at" }), "pull")).toEqual({ soft_delete_col: "deleted_at" });
   });
 
   it("shows each setting's current value", () => {
@@ -42,6 +46,7 @@ describe("settingsBody turns a card's settings form into PATCH /replication/jobs
       batch_size: 1000,
       lookback_seconds: 300,
       reconcile_cron: null,
+      soft_delete_col: "deleted_at",
       column_selection: "subset",
       columns: [{ name: "id" }, { name: "total" }],
       on_column_drop: "drop",
@@ -51,6 +56,7 @@ describe("settingsBody turns a card's settings form into PATCH /replication/jobs
       batch_size: "1000",
       lookback_seconds: "300",
       reconcile_cron: "none",
+      soft_delete_col: "deleted_at",
       columns: "id, total",
       on_column_drop: "drop",
     });

@@ -6,19 +6,28 @@ import type { JobView } from "./types";
 
 export interface SettingField {
   /** The PATCH body's field. */
-  name: "cron_tab" | "batch_size" | "lookback_seconds" | "reconcile_cron" | "on_column_drop" | "columns";
+  name:
+    | "cron_tab"
+    | "batch_size"
+    | "lookback_seconds"
+    | "reconcile_cron"
+    | "soft_delete_col"
+    | "on_column_drop"
+    | "columns";
   label: string;
   kind: "text" | "number" | "select";
   hint?: string;
   options?: ReadonlyArray<readonly [value: string, label: string]>;
   /** Only for these replication modes (every mode when absent). */
   modes?: readonly ReplicationMode[];
+  /** NONE typed here removes the setting (sent as null). */
+  removable?: boolean;
   /** The setting now, as the field would be filled to keep it. */
   current(job: JobView): string;
 }
 
-/** Typed into the reconcile schedule, it removes the job's reconciliation. */
-export const NO_RECONCILE = "none";
+/** Typed into a removable setting, it removes it. */
+export const NONE = "none";
 
 export const SETTING_FIELDS: readonly SettingField[] = [
   { name: "cron_tab", label: "Cron schedule (UTC)", kind: "text", current: (job) => job.cron_tab },
@@ -34,8 +43,18 @@ export const SETTING_FIELDS: readonly SettingField[] = [
     name: "reconcile_cron",
     label: "Reconcile schedule (UTC)",
     kind: "text",
-    hint: `verify with repair on this cron; "${NO_RECONCILE}" for never`,
-    current: (job) => job.reconcile_cron ?? NO_RECONCILE,
+    removable: true,
+    hint: `verify with repair on this cron; "${NONE}" for never`,
+    current: (job) => job.reconcile_cron ?? NONE,
+  },
+  {
+    name: "soft_delete_col",
+    label: "Soft delete column",
+    kind: "text",
+    modes: ["pull"],
+    removable: true,
+    hint: `a row it marks deleted leaves the replica; "${NONE}" for no such column`,
+    current: (job) => job.soft_delete_col ?? NONE,
   },
   {
     name: "columns",
@@ -64,8 +83,8 @@ export function settingsFor(mode: ReplicationMode): SettingField[] {
 
 /**
  * The PATCH body from the fields' values: empty ones left out, numbers that do not parse sent
- * as typed (the server names the field), the reconcile schedule `none` as null, columns `all`
- * as "all" and otherwise as a list.
+ * as typed (the server names the field), `none` for a removable setting as null, columns
+ * `all` as "all" and otherwise as a list.
  */
 export function settingsBody(get: (name: string) => FieldValue | undefined, mode: ReplicationMode) {
   const body: Record<string, unknown> = {};
@@ -74,7 +93,7 @@ export function settingsBody(get: (name: string) => FieldValue | undefined, mode
     const text = typeof raw === "string" ? raw.trim() : "";
     if (text === "") continue;
     if (field.kind === "number") body[field.name] = /^\d+$/.test(text) ? Number(text) : text;
-    else if (field.name === "reconcile_cron") body[field.name] = text.toLowerCase() === NO_RECONCILE ? null : text;
+    else if (field.removable && text.toLowerCase() === NONE) body[field.name] = null;
     else if (field.name === "columns") body[field.name] = text === "all" ? "all" : listOf(text);
     else body[field.name] = text;
   }

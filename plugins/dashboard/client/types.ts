@@ -51,6 +51,7 @@ export interface JobView {
   column_selection?: "all" | "subset" | null;
   on_column_drop?: "keep" | "drop";
   reconcile_cron?: string | null;
+  soft_delete_col?: string | null;
   active: boolean;
   warnings?: string[];
   created_at: string;
