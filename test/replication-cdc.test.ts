@@ -10,6 +10,7 @@ import { peekSql } from "../plugins/replication/cdc/stream";
 import { defaultCdcTuning } from "../plugins/replication/cdc/tuning";
 import { rowHashSql } from "../plugins/replication/replica/row-hash";
 import { postgresDialect } from "../src/sources";
+import { expectStoredExactly } from "../src/sources/test-support";
 import { SLICE_WHILE_READING } from "../plugins/replication/pull/slices";
 import { api, CLIENT, sql, uniqueName } from "./helpers";
 import { cronTask, expectNothingStored } from "./support/replication-api";
@@ -29,6 +30,7 @@ import {
   getJob,
   replicaRows,
   runJob,
+  sourceRows,
   SOURCES,
   tuneReplication,
 } from "./support/replication";
@@ -569,6 +571,45 @@ describe("streaming changes", () => {
     await pgExec(`DELETE FROM ${job.name}`);
     await runJob(job.name);
     expect(await replicaRows(job.name, ["id"], "id")).toEqual([]);
+  });
+  it("finds rows by composite keys of text, timestamp and 64-bit integer for updates, key changes and deletes", async () => {
+    const table = cdcJobName("keys");
+    tables.push(table);
+    await pgExec(
+      `CREATE TABLE ${table} (region text, at timestamptz(6), n bigint, note text, PRIMARY KEY (region, at, n))`,
+    );
+    const big = "9007199254740993"; // beyond 2^53: a JavaScript number cannot hold it
+    await pgExec(
+      `INSERT INTO ${table} VALUES
+         ('zürich 🙂', '2024-01-01 00:00:00.000001+00', ${big}, 'a'),
+         ('zürich 🙂', '2024-01-01 00:00:00.000002+00', ${big}, 'b'),
+         ('a''b\\c', '1999-12-31 23:59:59.999999-08', -9223372036854775808, 'c'),
+         ('', '2024-06-01 12:00:00+05:30', 0, 'd')`,
+    );
+    jobs.push(table);
+    await createCdcJob(table, table);
+    await runJob(table);
+    await pgExec(
+      `UPDATE ${table} SET note = 'a2' WHERE region = 'zürich 🙂' AND n = ${big} AND at < '2024-01-01 00:00:00.000002+00'`,
+    );
+    await pgExec(`UPDATE ${table} SET n = ${big} + 1, note = 'b2' WHERE note = 'b'`);
+    await pgExec(`UPDATE ${table} SET region = 'x', at = at + interval '1 microsecond' WHERE note = 'c'`);
+    await pgExec(`DELETE FROM ${table} WHERE note = 'd'`);
+    await pgExec(`INSERT INTO ${table} VALUES ('', '2024-06-01 12:00:00+05:30', 1, 'e')`);
+    expect(await runJob(table)).toMatchObject({ done: true });
+    const columns = ["region", "at", "n", "note"];
+    const expected = await sourceRows("postgresql", table, columns, "region, at, n");
+    expect(expected.map((row) => row[3])).toEqual(["e", "c", "a2", "b2"]);
+    await runInDurableObject(databaseStub(), (_instance, state) => {
+      const described = columns.map((name) => ({
+        name,
+        sourceType: name,
+        nullable: true,
+        sqliteType: name === "n" ? ("INTEGER" as const) : ("TEXT" as const),
+      }));
+      expectStoredExactly(state.storage.sql, table, columns, described, expected, "region, at, n");
+    });
+    await expectVerified(table);
   });
 });
 
