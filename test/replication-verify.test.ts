@@ -40,8 +40,9 @@ afterAll(async () => {
   }
 });
 
-async function verify(name: string, repair = false): Promise<VerifyResult> {
-  const res = await api<VerifyResult>("POST", `/replication/jobs/${name}/verify${repair ? "?repair=true" : ""}`);
+async function verify(name: string, repair = false, values = false): Promise<VerifyResult> {
+  const query = [repair ? "repair=true" : "", values ? "values=true" : ""].filter(Boolean).join("&");
+  const res = await api<VerifyResult>("POST", `/replication/jobs/${name}/verify${query ? `?${query}` : ""}`);
   expect(res.body.error).toBeUndefined();
   expect(res.status).toBe(200);
   return res.body.result!;
@@ -202,6 +203,28 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     expect(await verify(table, true)).toMatchObject({ differing: 1 });
     expect(await unknown()).toBe(0);
     expect(await verify(table)).toMatchObject({ source_rows: 300, ...zeros });
+    await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
+  });
+
+  it("with values=true, compares every value: finds replica values changed under their stored hashes, and repairs them", async () => {
+    const table = await itemsJob(dialect, 300);
+    // Changed in the replica by hand (as an admin may), the stored hashes left as they were.
+    await inObject(`UPDATE "${table}" SET val = 'by hand' WHERE id IN (5, 250)`);
+    await inObject(`UPDATE "${table}" SET amount = NULL WHERE id = 77`);
+    expect(await verify(table)).toMatchObject({ ...zeros, compared: "hashes" });
+    const found = await verify(table, false, true);
+    expect(found).toMatchObject({
+      source_rows: 300,
+      replica_rows: 300,
+      ...zeros,
+      differing: 3,
+      compared: "values",
+      method: "keys",
+      examples: { differing: [5, 77, 250] },
+    });
+    expect(await getJob(table)).toMatchObject({ status: { verify: { differing: 3, compared: "values" } } });
+    expect(await verify(table, true, true)).toMatchObject({ differing: 3, repaired: true, done: true });
+    expect(await verify(table, false, true)).toMatchObject({ source_rows: 300, ...zeros });
     await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
   });
 

@@ -58,6 +58,12 @@ export const REPLICATION_ROUTE_DOCS: readonly RouteDoc[] = [
     access: "admin",
     query: [
       { name: "repair", description: "also delete extra rows and copy missing and differing ones", values: TRUE_FALSE },
+      {
+        name: "values",
+        description:
+          "compare every copied value of the rows on both sides, not only their stored row hashes (reads every source row)",
+        values: TRUE_FALSE,
+      },
     ],
   },
 ];

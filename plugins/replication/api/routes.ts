@@ -74,7 +74,7 @@ export function registerReplicationRoutes<E extends Env>(app: Hono<E>, host: Rou
   );
   app.post(
     "/replication/jobs/:name/verify",
-    answer((c) => call(c, "verifyJob", { name: name(c), repair: flag(c, "repair") })),
+    answer((c) => call(c, "verifyJob", { name: name(c), repair: flag(c, "repair"), values: flag(c, "values") })),
   );
 }
 

@@ -54,8 +54,10 @@ export class ReplicationEngine {
       resetJob: (input) => this.jobs.reset(input),
       deleteJob: (input) => this.jobs.delete(input),
       listRuns: (input) => this.jobs.runs(input),
-      verifyJob: (input) =>
-        this.verifier.verify(this.jobs.requireName(input), (input as { repair?: boolean }).repair === true),
+      verifyJob: (input) => {
+        const { repair, values } = input as { repair?: boolean; values?: boolean };
+        return this.verifier.verify(this.jobs.requireName(input), repair === true, values === true);
+      },
     };
   }
 

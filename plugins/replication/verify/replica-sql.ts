@@ -56,9 +56,13 @@ export function lookupSql(t: ReplicaTable): string {
   return `SELECT ${keyRead(t)}, ${hashOf(t)} FROM ${quoteSqlite(t.table)} WHERE ${keyInJsonSql(t.key)}`;
 }
 
-/** The copied columns of the rows whose key is in the bound JSON array of keys. */
+/**
+ * The copied columns and the stored hash of the rows whose key is in the bound JSON array of keys;
+ * a replica without the hash column (at the column limit, which also bounds a result) has no hash.
+ */
 export function rowsSql(t: ReplicaTable): string {
-  return `SELECT ${t.columns.map(readAsSource).join(", ")} FROM ${quoteSqlite(t.table)} WHERE ${keyInJsonSql(t.key)}`;
+  const hash = t.hasHash ? `, ${quoteSqlite(ROW_HASH_COLUMN)}` : "";
+  return `SELECT ${t.columns.map(readAsSource).join(", ")}${hash} FROM ${quoteSqlite(t.table)} WHERE ${keyInJsonSql(t.key)}`;
 }
 
 export function countSql(t: ReplicaTable): string {

@@ -43,7 +43,10 @@ describe("replicaSide on Durable Object SQLite", () => {
         { key: [1], hash: 10 },
         { key: [BIG], hash: 4294967295 },
       ]);
-      expect(side.rows([[BIG]])).toEqual([[BIG, "c"]]);
+      expect(side.rows([[BIG], [2]])).toEqual([
+        [2, "b", null],
+        [BIG, "c", 4294967295],
+      ]);
       expect(side.count()).toBe(3);
     });
   });

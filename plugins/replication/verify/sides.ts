@@ -25,7 +25,7 @@ export interface ReplicaSide {
   entries(range: KeyRange, limit?: number): Entry[];
   /** Entries of the rows with exactly these keys. */
   lookup(keys: readonly Key[]): Entry[];
-  /** Copied columns of the rows with exactly these keys. */
+  /** The rows with exactly these keys: copied columns, then the stored hash (null when unknown; absent without the hash column), as source rows come. */
   rows(keys: readonly Key[]): SqliteValue[][];
   count(): number;
 }
@@ -96,6 +96,7 @@ export function replicaSide(sql: SqlStorage, table: replicaSql.ReplicaTable): Re
   };
 }
 
-function hashValue(value: SqliteValue | undefined): number | null {
+/** A row hash as both sides compare it: a number, or null when unknown. */
+export function hashValue(value: SqliteValue | undefined): number | null {
   return value === null || value === undefined ? null : Number(value);
 }

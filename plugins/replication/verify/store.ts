@@ -18,6 +18,8 @@ const lastVerify = counts.extend({
   repaired: z.boolean(),
   done: z.boolean(),
   method: z.enum(["key ranges", "keys"]),
+  // Results stored before values could be compared compared hashes.
+  compared: z.enum(["hashes", "values"]).default("hashes"),
   duration_ms: count,
   examples: z.object({ missing: z.array(z.unknown()), extra: z.array(z.unknown()), differing: z.array(z.unknown()) }),
   at: z.string(),

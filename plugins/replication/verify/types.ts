@@ -28,6 +28,9 @@ export interface Entry {
 /** How the two sides were walked: by ranges of keys in one order both sides share, or key by key. */
 export type VerifyMethod = "key ranges" | "keys";
 
+/** What was compared for rows on both sides: the stored row hashes, or every copied value. */
+export type VerifyCompared = "hashes" | "values";
+
 export interface VerifyCounts {
   source_rows: number;
   replica_rows: number;
@@ -44,6 +47,7 @@ export interface VerifyResult extends VerifyCounts {
   /** False when a repair stopped at the run limits before the end of the table: call verify again to continue. */
   done: boolean;
   method: VerifyMethod;
+  compared: VerifyCompared;
   duration_ms: number;
   examples: { missing: ShownKey[]; extra: ShownKey[]; differing: ShownKey[] };
 }

@@ -23,7 +23,7 @@ import { RepairBudget, RepairBudgetSpent, replicaRepairs } from "./repair";
 import { replicaSide, sourceSide } from "./sides";
 import { type LastVerify, VerifyStore } from "./store";
 import { DEFAULT_SHAPE, type VerifyResult, type VerifyShape } from "./types";
-import { walkKeys, walkRanges } from "./walk";
+import { walkKeys, walkRanges, walkValues } from "./walk";
 
 /** How long a reconciliation waits for a run of its job to end before it gives up on this tick. */
 const RECONCILE_WAIT_MS = 30_000;
@@ -43,11 +43,14 @@ export class Verifier {
     this.results = new VerifyStore(host.sql);
   }
 
-  /** A verify asked for through the API: answers the result, 409 while a run of the job is in progress. */
-  verify(name: string, repair: boolean): Promise<VerifyResult> {
+  /**
+   * A verify asked for through the API: answers the result, 409 while a run of the job is in progress.
+   * `values` compares every copied value of the rows on both sides, not only their stored hashes.
+   */
+  verify(name: string, repair: boolean, values = false): Promise<VerifyResult> {
     return this.runner.exclusive(name, "verify", async () => {
       const started = Date.now();
-      const result = await this.execute(name, repair, started);
+      const result = await this.execute(name, repair, started, undefined, values);
       this.results.saveLast(name, result, Date.now());
       return result;
     });
@@ -100,6 +103,7 @@ export class Verifier {
     repair: boolean,
     started: number,
     written = { rows: 0, pages: 0 },
+    values = false,
   ): Promise<VerifyResult> {
     let resolved: ResolvedSource | undefined;
     try {
@@ -116,7 +120,7 @@ export class Verifier {
       return await withOpenedSource(
         this.host.open,
         resolved.config,
-        (connection) => this.compare(connection, job, repair, started, written),
+        (connection) => this.compare(connection, job, { repair, values }, started, written),
         this.tuning.sourceOptions,
       );
     } catch (error) {
@@ -129,7 +133,7 @@ export class Verifier {
   private async compare(
     connection: SourceConnection,
     job: Job,
-    repair: boolean,
+    { repair, values }: { repair: boolean; values: boolean },
     started: number,
     written: { rows: number; pages: number },
   ): Promise<VerifyResult> {
@@ -139,11 +143,10 @@ export class Verifier {
     // Only once the source answered: a source that is down leaves the replica untouched.
     if (repair) ensureReplicaWithRowHash(this.host.sql, job);
     const key = settings.primary_key.map((k) => columns.find((c) => c.name === k)!);
-    const method = verifyMethod(
-      dialect.name,
-      key,
-      await readCollations(connection, dialect, schema, settings.table_name, key),
-    );
+    // Comparing values reads every source row, key by key: that needs no key order shared by both sides.
+    const method = values
+      ? "keys"
+      : verifyMethod(dialect.name, key, await readCollations(connection, dialect, schema, settings.table_name, key));
     const softDelete = softDeleteOf(settings);
     const source = sourceSide(connection, {
       dialect,
@@ -184,7 +187,7 @@ export class Verifier {
     };
     let done = true;
     try {
-      await (method === "key ranges" ? walkRanges(walk) : walkKeys(walk));
+      await (values ? walkValues(walk) : method === "key ranges" ? walkRanges(walk) : walkKeys(walk));
     } catch (error) {
       if (!(error instanceof RepairBudgetSpent)) throw error;
       done = false;
@@ -197,6 +200,7 @@ export class Verifier {
       repaired: repair,
       done,
       method,
+      compared: values ? "values" : "hashes",
       duration_ms: Date.now() - started,
       examples: tally.examples,
     };

@@ -4,7 +4,7 @@ import { keyId, Tally } from "./plan";
 import { RepairBudgetSpent, type Repairs } from "./repair";
 import type { ReplicaSide, SourceSide } from "./sides";
 import type { Aggregate, Entry, Key, KeyRange, VerifyShape } from "./types";
-import { type Walk, walkKeys, walkRanges } from "./walk";
+import { type Walk, walkKeys, walkRanges, walkValues } from "./walk";
 
 /** A table in memory: rows of (key..., value), each with its hash; kept in the side's own key order. */
 interface Row {
@@ -112,7 +112,7 @@ function replicaOf(m: Memory): ReplicaSide {
       m.count("lookup");
       return m.byKeys(keys).map((r) => ({ key: m.key(r), hash: r.hash }));
     },
-    rows: (keys) => m.byKeys(keys).map((r) => r.values),
+    rows: (keys) => m.byKeys(keys).map((r) => [...r.values, r.hash]),
     count: () => m.rows.length,
   };
 }
@@ -229,6 +229,7 @@ function walkOf(source: Memory, replica: Memory, repairs: Repairs | null): Walk 
 describe.each([
   ["key ranges", walkRanges],
   ["keys", walkKeys],
+  ["values", walkValues],
 ] as const)("walk by %s", (_method, walk) => {
   it.each(Object.entries(CASES))("%s", async (_name, c) => {
     const width = c.keyWidth ?? 1;
@@ -294,6 +295,42 @@ describe("walk by keys", () => {
     await walkKeys(w);
     expect(w.tally.counts).toMatchObject({ missing: 1, extra: 1, differing: 0 });
     expect(w.tally.examples).toEqual({ missing: ["ABC"], extra: ["abc"], differing: [] });
+  });
+});
+
+describe("walk by values", () => {
+  it("finds a replica value changed under its stored hash, which hashes alone cannot, and repairs only that row", async () => {
+    const source = new Memory(ids(1, 300), 1, binary);
+    const replica = new Memory(
+      ids(1, 300).map((r) => (r.values[0] === 42 ? { values: [42, "by hand"], hash: r.hash } : r)),
+      1,
+      binary,
+    );
+    const byHash = walkOf(source, replica, null);
+    await walkKeys(byHash);
+    expect(byHash.tally.counts).toMatchObject({ differing: 0 });
+
+    const byValue = walkOf(source, replica, null);
+    await walkValues(byValue);
+    expect(byValue.tally.counts).toMatchObject({
+      source_rows: 300,
+      replica_rows: 300,
+      missing: 0,
+      extra: 0,
+      differing: 1,
+    });
+    expect(byValue.tally.examples.differing).toEqual([42]);
+
+    const written: number[] = [];
+    const repairs = repairsOf(replica, source);
+    const upsert = repairs.upsert.bind(repairs);
+    repairs.upsert = (rows) => {
+      written.push(...rows.map((r) => r[0] as number));
+      upsert(rows);
+    };
+    await walkValues(walkOf(source, replica, repairs));
+    expect(written).toEqual([42]);
+    expect(replica.rows).toEqual(source.rows);
   });
 });
 

@@ -17,7 +17,7 @@
 import type { SqliteValue } from "../../../src/sources/types";
 import { diffEntries, keyId, planRange, sameRow, Tally } from "./plan";
 import type { Repairs } from "./repair";
-import type { ReplicaSide, SourceSide } from "./sides";
+import { hashValue, type ReplicaSide, type SourceSide } from "./sides";
 import type { Aggregate, Entry, Key, KeyRange, VerifyShape } from "./types";
 
 export interface Walk {
@@ -108,28 +108,78 @@ export async function walkKeys(w: Walk): Promise<void> {
   let sourceRows = 0;
   let matched = 0;
   let after: Key | null = null;
-  let pending = w.source.entries({ after, upTo: null }, w.shape.pageRows);
-  for (;;) {
-    const page = await pending;
-    const last = page[page.length - 1];
-    if (!last) break;
-    const full = page.length >= w.shape.pageRows;
-    // The next page is read while this one is looked up in the replica.
-    if (full) {
-      pending = w.source.entries({ after: last.key, upTo: null }, w.shape.pageRows);
-      pending.catch(() => undefined);
-    }
+  for await (const page of sourcePages(
+    w,
+    (from) => w.source.entries(from, w.shape.pageRows),
+    (e) => e.key,
+  )) {
     sourceRows += page.length;
     const found = w.replica.lookup(page.map((e) => e.key));
     matched += found.length;
-    const pageRange = { after, upTo: last.key };
+    const pageRange: KeyRange = { after, upTo: page[page.length - 1]!.key };
     await settleKeys(w, page, found, () => w.source.rows(pageRange));
-    if (!full) break;
-    after = last.key;
+    after = pageRange.upTo;
   }
   w.tally.rows(sourceRows, replicaRows);
   // Every replica row some source key matched is accounted for; any other one is extra, or was deleted meanwhile.
   if (replicaRows > matched) await findExtras(w);
+}
+
+/**
+ * Every source row, page by page in the source's key order, compared value by value with the
+ * replica's row of the same key (a row whose values agree is equal whatever its stored hash);
+ * then the replica's rows no source row matched are looked up at the source to find the extra
+ * ones. A repair writes the missing and differing rows, and the equal ones whose stored hash is
+ * not the source's (unknown, or changed), and deletes the extra ones.
+ */
+export async function walkValues(w: Walk): Promise<void> {
+  const replicaRows = w.replica.count();
+  let sourceRows = 0;
+  let matched = 0;
+  const key = (row: readonly SqliteValue[]) => keyOf(w, row);
+  for await (const page of sourcePages(w, (from) => w.source.rows(from, w.shape.pageRows), key)) {
+    sourceRows += page.length;
+    const keys = page.map(key);
+    const stored = new Map(w.replica.rows(keys).map((row) => [keyId(key(row)), row]));
+    matched += stored.size;
+    const missing: SqliteValue[][] = [];
+    const differing: SqliteValue[][] = [];
+    const rehashed: SqliteValue[][] = [];
+    for (const row of page) {
+      const id = keyId(key(row));
+      const replicaRow = stored.get(id);
+      if (!replicaRow) missing.push(row);
+      else if (!sameRow(replicaRow.slice(0, w.width), row.slice(0, w.width))) differing.push(row);
+      else if (hashValue(replicaRow[w.width]) !== hashValue(row[w.width])) rehashed.push(row);
+    }
+    w.tally.add("missing", missing.length, missing.map(key));
+    w.tally.add("differing", differing.length, differing.map(key));
+    const writes = [...missing, ...differing, ...rehashed];
+    if (w.repairs && writes.length) w.repairs.upsert(writes);
+  }
+  w.tally.rows(sourceRows, replicaRows);
+  if (replicaRows > matched) await findExtras(w);
+}
+
+/** The source's pages in its key order, each after the last key of the one before; the next is read while the caller works on this one. */
+async function* sourcePages<T>(
+  w: Walk,
+  read: (range: KeyRange) => Promise<T[]>,
+  keyOfItem: (item: T) => Key,
+): AsyncGenerator<T[]> {
+  let pending = read({ after: null, upTo: null });
+  for (;;) {
+    const page = await pending;
+    const last = page[page.length - 1];
+    if (last === undefined) return;
+    const full = page.length >= w.shape.pageRows;
+    if (full) {
+      pending = read({ after: keyOfItem(last), upTo: null });
+      pending.catch(() => undefined); // awaited on the next turn; unobserved only if this one fails
+    }
+    yield page;
+    if (!full) return;
+  }
 }
 
 async function findExtras(w: Walk): Promise<void> {
@@ -166,7 +216,7 @@ async function settleKeys(
     const current = new Map(w.replica.rows(diff.unknown).map((row) => [keyId(keyOf(w, row)), row]));
     for (const row of rows) {
       const stored = current.get(keyId(keyOf(w, row)));
-      if (stored && !sameRow(stored, row.slice(0, w.width))) differing.push(keyOf(w, row));
+      if (stored && !sameRow(stored.slice(0, w.width), row.slice(0, w.width))) differing.push(keyOf(w, row));
     }
   }
   w.tally.add("missing", diff.missing.length, diff.missing);
