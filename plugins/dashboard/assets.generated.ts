@@ -1013,6 +1013,7 @@ function renderVerify(target, verify) {
       "repaired",
       verify.repaired === void 0 ? "—" : verify.repaired ? verify.done === false ? "in part" : "yes" : "no"
     ],
+    ["compared", verify.compared ?? "hashes"],
     ["took", formatMs(verify.duration_ms)]
   ];
   target.replaceChildren(

@@ -315,6 +315,7 @@ function renderVerify(target: HTMLElement, verify: VerifyResult | null): void {
       "repaired",
       verify.repaired === undefined ? "—" : verify.repaired ? (verify.done === false ? "in part" : "yes") : "no",
     ],
+    ["compared", verify.compared ?? "hashes"],
     ["took", formatMs(verify.duration_ms)],
   ];
   target.replaceChildren(

@@ -14,6 +14,8 @@ export interface VerifyResult {
   repaired?: boolean;
   /** False when a repair stopped at the run limits: verifying again continues it. */
   done?: boolean;
+  /** "values" when every copied value was compared (verify?values=true), else the stored row hashes. */
+  compared?: "hashes" | "values";
   duration_ms?: number;
   [more: string]: unknown;
 }
