@@ -1230,12 +1230,12 @@ var Dashboard = class {
       }
     }
   }
-  /** PATCH from a card's settings form; a refused token asks again, other errors go back to the form. */
+  /** PATCH from a card's settings form; errors go back to the form (a refused token also asks again). */
   async saveSettings(card, body) {
     try {
       await this.api("PATCH", jobPath(card.name), body);
     } catch (error) {
-      if (this.handleAuth(error)) return;
+      this.handleAuth(error);
       throw error;
     }
     void this.refresh();

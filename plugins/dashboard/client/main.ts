@@ -129,12 +129,12 @@ class Dashboard {
     }
   }
 
-  /** PATCH from a card's settings form; a refused token asks again, other errors go back to the form. */
+  /** PATCH from a card's settings form; errors go back to the form (a refused token also asks again). */
   private async saveSettings(card: JobCard, body: Record<string, unknown>): Promise<void> {
     try {
       await this.api<unknown>("PATCH", jobPath(card.name), body);
     } catch (error) {
-      if (this.handleAuth(error)) return;
+      this.handleAuth(error);
       throw error;
     }
     void this.refresh();

@@ -50,7 +50,7 @@ export class Verifier {
   verify(name: string, repair: boolean, values = false): Promise<VerifyResult> {
     return this.runner.exclusive(name, "verify", async () => {
       const started = Date.now();
-      const result = await this.execute(name, repair, started, undefined, values);
+      const result = await this.execute(name, { repair, values }, started);
       this.results.saveLast(name, result, Date.now());
       return result;
     });
@@ -72,7 +72,7 @@ export class Verifier {
       const runId = this.store.startRun(name, "reconcile", started);
       const written = { rows: 0, pages: 0 };
       try {
-        const result = await this.execute(name, true, started, written);
+        const result = await this.execute(name, { repair: true, values: false }, started, written);
         const ended = Date.now();
         this.store.updateRun(runId, { ...written, done: result.done, ended_at: ended });
         this.results.saveRunCounts(runId, result);
@@ -100,10 +100,9 @@ export class Verifier {
   /** Compares (and repairs) the whole table; `written` counts the rows and pages a repair wrote, even on failure. */
   private async execute(
     name: string,
-    repair: boolean,
+    { repair, values }: { repair: boolean; values: boolean },
     started: number,
     written = { rows: 0, pages: 0 },
-    values = false,
   ): Promise<VerifyResult> {
     let resolved: ResolvedSource | undefined;
     try {

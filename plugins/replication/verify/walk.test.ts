@@ -334,6 +334,29 @@ describe("walk by values", () => {
   });
 });
 
+describe("walk by values, over a replica without the hash column (at the column limit)", () => {
+  it("rewrites only rows whose values differ: there is no hash to mend", async () => {
+    const source = new Memory(
+      ids(1, 120).map((r) => (r.values[0] === 9 ? row(9, "changed") : r)),
+      1,
+      binary,
+    );
+    const replica = new Memory(ids(1, 120), 1, binary);
+    const w = walkOf(source, replica, repairsOf(replica, source));
+    // The replica side answers its rows without a hash, as SQLite does for such a table.
+    w.replica = { ...w.replica, rows: (keys) => replica.byKeys(keys).map((r) => r.values) };
+    const written: number[] = [];
+    const upsert = w.repairs!.upsert.bind(w.repairs);
+    w.repairs!.upsert = (rows) => {
+      written.push(...rows.map((r) => r[0] as number));
+      upsert(rows);
+    };
+    await walkValues(w);
+    expect(w.tally.counts).toMatchObject({ differing: 1 });
+    expect(written).toEqual([9]);
+  });
+});
+
 describe("a repair that reaches its limits", () => {
   it("stops, and walks started again converge", async () => {
     const source = new Memory(ids(1, 400), 1, binary);
