@@ -230,15 +230,15 @@ describe("with the admin token", () => {
     const verified = orders.locator(".extra.verify");
     const figure = (name: string) => verified.locator(".figures div", { hasText: name }).locator("dd").textContent();
     await orders.getByRole("button", { name: "Verify" }).click();
-    await expect.poll(() => verified.locator(".badge").textContent()).toBe("differences");
+    await expect.poll(() => verified.locator(".badge").textContent(), { timeout: 10_000 }).toBe("differences");
     expect([await figure("missing"), await figure("differing")]).toEqual(["2", "1"]);
     expect(await repair.isVisible()).toBe(true);
 
     await repair.click();
-    await expect.poll(() => orders.locator(".action-status").textContent()).toContain("repaired.");
-    await expect.poll(() => repair.isVisible()).toBe(false);
+    await expect.poll(() => orders.locator(".action-status").textContent(), { timeout: 10_000 }).toContain("repaired.");
+    await expect.poll(() => repair.isVisible(), { timeout: 10_000 }).toBe(false);
     await orders.getByRole("button", { name: "Verify" }).click();
-    await expect.poll(() => verified.locator(".badge").textContent()).toBe("matches");
+    await expect.poll(() => verified.locator(".badge").textContent(), { timeout: 10_000 }).toBe("matches");
     const rows = await api<Array<{ n: number; renamed: number }>>("POST", "/query", {
       sql: `SELECT count(*) AS n, sum(customer = 'renamed at the source') AS renamed FROM ${ORDERS}`,
     });
@@ -258,7 +258,7 @@ describe("with the admin token", () => {
     await batch.fill("0");
     await form.getByRole("button", { name: "Save settings" }).click();
     const batchError = form.locator(".field-error").filter({ hasText: "batch_size" });
-    await expect.poll(() => batchError.textContent()).toContain("batch_size must be at least 1");
+    await expect.poll(() => batchError.textContent(), { timeout: 10_000 }).toContain("batch_size must be at least 1");
     expect(await batch.getAttribute("aria-invalid")).toBe("true");
     expect((await job(ORDERS))!.batch_size).toBe(1000);
 
@@ -267,7 +267,7 @@ describe("with the admin token", () => {
     await form.getByLabel("A column dropped at the source", { exact: true }).selectOption("drop");
     await form.getByRole("button", { name: "Save settings" }).click();
     await expect
-      .poll(() => form.locator(".settings-status").textContent())
+      .poll(() => form.locator(".settings-status").textContent(), { timeout: 10_000 })
       .toBe("Saved: batch_size, reconcile_cron, on_column_drop.");
     const saved = (await job(ORDERS)) as Job & { reconcile_cron: string | null; on_column_drop: string };
     expect([saved.batch_size, saved.reconcile_cron, saved.on_column_drop, saved.cron_tab]).toEqual([
@@ -277,14 +277,16 @@ describe("with the admin token", () => {
       RARELY,
     ]);
     expect(await batch.inputValue()).toBe("");
-    await expect.poll(() => batch.getAttribute("placeholder")).toBe("250");
+    await expect.poll(() => batch.getAttribute("placeholder"), { timeout: 10_000 }).toBe("250");
     expect(await batchError.isVisible()).toBe(false);
 
     // "none" removes the reconciliation again.
     await form.getByLabel("Reconcile schedule (UTC)", { exact: true }).fill("none");
     await form.getByRole("button", { name: "Save settings" }).click();
     await expect
-      .poll(async () => ((await job(ORDERS)) as { reconcile_cron?: string | null }).reconcile_cron)
+      .poll(async () => ((await job(ORDERS)) as { reconcile_cron?: string | null }).reconcile_cron, {
+        timeout: 10_000,
+      })
       .toBe(null);
   });
 
@@ -354,7 +356,9 @@ describe("with the admin token", () => {
     await form.getByLabel("Replica table", { exact: true }).fill(CAPTURED);
     await form.getByLabel("Cron schedule (UTC)", { exact: true }).fill(RARELY);
     await form.getByRole("button", { name: "Create job" }).click();
-    await expect.poll(() => page.locator("#create-status").textContent()).toContain(`Created job ${CAPTURED}`);
+    await expect
+      .poll(() => page.locator("#create-status").textContent(), { timeout: 10_000 })
+      .toContain(`Created job ${CAPTURED}`);
     expect((await job(CAPTURED))!.mode).toBe("cdc");
     const captured = card(page, CAPTURED);
     expect(await captured.locator(".badge.mode").textContent()).toBe("cdc");
