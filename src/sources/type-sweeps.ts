@@ -256,7 +256,7 @@ export const MYSQL_SWEEP_EXPECTED: SqliteValue[][] = [
 /** The PostgreSQL rows (ids 1 to 3: highs, lows, nulls), as a VALUES list. */
 export const PG_SWEEP_ROWS = `${PG_ROW_MAX}, ${PG_ROW_MIN}, ${PG_ROW_NULL}`;
 
-/** Creates the PostgreSQL sweep table and its enum type, and fills it. */
+/** Creates the PostgreSQL sweep table with its enum type and its domain, and fills it. */
 export async function createPgSweep(conn: SourceConnection, table: string, mood: string): Promise<void> {
   await conn.query(`CREATE TYPE ${mood} AS ENUM ('happy', 'sad')`);
   await conn.query(`CREATE DOMAIN ${mood}_positive AS integer CHECK (VALUE > 0)`);
