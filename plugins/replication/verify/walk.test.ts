@@ -357,7 +357,10 @@ describe("walk by values, over a replica without the hash column (at the column 
   });
 });
 
-describe("a repair that reaches its limits", () => {
+describe.each([
+  ["key ranges", walkRanges],
+  ["values", walkValues],
+] as const)("a repair by %s that reaches its limits", (_method, walk) => {
   it("stops, and walks started again converge", async () => {
     const source = new Memory(ids(1, 400), 1, binary);
     const replica = new Memory([], 1, binary);
@@ -365,7 +368,7 @@ describe("a repair that reaches its limits", () => {
     for (;;) {
       walks++;
       const w = walkOf(source, replica, repairsOf(replica, source, 150));
-      const spent = await walkRanges(w).then(
+      const spent = await walk(w).then(
         () => false,
         (error: unknown) => error instanceof RepairBudgetSpent,
       );
