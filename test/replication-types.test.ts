@@ -20,6 +20,7 @@ import type { SourceColumn, SqliteValue } from "../src/sources/types";
 import { api, uniqueName } from "./helpers";
 import { createCdcJob, dropLeftoverCdcObjects } from "./support/cdc";
 import { createJob, databaseStub, type Dialect, runJob, runUntilDone, SOURCES } from "./support/replication";
+import { mysqlExec, pgExec } from "./support/sources";
 
 const jobs: string[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -42,7 +43,7 @@ async function sweepTable(dialect: Dialect, table: string): Promise<SourceColumn
       cleanups.push(() => withSource(SOURCES.postgresql, (c) => dropPgSweep(c, table, mood)));
       await createPgSweep(conn, table, mood);
     } else {
-      cleanups.push(() => mysqlRun(`DROP TABLE IF EXISTS ${table}`));
+      cleanups.push(() => mysqlExec(`DROP TABLE IF EXISTS ${table}`));
       await createMysqlSweep(conn, table);
     }
     return (await conn.describeTable(table)).columns;
@@ -50,17 +51,6 @@ async function sweepTable(dialect: Dialect, table: string): Promise<SourceColumn
     await conn.close();
   }
 }
-
-async function run(dialect: Dialect, sql: string): Promise<void> {
-  const conn = await openSource(SOURCES[dialect]);
-  try {
-    await conn.query(sql);
-  } finally {
-    await conn.close();
-  }
-}
-const pgRun = (sql: string) => run("postgresql", sql);
-const mysqlRun = (sql: string) => run("mysql", sql);
 
 async function expectReplicaHolds(
   replica: string,
@@ -127,8 +117,8 @@ describe("every type a connector maps, in a replica", () => {
 
     // Inserts of every row again (ids 11 to 13), and rows 1 and 2 swapping all their values.
     const others = columns.slice(1).map((c) => `"${c.name}"`);
-    await pgRun(`INSERT INTO ${table} SELECT id + 10, ${others.join(", ")} FROM ${table}`);
-    await pgRun(
+    await pgExec(`INSERT INTO ${table} SELECT id + 10, ${others.join(", ")} FROM ${table}`);
+    await pgExec(
       `UPDATE ${table} t SET (${others.join(", ")}) = (SELECT ${others.join(", ")} FROM ${table} s WHERE s.id = 3 - t.id) WHERE id IN (1, 2)`,
     );
     expect(await runJob(name)).toMatchObject({ rows: 5, done: true });

@@ -304,13 +304,19 @@ function jobBody(get, sourceMode2) {
   }
   return { ...body, source };
 }
+function numberOrAsTyped(text) {
+  return /^\\d+$/.test(text) ? Number(text) : text;
+}
+function namesOf(text) {
+  return text.split(",").map((name) => name.trim()).filter(Boolean);
+}
 function convert(field, raw) {
   if (field.kind === "checkbox") return raw === true ? void 0 : false;
   const text = typeof raw === "string" ? raw.trim() : "";
   if (text === "" && !field.required) return void 0;
-  if (field.kind === "number") return /^\\d+$/.test(text) ? Number(text) : text;
+  if (field.kind === "number") return numberOrAsTyped(text);
   if (field.kind === "list") {
-    const names = text.split(",").map((n) => n.trim()).filter(Boolean);
+    const names = namesOf(text);
     return names.length ? names : void 0;
   }
   return field.kind === "password" ? String(raw ?? "") : text;
@@ -601,7 +607,7 @@ var SETTING_FIELDS = [
   }
 ];
 function settingsFor(mode) {
-  return SETTING_FIELDS.filter((field) => !field.modes || field.modes.includes(mode));
+  return SETTING_FIELDS.filter((field) => inMode(field, mode));
 }
 function settingsBody(get, mode) {
   const body = {};
@@ -609,15 +615,12 @@ function settingsBody(get, mode) {
     const raw = get(field.name);
     const text = typeof raw === "string" ? raw.trim() : "";
     if (text === "") continue;
-    if (field.kind === "number") body[field.name] = /^\\d+$/.test(text) ? Number(text) : text;
+    if (field.kind === "number") body[field.name] = numberOrAsTyped(text);
     else if (field.removable && text.toLowerCase() === NONE) body[field.name] = null;
-    else if (field.name === "columns") body[field.name] = text === "all" ? "all" : listOf(text);
+    else if (field.name === "columns") body[field.name] = text === "all" ? "all" : namesOf(text);
     else body[field.name] = text;
   }
   return body;
-}
-function listOf(text) {
-  return text.split(",").map((name) => name.trim()).filter(Boolean);
 }
 
 // plugins/dashboard/client/settings-form.ts
@@ -650,9 +653,9 @@ var SettingsForm = class {
     this.update(job);
   }
   update(job) {
-    this.mode = jobMode(job) === "cdc" ? "cdc" : "pull";
+    this.mode = replicationMode(jobMode(job));
     for (const f of this.fields) {
-      const active = !f.spec.modes || f.spec.modes.includes(this.mode);
+      const active = inMode(f.spec, this.mode);
       show(f.wrapper, active);
       f.control.disabled = !active;
       const now = f.spec.current(job);

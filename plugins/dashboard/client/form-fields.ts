@@ -205,16 +205,26 @@ export function jobBody(
   return { ...body, source };
 }
 
+/** Digits as a number; anything else as typed, so that the server names the field. */
+export function numberOrAsTyped(text: string): number | string {
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+/** Comma-separated names, trimmed, empty ones left out. */
+export function namesOf(text: string): string[] {
+  return text
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
+
 function convert(field: FormField, raw: FieldValue | undefined): unknown {
   if (field.kind === "checkbox") return raw === true ? undefined : false; // only "not now" differs from the default
   const text = typeof raw === "string" ? raw.trim() : "";
   if (text === "" && !field.required) return undefined;
-  if (field.kind === "number") return /^\d+$/.test(text) ? Number(text) : text;
+  if (field.kind === "number") return numberOrAsTyped(text);
   if (field.kind === "list") {
-    const names = text
-      .split(",")
-      .map((n) => n.trim())
-      .filter(Boolean);
+    const names = namesOf(text);
     return names.length ? names : undefined;
   }
   // A password may begin or end with a space; everything else is trimmed.

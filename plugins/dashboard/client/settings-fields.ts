@@ -1,7 +1,7 @@
 // A job's settings form, as data (no DOM): which settings an operator may change from a card,
 // what each shows as its current value, and the PATCH /replication/jobs/:name body. A field
 // left empty leaves its setting as it is.
-import type { FieldValue, ReplicationMode } from "./form-fields";
+import { type FieldValue, inMode, namesOf, numberOrAsTyped, type ReplicationMode } from "./form-fields";
 import type { JobView } from "./types";
 
 export interface SettingField {
@@ -78,7 +78,7 @@ export const SETTING_FIELDS: readonly SettingField[] = [
 ];
 
 export function settingsFor(mode: ReplicationMode): SettingField[] {
-  return SETTING_FIELDS.filter((field) => !field.modes || field.modes.includes(mode));
+  return SETTING_FIELDS.filter((field) => inMode(field, mode));
 }
 
 /**
@@ -92,17 +92,10 @@ export function settingsBody(get: (name: string) => FieldValue | undefined, mode
     const raw = get(field.name);
     const text = typeof raw === "string" ? raw.trim() : "";
     if (text === "") continue;
-    if (field.kind === "number") body[field.name] = /^\d+$/.test(text) ? Number(text) : text;
+    if (field.kind === "number") body[field.name] = numberOrAsTyped(text);
     else if (field.removable && text.toLowerCase() === NONE) body[field.name] = null;
-    else if (field.name === "columns") body[field.name] = text === "all" ? "all" : listOf(text);
+    else if (field.name === "columns") body[field.name] = text === "all" ? "all" : namesOf(text);
     else body[field.name] = text;
   }
   return body;
-}
-
-function listOf(text: string): string[] {
-  return text
-    .split(",")
-    .map((name) => name.trim())
-    .filter(Boolean);
 }

@@ -3,7 +3,7 @@
 // errors appear beside the fields they name.
 import { fieldErrors } from "./field-errors";
 import { el, setAttr, setText, show, uid } from "./dom";
-import { type FieldValue, type ReplicationMode } from "./form-fields";
+import { type FieldValue, inMode, type ReplicationMode, replicationMode } from "./form-fields";
 import { jobMode } from "./format";
 import { SETTING_FIELDS, type SettingField, settingsBody } from "./settings-fields";
 import type { JobView } from "./types";
@@ -51,9 +51,9 @@ export class SettingsForm {
   }
 
   update(job: JobView): void {
-    this.mode = jobMode(job) === "cdc" ? "cdc" : "pull";
+    this.mode = replicationMode(jobMode(job));
     for (const f of this.fields) {
-      const active = !f.spec.modes || f.spec.modes.includes(this.mode);
+      const active = inMode(f.spec, this.mode);
       show(f.wrapper, active);
       f.control.disabled = !active;
       const now = f.spec.current(job);
