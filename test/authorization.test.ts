@@ -206,6 +206,164 @@ describe("the client role is refused, and nothing changes", () => {
   });
 });
 
+/**
+ * Statements that end the transaction workerd keeps open around the object's writes: workerd
+ * then restarts the object, failing every request and replication run in flight (a 500 before
+ * these were refused). Each is refused before it runs, or rolled back by the check after it.
+ */
+describe("the client role cannot restart the database", () => {
+  const MAX_ID = "9223372036854775807";
+  const table = (prefix: string) => uniqueName(prefix);
+  const as = async (token: string | undefined, text: string) => {
+    const res = await sql(text, [], token);
+    expect(res.body.error, text).toBeUndefined();
+  };
+  type Case = [
+    label: string,
+    setup: (t: string) => Promise<void>,
+    attack: (t: string) => string,
+    status: number,
+    rule: RegExp,
+  ];
+  const autoincrement = async (t: string) => as(CLIENT, `CREATE TABLE ${t} (id INTEGER PRIMARY KEY AUTOINCREMENT, v)`);
+  const cases: Case[] = [
+    [
+      "INSERT OR ROLLBACK on a conflict",
+      async (t) => as(CLIENT, `CREATE TABLE ${t} (id INTEGER PRIMARY KEY, v); INSERT INTO ${t} VALUES (1, 1)`),
+      (t) => `INSERT OR ROLLBACK INTO ${t} VALUES (1, 2)`,
+      403,
+      /ON CONFLICT ROLLBACK/,
+    ],
+    [
+      "a table whose key resolves conflicts with ROLLBACK",
+      // The client may make such a table, but not write it.
+      async (t) => {
+        await as(CLIENT, `CREATE TABLE ${t} (id INTEGER PRIMARY KEY ON CONFLICT ROLLBACK, v)`);
+        await as(undefined, `INSERT INTO ${t} VALUES (1, 1)`);
+      },
+      (t) => `INSERT INTO ${t} VALUES (1, 2)`,
+      403,
+      /ON CONFLICT ROLLBACK/,
+    ],
+    [
+      "NOT NULL ON CONFLICT ROLLBACK",
+      async (t) => as(CLIENT, `CREATE TABLE ${t} (id INTEGER PRIMARY KEY, v NOT NULL ON CONFLICT ROLLBACK)`),
+      (t) => `INSERT INTO ${t} VALUES (1, NULL)`,
+      403,
+      /ON CONFLICT ROLLBACK/,
+    ],
+    [
+      "UPDATE OR ROLLBACK",
+      async (t) =>
+        as(CLIENT, `CREATE TABLE ${t} (id INTEGER PRIMARY KEY, v UNIQUE); INSERT INTO ${t} VALUES (1, 1), (2, 2)`),
+      (t) => `UPDATE OR ROLLBACK ${t} SET v = 1 WHERE id = 2`,
+      403,
+      /ON CONFLICT ROLLBACK/,
+    ],
+    [
+      "an admin's trigger that raises ROLLBACK",
+      async (t) => {
+        await as(undefined, `CREATE TABLE ${t} (id INTEGER PRIMARY KEY)`);
+        await as(undefined, `CREATE TRIGGER ${t}_no BEFORE INSERT ON ${t} BEGIN SELECT RAISE(ROLLBACK, 'no'); END`);
+      },
+      (t) => `INSERT INTO ${t} VALUES (5)`,
+      403,
+      /RAISE\(ROLLBACK\)/,
+    ],
+    [
+      "a deferred foreign key left violated",
+      async (t) =>
+        as(
+          CLIENT,
+          `CREATE TABLE ${t}_p (id INTEGER PRIMARY KEY); CREATE TABLE ${t} (id INTEGER PRIMARY KEY, p REFERENCES ${t}_p (id) DEFERRABLE INITIALLY DEFERRED)`,
+        ),
+      (t) => `INSERT INTO ${t} VALUES (1, 999)`,
+      403,
+      /DEFERRABLE INITIALLY DEFERRED/,
+    ],
+    [
+      "an AUTOINCREMENT id at the largest, then a new one",
+      autoincrement,
+      (t) => `INSERT INTO ${t} (id, v) VALUES (${MAX_ID}, 1); INSERT INTO ${t} (v) VALUES (2)`,
+      403,
+      /may not raise the ids of AUTOINCREMENT table/,
+    ],
+    [
+      "an AUTOINCREMENT key updated to the largest",
+      async (t) => {
+        await autoincrement(t);
+        await as(CLIENT, `INSERT INTO ${t} (v) VALUES (1)`);
+      },
+      (t) => `UPDATE ${t} SET id = ${MAX_ID}`,
+      403,
+      /may not raise the ids of AUTOINCREMENT table/,
+    ],
+    [
+      "sqlite_sequence set to the largest id",
+      async (t) => {
+        await autoincrement(t);
+        await as(CLIENT, `INSERT INTO ${t} (v) VALUES (1)`);
+      },
+      (t) => `UPDATE sqlite_sequence SET seq = ${MAX_ID} WHERE name = '${t}'`,
+      403,
+      /may not raise the ids of AUTOINCREMENT table/,
+    ],
+    [
+      "given and new AUTOINCREMENT ids in one REPLACE of several rows",
+      autoincrement,
+      (t) => `REPLACE INTO ${t} (id, v) VALUES (${MAX_ID}, 1), (NULL, 2)`,
+      403,
+      /gives every id or none/,
+    ],
+    [
+      "given and new AUTOINCREMENT ids in one INSERT OR IGNORE ... SELECT",
+      autoincrement,
+      (t) => `INSERT OR IGNORE INTO ${t} (id, v) SELECT ${MAX_ID}, 1 UNION ALL SELECT NULL, 2`,
+      403,
+      /gives every id or none/,
+    ],
+    [
+      "a new AUTOINCREMENT id after the admin's largest",
+      async (t) => {
+        await autoincrement(t);
+        await as(undefined, `INSERT INTO ${t} (id, v) VALUES (${MAX_ID}, 1)`);
+      },
+      (t) => `INSERT INTO ${t} (v) VALUES (2)`,
+      409,
+      /near the largest SQLite allows/,
+    ],
+  ];
+
+  it.each(cases)("%s", async (_label, setup, attack, status, rule) => {
+    const t = table("restart");
+    await setup(t);
+    const before = await snapshot();
+    const res = await api("POST", "/query", { token: CLIENT, body: { sql: attack(t) } });
+    expect(res.status, JSON.stringify(res.body)).toBe(status);
+    expect(res.body.error).toMatch(rule);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("keeps what AUTOINCREMENT tables are for: given ids one row at a time, new ids any number at a time", async () => {
+    const t = table("ids");
+    await autoincrement(t);
+    await as(CLIENT, `INSERT INTO ${t} (id, v) VALUES (10, 'given')`);
+    await as(CLIENT, `REPLACE INTO ${t} (id, v) VALUES (10, 'replaced')`);
+    await as(CLIENT, `INSERT INTO ${t} (v) VALUES ('a'), ('b')`);
+    await as(CLIENT, `INSERT INTO ${t} (v) SELECT value FROM json_each('["c","d"]')`);
+    await as(CLIENT, `INSERT OR ABORT INTO ${t} (id, v) VALUES (99, 'abort is fine')`);
+    const rows = await sql(`SELECT id, v FROM ${t} ORDER BY id`, [], CLIENT);
+    expect(rows.body.result).toEqual([
+      { id: 10, v: "replaced" },
+      { id: 11, v: "a" },
+      { id: 12, v: "b" },
+      { id: 13, v: "c" },
+      { id: 14, v: "d" },
+      { id: 99, v: "abort is fine" },
+    ]);
+  });
+});
+
 describe("what the client role may do", () => {
   const ok = async (text: string, params: unknown[] = []) => {
     const res = await sql(text, params, CLIENT);

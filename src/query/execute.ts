@@ -1,6 +1,6 @@
 import { AppError, ValidationError } from "../errors";
 import type { SqlParam } from "./types";
-import type { ClientAuthorizer } from "./authorize";
+import { type ClientAuthorizer, needsCheckAfterRun } from "./authorize";
 import { sqliteMessage } from "./sqlite-message";
 import { type SplitStatement, splitStatements } from "./statements";
 import type { QueryRequest, RawResult, Statement, StatementResult } from "./types";
@@ -84,10 +84,10 @@ class ClientRunner implements Runner {
       // As in `sql.exec`, only the last statement of a text takes the params.
       const params: SqlParam[] = i === pieces.length - 1 ? statement.params : [];
       result = guarded(index, () => {
-        const access = this.ctx.authorizer.check(piece, params);
+        const authorized = this.ctx.authorizer.check(piece, params);
         const exec = () => collect(this.ctx.storage.sql.exec(piece.sql, ...params), this.raw, this.ctx.limits);
-        if (!access.changesSchema) return exec();
-        return this.ctx.storage.transactionSync(() => this.ctx.authorizer.runSchemaChange(exec));
+        if (!needsCheckAfterRun(authorized)) return exec();
+        return this.ctx.storage.transactionSync(() => this.ctx.authorizer.runChecked(authorized, exec));
       });
     });
     return result;

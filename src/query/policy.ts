@@ -9,10 +9,14 @@
  * - may read replica tables but never change their rows or their schema;
  * - creates no triggers and no virtual tables, opens no virtual table but
  *   json_each/json_tree and ordinary virtual tables (no pragma_* functions);
- * - runs SELECT/VALUES/WITH, INSERT/REPLACE/UPDATE/DELETE, CREATE/DROP/ALTER only.
+ * - runs SELECT/VALUES/WITH, INSERT/REPLACE/UPDATE/DELETE, CREATE/DROP/ALTER only;
+ * - never runs what would end the transaction workerd keeps open around the object's
+ *   writes, which restarts the object (requests and replication runs in flight fail):
+ *   a ROLLBACK conflict resolution, a deferred foreign key violation, an AUTOINCREMENT
+ *   table out of ids (SQLITE_FULL).
  */
 import type { ProgramAccess } from "./program";
-import { SCHEMA_ROOT } from "./program";
+import { ROWS_OF_ITS_OWN, SCHEMA_ROOT } from "./program";
 
 /** A row of sqlite_schema. */
 export interface SchemaEntry {
@@ -69,7 +73,18 @@ export const RULES = {
     `a foreign key may not reference ${table}: internal and replica tables are out of the client role's reach`,
   database: "only the main database is available",
   unusual: (ops: string[]) => `database-wide operations (${ops.join(", ")}) are reserved for the admin role`,
+  rollback:
+    "ON CONFLICT ROLLBACK and RAISE(ROLLBACK) would end the database's own transaction and restart it: use ABORT, FAIL, IGNORE or REPLACE",
+  deferredForeignKey:
+    "tables with DEFERRABLE INITIALLY DEFERRED foreign keys are reserved for the admin role: their violations surface only when the database commits, and restart it",
+  givenIds:
+    "a statement that inserts several rows into an AUTOINCREMENT table either gives every id or none: if a given id came near the largest one, the ids SQLite gives after it would run out mid-statement and restart the database",
+  idsRaised: (table: string) =>
+    `the client role may not raise the ids of AUTOINCREMENT table ${table} above ${MAX_CLIENT_AUTOINCREMENT_ID}: SQLite would soon have no id left to give, which restarts the database`,
 } as const;
+
+/** The largest AUTOINCREMENT id a client statement may leave: 2^32 ids below SQLite's largest (2^63 - 1). */
+export const MAX_CLIENT_AUTOINCREMENT_ID = "9223372032559808511";
 
 /** Internal by name: the project's tables and SQLite's or the platform's own, sqlite_sequence aside. */
 export function isInternalTable(name: string): boolean {
@@ -126,7 +141,20 @@ export function clientVerdict(input: {
   for (const vtab of access.virtualTables) {
     if (!input.allowedVirtual.has(vtab)) return refuse(RULES.virtual);
   }
+  if (access.rollsBack) return refuse(RULES.rollback);
+  if (access.defersForeignKeys) return refuse(RULES.deferredForeignKey);
+  if (access.autoincrementIds.size && access.givenIds && insertsSeveralRows(access, tableOfRoot)) {
+    return refuse(RULES.givenIds);
+  }
   return ALLOWED;
+}
+
+/** Steps through rows other than sqlite_sequence's, which every AUTOINCREMENT insert reads for its counter. */
+function insertsSeveralRows(access: ProgramAccess, tableOfRoot: ReadonlyMap<number, string>): boolean {
+  for (const root of access.loopsOver) {
+    if (root === ROWS_OF_ITS_OWN || tableOfRoot.get(root)?.toLowerCase() !== "sqlite_sequence") return true;
+  }
+  return false;
 }
 
 /** A root page the schema does not list is nothing a client statement may touch. */

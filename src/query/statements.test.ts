@@ -22,6 +22,15 @@ describe("splitStatements", () => {
     ["SELECT x'00;'; SELECT 2", ["SELECT x'00;'", "SELECT 2"]],
     // A carriage return does not end a -- comment in SQLite: the ; stays inside it.
     ["SELECT 1 -- a\r; DROP TABLE t", ["SELECT 1 -- a\r; DROP TABLE t"]],
+    // In a parameter's (...) suffix, quotes and comment marks start nothing: the ; after it ends the statement.
+    ["SELECT $a(--);DELETE FROM t", ["SELECT $a(--)", "DELETE FROM t"]],
+    ["SELECT $a(');DELETE FROM t", ["SELECT $a(')", "DELETE FROM t"]],
+    ["SELECT :a(/*);DELETE FROM t", ["SELECT :a(/*)", "DELETE FROM t"]],
+    ['SELECT @a(");DELETE FROM t', ['SELECT @a(")', "DELETE FROM t"]],
+    ["SELECT $a::b([);DELETE FROM t", ["SELECT $a::b([)", "DELETE FROM t"]],
+    // The suffix ends at whitespace too; with no name before it, ( is not a suffix.
+    ["SELECT $a(x ';'); SELECT 2", ["SELECT $a(x ';')", "SELECT 2"]],
+    ["SELECT $(';'); SELECT 2", ["SELECT $(';')", "SELECT 2"]],
   ])("%j -> %j", (sql, expected) => {
     expect(texts(sql)).toEqual(expected);
   });

@@ -8,10 +8,11 @@
  * authorization itself comes from the compiled program (see program.ts).
  *
  * The boundaries follow SQLite's tokenizer (tokenize.c): a `;` ends a statement
- * unless it is inside a `--` or `/* *\/` comment, a '...' string, or a "...",
- * `...` or [...] identifier. Where this splits more eagerly than SQLite would
- * (a `;` inside a TCL-style `$var(...)` or a trigger body), a piece fails to
- * compile and is refused: splitting can only err on the safe side.
+ * unless it is inside a `--` or `/* *\/` comment, a '...' string, a "...",
+ * `...` or [...] identifier, or a parameter name (`$a(...)` may hold quotes and
+ * comment marks, which then start nothing). Where this splits more eagerly than
+ * SQLite would (a `;` inside a trigger body), a piece fails to compile and is
+ * refused: splitting can only err on the safe side.
  */
 
 export interface SplitStatement {
@@ -62,6 +63,9 @@ export function splitStatements(sql: string): SplitStatement[] {
       token();
       const close = sql.indexOf("]", i + 1);
       i = close === -1 ? sql.length : close + 1;
+    } else if (ch === "$" || ch === "@" || ch === ":" || ch === "#") {
+      token();
+      i = skipParameterName(sql, i);
     } else if (isWhitespace(ch)) {
       i++;
     } else if (isWordStart(ch)) {
@@ -92,6 +96,31 @@ function skipQuoted(sql: string, start: number, quote: string): number {
     i++;
   }
   return sql.length;
+}
+
+/**
+ * Index just past a named parameter (`:a`, `@a`, `$a::b`, `$a(x)`), as SQLite's tokenizer reads
+ * one: name characters, `::` between them, and after a name a `(...)` suffix up to whitespace or `)`.
+ */
+function skipParameterName(sql: string, start: number): number {
+  let i = start + 1;
+  let named = false;
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    if (isWordPart(ch)) {
+      named = true;
+      i++;
+    } else if (ch === "(" && named) {
+      i++;
+      while (i < sql.length && !isWhitespace(sql[i]!) && sql[i] !== ")") i++;
+      return sql[i] === ")" ? i + 1 : i;
+    } else if (ch === ":" && sql[i + 1] === ":") {
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  return i;
 }
 
 // SQLite's tokenizer whitespace is exactly these; a no-break space is not.
