@@ -137,6 +137,9 @@ describe("creating a change capture job", () => {
 
     const view = await getJob(name);
     expect(view.status).toMatchObject({ state: "paused", rows_synced: 14, cursor: null });
+    // Each run caught up: every change committed before the last one began is in the replica.
+    expect(view.status.synced_as_of).toBe(view.status.last_run_at);
+    expect(view.status.lag_seconds).toBeGreaterThanOrEqual(0);
     expect(view.status.cdc).toMatchObject({ slot: cdc.slot, publication: cdc.publication, wal_status: "reserved" });
     expect(view.status.cdc!.confirmed_lsn).toBe(await slotConfirmedLsn(cdc.slot));
     expect(view.status.cdc!.retained_wal_bytes).toBeGreaterThanOrEqual(0);
@@ -308,7 +311,10 @@ describe("the snapshot", () => {
       expect(first.rows).toBeLessThan(3000);
       const deadline = Date.now() + 3000;
       while (Date.now() < deadline) {
-        seen.add((await getJob(name)).status.state);
+        const status = (await getJob(name)).status;
+        seen.add(status.state);
+        // Not current before the copy is done and the stream has passed the point where it ended.
+        if (status.state === "snapshot") expect(status).toMatchObject({ synced_as_of: null, lag_seconds: null });
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       stop = true;
@@ -337,7 +343,7 @@ describe("the snapshot", () => {
     await runJob(job.name);
     await pgExec(`DELETE FROM ${job.name} WHERE id > 20`);
     const reset = await api<JobView>("POST", `/replication/jobs/${job.name}/reset?truncate=true`);
-    expect(reset.body.result!.status).toMatchObject({ rows_synced: 0, replica_rows: 0 });
+    expect(reset.body.result!.status).toMatchObject({ rows_synced: 0, replica_rows: 0, synced_as_of: null });
     expect(await runJob(job.name)).toMatchObject({ done: true });
     await expectCopied(job.name);
     expect((await getJob(job.name)).status.cdc!.slot).toBe(job.status.cdc!.slot);

@@ -120,6 +120,41 @@ describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {
     await expectReplicaEqualsSource(dialect, table, table, COLUMNS, "id");
   });
 
+  it("says since when the replica holds every row the source committed: not during a first copy or a backlog", async () => {
+    const { table } = await itemsJob(dialect, { batch_size: 40 });
+    await insertRange(dialect, table, 1, 100, "2024-05-01T10:00:00.000000Z");
+    await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 90 }));
+    try {
+      expect(await runJob(table)).toMatchObject({ done: false });
+      expect((await getJob(table)).status).toMatchObject({ synced_as_of: null, lag_seconds: null });
+      await runUntilDone(table);
+      const copied = (await getJob(table)).status;
+      expect(copied.synced_as_of).toBe(copied.last_run_at);
+      expect(copied.lag_seconds).toBeLessThanOrEqual(Math.ceil((Date.now() - Date.parse(copied.last_run_at!)) / 1000));
+
+      // A source with no new rows: each run leaves the replica current as of its start.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await runJob(table);
+      const idle = (await getJob(table)).status;
+      expect(Date.parse(idle.synced_as_of!)).toBeGreaterThan(Date.parse(copied.synced_as_of!));
+
+      // A backlog larger than a run: the replica stays as of the last run that read everything.
+      await insertRange(dialect, table, 101, 300, "2024-05-01T11:00:00.000000Z");
+      expect(await runJob(table)).toMatchObject({ done: false });
+      const behind = (await getJob(table)).status;
+      expect(behind.synced_as_of).toBe(idle.synced_as_of);
+      expect(Date.parse(behind.last_run_at!)).toBeGreaterThan(Date.parse(idle.synced_as_of!));
+      const caughtUp = (await runUntilDone(table)).length;
+      expect(caughtUp).toBeGreaterThan(1);
+      const current = (await getJob(table)).status;
+      expect(current.synced_as_of).toBe(current.last_run_at);
+    } finally {
+      await tuneReplication((s) => (s.bounds = { ...s.bounds, maxRows: 250_000 }));
+    }
+    const reset = await api<{ status: { synced_as_of: string | null } }>("POST", `/replication/jobs/${table}/reset`);
+    expect(reset.body.result!.status.synced_as_of).toBeNull();
+  });
+
   it("keeps an exact id cursor beyond 2^53, and never rounds it up", async () => {
     const table = uniqueName(`ids_${dialect === "postgresql" ? "pg" : "my"}`);
     created.push([dialect, table]);

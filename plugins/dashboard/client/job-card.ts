@@ -187,6 +187,8 @@ export class JobCard {
     setText(p.targetTable, job.target_table);
     setText(p.rows.value, formatCount(replicaRows(job)));
     setText(p.lag.value, s.lag_seconds === null ? "—" : formatSeconds(s.lag_seconds));
+    const asOf = s.synced_as_of ? new Date(s.synced_as_of).toLocaleString() : null;
+    setAttr(p.lag.value, "title", asOf && `The replica holds every row the source committed before ${asOf}`);
     setTime(p.lastRun.value, s.last_run_at, now);
     setTime(p.nextRun.value, s.next_run_at, now);
 

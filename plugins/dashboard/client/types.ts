@@ -68,6 +68,9 @@ export interface JobView {
     consecutive_failures?: number;
     retry_at?: string | null;
     next_run_at: string | null;
+    /** The start of the last run that left the replica holding every row the source had committed. */
+    synced_as_of?: string | null;
+    /** Seconds since synced_as_of. */
     lag_seconds: number | null;
     verify?: VerifyResult | null;
     cdc?: CdcStatus | null;

@@ -34,7 +34,14 @@ const live = {
 describe("jobView", () => {
   it("answers settings, status and no secret", () => {
     const view = jobView(
-      { ...job, progress: { ...job.progress, cursor: { tracking: "2024-01-01T00:09:00.000000Z", key: [5] } } },
+      {
+        ...job,
+        progress: {
+          ...job.progress,
+          cursor: { tracking: "2024-01-01T00:09:00.000000Z", key: [5] },
+          synced_as_of: Date.parse("2024-01-01T00:09:30Z"),
+        },
+      },
       live,
     );
     expect(view.source).toMatchObject({ password: "***" });
@@ -44,7 +51,8 @@ describe("jobView", () => {
     expect(view.status).toMatchObject({
       state: "idle",
       cursor: { tracking: "2024-01-01T00:09:00.000000Z", key: [5] },
-      lag_seconds: 60,
+      synced_as_of: "2024-01-01T00:09:30.000Z",
+      lag_seconds: 30,
       next_run_at: live.nextRunAt,
     });
     expect(Object.keys(view.status).sort()).toEqual(
@@ -52,6 +60,7 @@ describe("jobView", () => {
         "consecutive_failures",
         "cursor",
         "lag_seconds",
+        "synced_as_of",
         "last_error",
         "last_run_at",
         "last_success_at",

@@ -5,7 +5,7 @@ import type { ColumnSelection, OnColumnDrop } from "../engine/settings";
 import type { RowHashFormula } from "../replica/row-hash";
 import { recopyView, recopyWarnings } from "../schema-changes/view";
 import { redactedSource } from "../engine/source-config";
-import { displayCursor, lagSeconds } from "../pull/cursor";
+import { displayCursor } from "../pull/cursor";
 import type { LastVerify } from "../verify/store";
 
 export interface JobView {
@@ -48,6 +48,12 @@ export interface JobView {
     consecutive_failures: number;
     retry_at: string | null;
     next_run_at: string | null;
+    /**
+     * The start of the last run that left the replica holding every row the source had committed
+     * before it (README "Freshness"); null until a first copy or snapshot is complete.
+     */
+    synced_as_of: string | null;
+    /** Seconds from synced_as_of to now: how far behind the source the replica may be. */
     lag_seconds: number | null;
     /** Rows in the replica table now; null before the first run creates it. */
     replica_rows: number | null;
@@ -95,11 +101,8 @@ export function jobView(
             : live.running
               ? "running"
               : "idle";
-  // During a first copy the cursor stands at the copy's watermark while older rows are still coming.
   const lag =
-    settings.tracking_type === "timestamp" && progress.cursor && !job.schema?.recopy?.first
-      ? (lagSeconds(progress.cursor.tracking, live.now) ?? null)
-      : null;
+    progress.synced_as_of === null ? null : Math.max(0, Math.round((live.now - progress.synced_as_of) / 1000));
   return {
     name: settings.name,
     mode: settings.mode,
@@ -144,6 +147,7 @@ export function jobView(
       consecutive_failures: progress.consecutive_failures,
       retry_at: iso(progress.retry_at),
       next_run_at: settings.active ? live.nextRunAt : null,
+      synced_as_of: iso(progress.synced_as_of),
       lag_seconds: lag,
       replica_rows: live.replicaRows,
       recopy: recopyView(job.schema?.recopy ?? null),

@@ -28,6 +28,8 @@ export interface CdcRunContext extends SyncContext {
 export interface CdcRunResult extends SyncResult {
   /** Every change committed before the run began is applied (`done` also waits for a re-copy). */
   caughtUp: boolean;
+  /** The same as caughtUp: a copy of the table is never left unfinished by a run that caught up. */
+  current: boolean;
   /** Column changes the run met, as run history records them. */
   schemaChanges: SchemaChange[];
   /** What the run did beyond applying changes, for the run history. */
@@ -58,7 +60,9 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
       job = followed.job;
       schemaChanges.push(...followed.changes);
       const copied = await copySnapshot({ ...ctx, job }, states.require(name));
-      if (!copied.done) return { cursor: copied.cursor, done: false, caughtUp: false, schemaChanges, note };
+      if (!copied.done) {
+        return { cursor: copied.cursor, done: false, caughtUp: false, current: false, schemaChanges, note };
+      }
       const end = String((await source.query("SELECT pg_current_wal_lsn()::text")).rows[0]![0]);
       const copyTable = states.require(name).snapshot_table;
       host.transaction(() => {
@@ -86,7 +90,7 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
       ? await continueRecopy({ ...ctx, job: replayed.job, startedAt: started, pullCursor: null })
       : { done: true };
     const done = replayed.caughtUp && recopied.done;
-    return { cursor: null, done, caughtUp: replayed.caughtUp, schemaChanges, note };
+    return { cursor: null, done, caughtUp: replayed.caughtUp, current: replayed.caughtUp, schemaChanges, note };
   }
 }
 

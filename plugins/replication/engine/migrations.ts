@@ -88,4 +88,9 @@ export const replicationMigrations: readonly Migration[] = [
     id: "replication/row-hash-001-formula",
     sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN row_hash TEXT NOT NULL DEFAULT 'md5'`,
   },
+  {
+    // When the replica last held every change committed at the source (status.synced_as_of, lag_seconds).
+    id: "replication/status-001-synced-as-of",
+    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN synced_as_of INTEGER`,
+  },
 ];

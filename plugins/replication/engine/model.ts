@@ -19,6 +19,12 @@ export interface JobProgress {
   consecutive_failures: number;
   /** While failing, cron ticks before this time are skipped (growing backoff). */
   retry_at: number | null;
+  /**
+   * The start of the last run that ended with every row the source committed before it in the
+   * replica (no first copy or snapshot left to do); null before the first such run. A pull job
+   * sees deletes only as its soft delete column or reconciliation does.
+   */
+  synced_as_of: number | null;
 }
 
 export interface Job {
@@ -82,6 +88,7 @@ export const INITIAL_PROGRESS: JobProgress = {
   last_error: null,
   consecutive_failures: 0,
   retry_at: null,
+  synced_as_of: null,
 };
 
 /** Backoff after `failures` consecutive failures: 10 s, 20 s, 40 s ... capped at 30 minutes. */

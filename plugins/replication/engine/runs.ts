@@ -139,7 +139,12 @@ export class JobRunner {
       );
       const ended = Date.now();
       this.store.updateRun(runId, { ...tally, done: result.done, ended_at: ended, note: result.note });
-      this.store.saveSuccess(name, { caughtUp: result.caughtUp, startedAt: started, endedAt: ended });
+      this.store.saveSuccess(name, {
+        caughtUp: result.caughtUp,
+        current: result.current,
+        startedAt: started,
+        endedAt: ended,
+      });
       if (!result.done && active) this.host.scheduler.runSoon(syncTask(name));
       return {
         rows: tally.rows,

@@ -100,13 +100,15 @@ export class JobStore {
     this.sql.exec(`UPDATE ${JOBS_TABLE} SET pull_warning = ? WHERE name = ?`, warning, name);
   }
 
-  saveSuccess(name: string, run: { caughtUp: boolean; startedAt: number; endedAt: number }): void {
+  /** `current`: the replica now holds every row the source committed before `startedAt` (JobProgress.synced_as_of). */
+  saveSuccess(name: string, run: { caughtUp: boolean; current: boolean; startedAt: number; endedAt: number }): void {
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET caught_up = ?, last_run_at = ?, last_success_at = ?, last_error = NULL,
-         consecutive_failures = 0, retry_at = NULL WHERE name = ?`,
+         consecutive_failures = 0, retry_at = NULL, synced_as_of = coalesce(?, synced_as_of) WHERE name = ?`,
       run.caughtUp ? 1 : 0,
       run.startedAt,
       run.endedAt,
+      run.current ? run.startedAt : null,
       name,
     );
   }
@@ -137,7 +139,7 @@ export class JobStore {
     // A re-copy in progress is dropped too: the runs copy every row again anyway.
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET cursor = NULL, caught_up = 0, rows_synced = 0, last_error = NULL,
-         consecutive_failures = 0, retry_at = NULL, row_hash = ?,
+         consecutive_failures = 0, retry_at = NULL, synced_as_of = NULL, row_hash = ?,
          schema_state = json_set(schema_state, '$.recopy', json('null')) WHERE name = ?`,
       rowHash,
       name,

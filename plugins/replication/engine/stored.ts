@@ -31,6 +31,8 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   consecutive_failures: number;
   retry_at: number | null;
   created_at: number;
+  /** Epoch ms: see JobProgress.synced_as_of. */
+  synced_as_of: number | null;
   /** JSON of the job's SchemaState (schema-changes/state.ts); NULL until a run first checked the source's columns. */
   schema_state: string | null;
   /** The last run's late-commit warning (pull/watermark.ts); NULL when it had none. */
@@ -144,6 +146,7 @@ export function parseStoredJob(row: JobRow): Job {
       last_error: row.last_error,
       consecutive_failures: row.consecutive_failures,
       retry_at: row.retry_at,
+      synced_as_of: row.synced_as_of,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { advanceCursor, compareTracking, cursorToSave, lagSeconds, runStart, shiftTimestamp } from "./cursor";
+import { advanceCursor, compareTracking, cursorToSave, runStart, shiftTimestamp } from "./cursor";
 
 describe("advanceCursor", () => {
   it("moves to the last row's tracking value and key", () => {
@@ -91,12 +91,5 @@ describe("cursorToSave", () => {
     expect(cursorToSave(saved, past, "timestamp", false)).toEqual({ cursor: past, passedSaved: true });
     const next = { tracking: "2024-01-01T00:10:00.000001Z", key: [2] };
     expect(cursorToSave(saved, next, "timestamp", true).cursor).toBe(next);
-  });
-});
-
-describe("lagSeconds", () => {
-  it("measures how far a timestamp cursor is behind now", () => {
-    expect(lagSeconds("2024-01-01T00:00:00.000000Z", Date.parse("2024-01-01T00:01:00Z"))).toBe(60);
-    expect(lagSeconds(12, Date.now())).toBeUndefined();
   });
 });

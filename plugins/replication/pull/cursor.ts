@@ -58,17 +58,6 @@ export function shiftTimestamp(value: SqliteValue, seconds: number): string | un
   return `${shifted.slice(0, 10)}${sep}${shifted.slice(11, 19)}${fraction}${zone}`;
 }
 
-/** Seconds between a timestamp tracking value and `now`; undefined when it is not a timestamp. */
-export function lagSeconds(value: SqliteValue, now: number): number | undefined {
-  if (typeof value !== "string") return undefined;
-  const match = TIMESTAMP.exec(value);
-  if (!match) return undefined;
-  const [, date, , time, fraction = ""] = match;
-  const millis = Date.parse(`${date}T${time ?? "00:00:00"}${fraction.slice(0, 4)}Z`);
-  if (Number.isNaN(millis)) return undefined;
-  return Math.max(0, Math.round((now - millis) / 1000));
-}
-
 /**
  * Where a run starts. A job that had caught up re-reads `lookbackSeconds` before
  * its cursor (timestamp mode), so rows stamped earlier but committed later are

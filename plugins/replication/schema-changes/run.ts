@@ -19,6 +19,8 @@ import type { SchemaChange } from "./state";
 export interface SchemaSyncResult extends SyncResult {
   /** The pull read everything there was (a job on the lookback_seconds window re-reads it next time); `done` also waits for the re-copy. */
   caughtUp: boolean;
+  /** Every row committed at the source before the run began is in the replica: caught up, and no first copy left. */
+  current: boolean;
   schemaChanges: SchemaChange[];
 }
 
@@ -43,11 +45,21 @@ export async function syncFollowingSchema(ctx: SyncContext): Promise<SchemaSyncR
   });
   const { job: pulled, guard } = await startFirstCopy(ctx, job);
   const synced = await syncJob({ ...ctx, job: pulled, guard });
-  if (!pulled.schema?.recopy) return { ...synced, caughtUp: synced.done, schemaChanges: changes };
+  if (!pulled.schema?.recopy) {
+    return { ...synced, caughtUp: synced.done, current: synced.done, schemaChanges: changes };
+  }
   const recopied = await continueRecopy({ ...ctx, job: pulled, startedAt, pullCursor: synced.cursor });
   // A first copy that ended in this run moved the cursor (pull/first-copy.ts).
   const cursor = recopied.cursor !== undefined ? recopied.cursor : synced.cursor;
-  return { cursor, done: synced.done && recopied.done, caughtUp: synced.done, schemaChanges: changes };
+  // A re-copy after a column change only fills new columns in: the rows are current without it.
+  const upToDate = synced.done && (recopied.done || !pulled.schema.recopy.first);
+  return {
+    cursor,
+    done: synced.done && recopied.done,
+    caughtUp: synced.done,
+    current: upToDate,
+    schemaChanges: changes,
+  };
 }
 
 /**
