@@ -219,6 +219,42 @@ describe("POST /replication/jobs rejects bad bodies with 400 and stores nothing"
   });
 });
 
+describe("a target table that exists already", () => {
+  const columns = "id INTEGER PRIMARY KEY, note TEXT, seq INTEGER, updated_at TEXT, maybe_at TEXT, born TEXT";
+
+  it("is refused with 409 while it holds rows, whoever put them there, and serves once empty", async () => {
+    const target = uniqueName("rapi_seeded");
+    // The client role may make a table named as a future replica and put a row of its own in it.
+    expect((await sql(`CREATE TABLE ${target} (${columns})`, [], CLIENT)).status).toBe(200);
+    expect((await sql(`INSERT INTO ${target} (id, note) VALUES (999, 'forged')`, [], CLIENT)).status).toBe(200);
+    const body = pgBody({ target_table: target, active: false });
+    const refused = await api("POST", "/replication/jobs", { body });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(new RegExp(`target_table "${target}" already exists and holds rows`));
+    expect((await api("GET", `/replication/jobs/${body.name as string}`)).status).toBe(404);
+
+    expect((await sql(`DELETE FROM ${target}`, [], CLIENT)).status).toBe(200);
+    const job = await create(body);
+    expect(await run(job.name)).toMatchObject({ rows: 20, done: true });
+    const rows = await sql<Array<{ id: number }>>(`SELECT id FROM ${target} ORDER BY id`);
+    expect(rows.body.result!.map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // A replica now: the client role can no longer write it.
+    expect((await sql(`INSERT INTO ${target} (id) VALUES (998)`, [], CLIENT)).status).toBe(403);
+  });
+
+  it("is refused with 400 when it has a column the job would not copy", async () => {
+    const target = uniqueName("rapi_extra");
+    expect((await sql(`CREATE TABLE ${target} (${columns}, planted TEXT DEFAULT 'x')`)).status).toBe(200);
+    try {
+      const res = await api("POST", "/replication/jobs", { body: pgBody({ target_table: target }) });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatch(/column "planted" is not one the job copies/);
+    } finally {
+      await sql(`DROP TABLE ${target}`);
+    }
+  });
+});
+
 describe("content type and JSON", () => {
   const cases: Array<[string, { rawBody?: string; contentType?: string }, RegExp]> = [
     ["text/plain", { rawBody: "{}", contentType: "text/plain" }, /Content-Type/],

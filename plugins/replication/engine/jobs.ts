@@ -17,7 +17,15 @@ import { CdcStore } from "../cdc/store";
 import { cdcStatus, cdcWarnings, inSnapshot } from "../cdc/view";
 import { rowHashFormulaAfterReset } from "../replica/row-hash";
 import { chooseRowHashFormula } from "../replica/row-hash-choice";
-import { dropReplica, readTableColumns, replicaRowCount, targetProblems, truncateReplica } from "../replica/table";
+import {
+  columnsNotCopied,
+  dropReplica,
+  readTableColumns,
+  replicaRowCount,
+  tableHasRows,
+  targetProblems,
+  truncateReplica,
+} from "../replica/table";
 import { applyColumnChoice, sourceTableLabel } from "../schema-changes/apply";
 import { resolveColumnChoice } from "../schema-changes/choice";
 import type { Credentials } from "./credentials";
@@ -201,11 +209,25 @@ export class JobManager {
   }
 
   /** An existing replica table must fit the job: same columns and key, types of the same affinity. */
+  /**
+   * A new job's replica holds exactly the source's rows and columns, so an existing table must fit
+   * and be empty: rows or columns already there (left by anyone, the client role included) would
+   * stay in the replica, since the copy only upserts.
+   */
   private checkTarget(settings: JobSettings, plan: JobColumnsPlan): void {
-    const existing = readTableColumns(this.host.sql, settings.target_table);
-    if (existing.length) {
-      const problems = targetProblems(settings.target_table, existing, plan.columns, plan.primaryKey);
-      if (problems.length) throw new ValidationError(problems.join("; "));
+    const table = settings.target_table;
+    const existing = readTableColumns(this.host.sql, table);
+    if (!existing.length) return;
+    const problems = targetProblems(table, existing, plan.columns, plan.primaryKey);
+    for (const name of columnsNotCopied(existing, plan.columns)) {
+      problems.push(`existing table "${table}": column "${name}" is not one the job copies`);
+    }
+    if (problems.length) throw new ValidationError(problems.join("; "));
+    if (tableHasRows(this.host.sql, table)) {
+      throw new ConflictError(
+        `target_table "${table}" already exists and holds rows: a new job's replica starts empty, so that it ` +
+          `holds exactly the source's rows; empty or drop that table, or choose another target_table`,
+      );
     }
   }
 
