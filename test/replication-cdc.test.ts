@@ -386,12 +386,13 @@ describe("streaming changes", () => {
     await pgExec(`ALTER TABLE ${table} ALTER COLUMN doc SET STORAGE EXTERNAL`);
     await pgExec(
       `INSERT INTO ${table} SELECT g, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 400) i), 0
-         FROM generate_series(1, 4) g`,
+         FROM generate_series(1, 5) g`,
     );
     jobs.push(table);
     await createCdcJob(table, table);
-    // Before the first run: replayed over the copy.
+    // Before the first run: replayed over the copy, which already holds row 5 at its new key.
     await pgExec(`UPDATE ${table} SET n = 1 WHERE id = 1`);
+    await pgExec(`UPDATE ${table} SET id = 20, n = 5 WHERE id = 5`);
     await runJob(table);
     await pgExec(`UPDATE ${table} SET n = 2 WHERE id IN (1, 2)`);
     await pgExec(`UPDATE ${table} SET id = 10, n = 3 WHERE id = 3`);
@@ -405,6 +406,7 @@ describe("streaming changes", () => {
       [2, true],
       [4, false],
       [10, true],
+      [20, true],
     ]);
     await expectVerified(table);
     const lengths = await replicaRows(table, ["id", "n"], "id");
@@ -413,6 +415,7 @@ describe("streaming changes", () => {
       [2, 2],
       [4, 0],
       [10, 3],
+      [20, 5],
     ]);
   });
 

@@ -98,10 +98,13 @@ export class ReplicaWriter {
   /**
    * The row at `from` takes the key `to`; a row already at `to` gives way (at the
    * source it cannot exist; in the replica it can while a snapshot is replayed).
-   * Exact big integers bound as text compare as integers (the column's affinity).
+   * With no row at `from`, a row at `to` stays: the snapshot copied it after the
+   * change, with the values the change did not send. Exact big integers bound as
+   * text compare as integers (the column's affinity).
    */
   private move(from: SqliteValue[], to: SqliteValue[]): void {
     const table = quoteSqlite(this.table);
+    if (this.sql.exec(`SELECT 1 FROM ${table} WHERE ${this.keyMatch()}`, ...from).toArray().length === 0) return;
     this.sql.exec(`DELETE FROM ${table} WHERE ${this.keyMatch()}`, ...to);
     const set = this.keyColumns.map((c) => `${quoteSqlite(c.name)} = ?`).join(", ");
     this.sql.exec(`UPDATE ${table} SET ${set} WHERE ${this.keyMatch()}`, ...to, ...from);
