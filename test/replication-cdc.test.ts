@@ -30,6 +30,7 @@ import {
   getJob,
   replicaRows,
   runJob,
+  runUntilDone,
   sourceRows,
   SOURCES,
   tuneReplication,
@@ -677,6 +678,50 @@ describe("schema changes in the stream", () => {
     await expectCopied(job.name, ["id", "name", "at", "tags"]);
     // The dropped column stays in the replica (on_column_drop "keep"), its rows as they were.
     expect(await replicaRows(job.name, ["id", "amount"], "id")).toContainEqual([4, "5.00"]);
+    await expectVerified(job.name);
+  });
+});
+
+describe("schema changes no row change came after", () => {
+  it("follows a column added with a default, from the catalog read with the peek", async () => {
+    const job = await cdcJob("quietadd", 5);
+    await runJob(job.name);
+    await pgExec(`ALTER TABLE ${job.name} ADD COLUMN region text DEFAULT 'eu'`);
+    const run = await runJob(job.name);
+    expect(run).toMatchObject({ schema_changes: [expect.objectContaining({ column: "region", change: "added" })] });
+    await runUntilDone(job.name);
+    await expectCopied(job.name, [...COLUMNS, "region"]);
+    await expectVerified(job.name);
+  });
+
+  it("follows a change of a type's modifier alone (numeric to numeric(10,3))", async () => {
+    const job = await cdcJob("typmod", 3);
+    await runJob(job.name);
+    await pgExec(`ALTER TABLE ${job.name} ALTER COLUMN amount TYPE numeric(10,3)`);
+    await pgExec(`INSERT INTO ${job.name} VALUES (4, 'after', 2, now(), '{}')`);
+    await runUntilDone(job.name);
+    // Every row as the source prints it now: 1.250, not 1.25.
+    await expectCopied(job.name);
+    expect(await replicaRows(job.name, ["id", "amount"], "id")).toContainEqual([1, "1.250"]);
+    await expectVerified(job.name);
+  });
+
+  it("follows a column added, a row written, then a column dropped: the re-copy reads what is left", async () => {
+    const job = await cdcJob("addthendrop", 4);
+    await runJob(job.name);
+    await pgExec(`ALTER TABLE ${job.name} ADD COLUMN region text DEFAULT 'eu'`);
+    await pgExec(`INSERT INTO ${job.name} VALUES (5, 'five', 5, now(), '{}', 'us')`);
+    await pgExec(`ALTER TABLE ${job.name} DROP COLUMN amount`);
+    const runs = await runUntilDone(job.name);
+    expect(runs[runs.length - 1]).toMatchObject({ done: true });
+    await expectCopied(job.name, ["id", "name", "at", "tags", "region"]);
+    expect(await replicaRows(job.name, ["id", "region"], "id")).toEqual([
+      [1, "eu"],
+      [2, "eu"],
+      [3, "eu"],
+      [4, "eu"],
+      [5, "us"],
+    ]);
     await expectVerified(job.name);
   });
 });

@@ -1,13 +1,13 @@
 /**
- * A Relation message's columns as the schema-change handling (schema-changes/)
- * takes them: the same shape `describeColumns` gives for the catalog, read for
- * the types the message names (a Relation message describes the table as it was
- * at that point of the WAL, which may be older than the catalog now).
+ * A Relation message's columns (or the catalog's, read with a peek) as the
+ * schema-change handling (schema-changes/) takes them: the same shape
+ * `describeColumns` gives for the catalog now, read for the types they name (a
+ * Relation message describes the table as it was at that point of the WAL, which
+ * may be older than the catalog now).
  */
 import { pgSqliteTypeOf } from "../../../src/sources";
 import type { SourceColumn, SourceConnection } from "../../../src/sources/types";
-import type { RelationMessage } from "./pgoutput";
-import type { KnownColumn } from "./store";
+import type { ColumnShape } from "./schema";
 
 /**
  * One catalog query: each column's type as `format_type` prints it (what the job
@@ -16,7 +16,7 @@ import type { KnownColumn } from "./store";
  */
 export async function relationSourceColumns(
   source: SourceConnection,
-  relation: RelationMessage,
+  relation: { oid: number; columns: readonly ColumnShape[] },
 ): Promise<SourceColumn[]> {
   const { columns } = relation;
   const result = await source.query(
@@ -43,11 +43,6 @@ export async function relationSourceColumns(
       sqliteType: pgSqliteTypeOf(baseType === null || baseType === undefined ? "text" : String(baseType)),
     };
   });
-}
-
-/** The columns a Relation message names, as the job remembers them to notice the next change. */
-export function knownColumnsOf(relation: RelationMessage): KnownColumn[] {
-  return relation.columns.map((c) => ({ name: c.name, type_oid: c.typeOid }));
 }
 
 /** A PostgreSQL array literal of texts, each element quoted. */

@@ -148,7 +148,7 @@ export class ChangePlanner {
       );
     }
     // Schema changes are followed before the planner sees them (replay.ts): a difference here is a bug.
-    if (schemaDiffers(this.shape.known, relation)) {
+    if (schemaDiffers(this.shape.known, relation.columns)) {
       throw new Error(`pgoutput: the columns of ${this.qualified()} changed without being followed`);
     }
     if (relation.replicaIdentity === "n" || relation.replicaIdentity === "i") {

@@ -21,11 +21,11 @@ import { pgRowHashFormula } from "../replica/row-hash";
 import { applyColumnChanges } from "../schema-changes/apply";
 import type { SchemaChange } from "../schema-changes/state";
 import { ReplicaWriter } from "./apply";
-import { knownColumnsOf, relationSourceColumns } from "./columns";
+import { relationSourceColumns } from "./columns";
 import { formatLsn, maxLsn, parseLsn } from "./lsn";
 import type { RelationMessage } from "./pgoutput";
 import { type ApplyOp, ChangePlanner } from "./plan";
-import { schemaDiffers } from "./schema";
+import { knownColumnsOf, schemaDiffers } from "./schema";
 import { perDatabase } from "../engine/per-database";
 import { clampPeekMessages, nextPeekMessages } from "./peek-size";
 import { type SlotEnd, SlotReader } from "./stream";
@@ -107,6 +107,7 @@ export class Replay {
       cdc: this.cdc,
       schema: this.state.schema,
       table: this.job.settings.table_name,
+      tableOid: this.state.table_oid,
       peekMessages: asked,
       groupBytes: tuning.groupBytes,
       fetchBytes: tuning.fetchBytes,
@@ -181,7 +182,7 @@ export class Replay {
   }
 
   private changesSchema(relation: RelationMessage): boolean {
-    return relation.oid === this.state.table_oid && schemaDiffers(this.known, relation);
+    return relation.oid === this.state.table_oid && schemaDiffers(this.known, relation.columns);
   }
 
   /** Plans the part into pending writes (Relation messages may name types to look up first). */
@@ -236,7 +237,7 @@ export class Replay {
       runId: this.ctx.runId,
     });
     this.job = job;
-    this.known = knownColumnsOf(relation);
+    this.known = knownColumnsOf(relation.columns);
     this.states.update(job.settings.name, { source_columns: this.known });
     this.schemaChanges.push(...changes);
     this.rowHash = hasRowHashColumn(this.ctx.host.sql, job.settings.target_table);

@@ -15,7 +15,9 @@ import { type SyncContext, type SyncResult, syncJob } from "../pull/sync";
 import { applyColumnChanges } from "../schema-changes/apply";
 import { continueRecopy } from "../schema-changes/recopy";
 import type { SchemaChange } from "../schema-changes/state";
+import { relationSourceColumns } from "./columns";
 import { Replay } from "./replay";
+import { type ColumnShape, knownColumnsOf, schemaDiffers } from "./schema";
 import type { CdcTuning } from "./tuning";
 import { readSlot, readSourceColumns, recreateCdcObjects, slotTrouble, tableTrouble } from "./slot";
 import { restartSnapshot, swapInSnapshot } from "./snapshot";
@@ -85,10 +87,22 @@ export async function runCdc(ctx: CdcRunContext): Promise<CdcRunResult> {
     // Its changes are applied; a table dropped or created again since is reported now.
     const gone = tableTrouble(replayed.slot, state.table_oid, `${state.schema}.${job.settings.table_name}`);
     if (gone) throw new ValidationError(gone);
+    job = replayed.job;
+    // A column change no row change came after sends no Relation message: the catalog read with the
+    // peek shows it. Followed once every change before that point is applied; until then the
+    // re-copy waits, since it reads the columns the job knows.
+    const atPeek = replayed.slot.columnsAtPeek;
+    const unfollowed = atPeek !== null && schemaDiffers(states.require(name).source_columns, atPeek);
+    if (unfollowed && replayed.caughtUp) {
+      const followed = await followColumns({ ...ctx, job }, state, atPeek);
+      job = followed.job;
+      schemaChanges.push(...followed.changes);
+    }
     // Rows copied before a column change get the new columns by a re-copy, carried on run after run.
-    const recopied = replayed.job.schema?.recopy
-      ? await continueRecopy({ ...ctx, job: replayed.job, startedAt: started, pullCursor: null })
-      : { done: true };
+    const recopied =
+      job.schema?.recopy && (!unfollowed || replayed.caughtUp)
+        ? await continueRecopy({ ...ctx, job, startedAt: started, pullCursor: null })
+        : { done: !job.schema?.recopy };
     const done = replayed.caughtUp && recopied.done;
     return { cursor: null, done, caughtUp: replayed.caughtUp, current: replayed.caughtUp, schemaChanges, note };
   }
@@ -118,6 +132,23 @@ async function followCatalog(ctx: CdcRunContext, state: CdcState): Promise<{ job
       restartSnapshot(ctx.host, states, ctx.store, followed.job, { truncate: false, newSlot: false });
     }
   }
+  return followed;
+}
+
+/** The job follows the columns the catalog had at a point of the stream every change before which is applied. */
+async function followColumns(
+  ctx: CdcRunContext,
+  state: CdcState,
+  columns: readonly ColumnShape[],
+): Promise<{ job: Job; changes: SchemaChange[] }> {
+  const { job } = ctx;
+  const current = await relationSourceColumns(ctx.source, { oid: state.table_oid, columns });
+  const followed = applyColumnChanges(ctx.host, job, current, {
+    dialect: "postgresql",
+    table: `${state.schema}.${job.settings.table_name}`,
+    runId: ctx.runId,
+  });
+  new CdcStore(ctx.host.sql).update(job.settings.name, { source_columns: knownColumnsOf(columns) });
   return followed;
 }
 

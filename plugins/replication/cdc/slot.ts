@@ -33,7 +33,7 @@ export async function readSourceColumns(
   table: string,
 ): Promise<{ oid: number; columns: KnownColumn[] }> {
   const result = await source.query(
-    `SELECT c.oid::int8, a.attname::text, a.atttypid::int8
+    `SELECT c.oid::int8, a.attname::text, a.atttypid::int8, a.atttypmod
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
       WHERE n.nspname = ? AND c.relname = ? ORDER BY a.attnum`,
@@ -42,7 +42,11 @@ export async function readSourceColumns(
   if (result.rows.length === 0) throw new ValidationError(`table ${schema}.${table} does not exist at the source`);
   return {
     oid: Number(result.rows[0]![0]),
-    columns: result.rows.map(([, name, type]) => ({ name: String(name), type_oid: Number(type) })),
+    columns: result.rows.map(([, name, type, typmod]) => ({
+      name: String(name),
+      type_oid: Number(type),
+      typmod: Number(typmod),
+    })),
   };
 }
 

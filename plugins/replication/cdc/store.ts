@@ -40,6 +40,8 @@ export const CDC_MIGRATIONS: readonly Migration[] = [
 export interface KnownColumn {
   name: string;
   type_oid: number;
+  /** The type modifier (-1 for none); absent in jobs stored before 2026-12-01. */
+  typmod?: number;
 }
 
 /** The replication slot as last read from pg_replication_slots. */
@@ -83,7 +85,15 @@ const storedState = z.strictObject({
   partial_changes: z.number().int().min(0),
   schema: z.string().min(1).max(63),
   table_oid: z.number().int().min(1),
-  source_columns: z.array(z.strictObject({ name: z.string().min(1).max(1024), type_oid: z.number().int() })).min(1),
+  source_columns: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(1024),
+        type_oid: z.number().int(),
+        typmod: z.number().int().optional(),
+      }),
+    )
+    .min(1),
   slot_health: z
     .strictObject({
       confirmed_lsn: lsn.nullable(),

@@ -17,20 +17,28 @@ import type { SourceConnection } from "../../../src/sources/types";
 import type { CdcSettings } from "../engine/settings";
 import { formatLsn } from "./lsn";
 import { decodeMessageGroups, type MessageChunk } from "./pgoutput";
+import type { ColumnShape } from "./schema";
 import { type SlotReading, slotReadingOf, slotReadingSql } from "./slot";
 
-/** The slot after a read: its health, and whether the publication and the table (its OID now) are still there. */
-export type SlotEnd = SlotReading;
+/**
+ * The slot after a read: its health, whether the publication and the table (its OID now) are still
+ * there, and the table's columns as the catalog had them when the peek started (null if unknown).
+ */
+export type SlotEnd = SlotReading & { columnsAtPeek: ColumnShape[] | null };
 
 const CURSOR = "starbase_cdc_changes";
 /** A session setting that carries the WAL flush position read when the peek starts to the advance. */
 const FLUSH_SETTING = "starbase.cdc_flush_lsn";
+/** One that carries the table's columns, read in the same statement as that position, to the end. */
+const COLUMNS_SETTING = "starbase.cdc_columns";
 
 export interface SlotReaderOptions {
   cdc: CdcSettings;
   /** The job's table, whose OID the slot's state reports at the end. */
   schema: string;
   table: string;
+  /** The table's OID, whose columns are read when the peek starts. */
+  tableOid: number;
   /** Most messages one peek decodes (whole transactions: PostgreSQL stops at the first commit past it). */
   peekMessages: number;
   /** Bytes of messages the server packs into one row (a message larger than this makes a larger row). */
@@ -87,7 +95,8 @@ export class SlotReader {
   /** Starts the peek and answers its first chunk of messages. */
   async start(): Promise<MessageChunk> {
     return this.chunk(
-      `BEGIN; SELECT set_config('${FLUSH_SETTING}', pg_current_wal_flush_lsn()::text, false); ` +
+      `BEGIN; SELECT set_config('${FLUSH_SETTING}', pg_current_wal_flush_lsn()::text, false), ` +
+        `set_config('${COLUMNS_SETTING}', ${columnsJsonSql(this.options.tableOid)}, false); ` +
         `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${peekSql(this.options.cdc, this.options.peekMessages, this.options.groupBytes)}; ` +
         `FETCH ${this.asked} FROM ${CURSOR}`,
     );
@@ -111,7 +120,9 @@ export class SlotReader {
    * Ends the peek and advances the slot to `appliedLsn` (the end of the last
    * transaction committed to SQLite), or, when the slot was drained and everything
    * read was applied, to the flush position read when the peek started: that
-   * releases WAL written for other tables meanwhile. Answers the slot's state after.
+   * releases WAL written for other tables meanwhile. Answers the slot's state after,
+   * and the table's columns as of that position: a schema change with no row change
+   * after it sends no Relation message, and shows only there.
    */
   async finish(appliedLsn: bigint | null, caughtUp: boolean, now: number): Promise<SlotEnd> {
     const { cdc, schema, table } = this.options;
@@ -122,9 +133,10 @@ export class SlotReader {
         `SELECT pg_replication_slot_advance(slot_name, t.lsn) FROM pg_replication_slots, ` +
         `(SELECT GREATEST(${applied}::pg_lsn, ${flush}) AS lsn) AS t ` +
         `WHERE slot_name = ${pgLiteral(cdc.slot)} AND confirmed_flush_lsn < t.lsn; ` +
-        slotReadingSql(cdc, schema, table),
+        `SELECT r.*, current_setting('${COLUMNS_SETTING}', true) FROM (${slotReadingSql(cdc, schema, table)}) AS r`,
     );
-    return slotReadingOf(result.rows[0]!, now);
+    const row = result.rows[0]!;
+    return { ...slotReadingOf(row, now), columnsAtPeek: columnsOfJson(row[row.length - 1]) };
   }
 
   private async chunk(sql: string): Promise<MessageChunk> {
@@ -153,4 +165,23 @@ function explainSlotError(error: unknown, slot: string): unknown {
     );
   }
   return error;
+}
+
+/** The table's columns in order, as JSON text: [[name, type OID, type modifier], ...]. */
+function columnsJsonSql(tableOid: number): string {
+  return (
+    `(SELECT coalesce(json_agg(json_build_array(attname, atttypid, atttypmod) ORDER BY attnum), '[]')::text ` +
+    `FROM pg_attribute WHERE attrelid = ${Math.trunc(tableOid)}::oid AND attnum > 0 AND NOT attisdropped)`
+  );
+}
+
+export function columnsOfJson(text: unknown): ColumnShape[] | null {
+  if (typeof text !== "string" || text === "") return null;
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed) || parsed.length === 0) return null;
+  return parsed.map((c: [string, number, number]) => ({
+    name: String(c[0]),
+    typeOid: Number(c[1]),
+    typmod: Number(c[2]),
+  }));
 }
