@@ -93,10 +93,12 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const guard = ctx.guard ?? (await lateCommitGuard(ctx.source, ctx.dialect, settings, tracking));
   const warning = guard.kind === "none" ? null : guard.warning;
   let saved = job.progress.cursor;
-  let position =
-    guard.kind === "lookback"
-      ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
-      : saved;
+  // A run that fell back to lookback_seconds moved its cursor past the rows of transactions open
+  // then, counting on the next run's re-read: the first run back on the watermark re-reads too.
+  const reread = guard.kind === "lookback" || (guard.kind === "watermark" && job.pullWarning !== undefined);
+  let position = reread
+    ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
+    : saved;
   let passedSaved = position === saved;
   let bytes = 0;
   const reader = new PageReader({

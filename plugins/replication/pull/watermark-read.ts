@@ -36,9 +36,18 @@ SELECT oldest AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', oldest AT TIME ZONE 
  * MariaDB's PROCESSLIST.TIME_MS to the millisecond, MySQL's TIME to the second.
  * Reading innodb_trx needs the PROCESS privilege, which also shows every session.
  * DATETIME columns take the writers' wall time: the server's global time_zone.
+ * The first column says whether the cache was filled during this very statement:
+ * InnoDB refreshes it only when 0.1 s have passed since it was last read, so a
+ * session that reads it more often keeps it stale (a second job on the server, a
+ * monitoring agent). Then it lists this session's transaction with this statement
+ * as its query, which `nonce` tells from the same statement of an earlier run
+ * (the session is kept between runs); the nonce comes early, since the cache keeps
+ * only the first 1,024 characters of a query.
  */
-function mysqlClock(statementStart: string): string {
-  return `SELECT CAST(MIN(t) - INTERVAL 150000 MICROSECOND AS DATETIME(6)), NOW(6),
+function mysqlClock(statementStart: string, nonce: string): string {
+  return `SELECT (SELECT COUNT(*) FROM information_schema.innodb_trx
+           WHERE trx_mysql_thread_id = CONNECTION_ID() AND trx_query LIKE '%${nonce}%'),
+  CAST(MIN(t) - INTERVAL 150000 MICROSECOND AS DATETIME(6)), NOW(6),
   CAST(CONVERT_TZ(MIN(t) - INTERVAL 150000 MICROSECOND, '+00:00', @@global.time_zone) AS DATETIME(6)),
   CAST(CONVERT_TZ(NOW(6), '+00:00', @@global.time_zone) AS DATETIME(6))
   FROM (SELECT NOW(6) - INTERVAL 100000 MICROSECOND AS t
@@ -48,8 +57,8 @@ function mysqlClock(statementStart: string): string {
         SELECT ${statementStart} FROM information_schema.PROCESSLIST
          WHERE COMMAND IN ('Query', 'Execute') AND ID <> CONNECTION_ID()) AS open_work`;
 }
-const MARIADB_CLOCK = mysqlClock("NOW(6) - INTERVAL CEIL(TIME_MS * 1000) + 1000 MICROSECOND");
-const MYSQL_CLOCK = mysqlClock("NOW(6) - INTERVAL TIME + 1 SECOND");
+const MARIADB_STATEMENT_START = "NOW(6) - INTERVAL CEIL(TIME_MS * 1000) + 1000 MICROSECOND";
+const MYSQL_STATEMENT_START = "NOW(6) - INTERVAL TIME + 1 SECOND";
 
 /** How this run guards against late commits, reading the source's clock when the job's settings ask for it. */
 export async function lateCommitGuard(
@@ -91,16 +100,44 @@ async function readPgClock(source: SourceConnection): Promise<SourceClock | stri
   return clockOf(oldestUtc, nowUtc, oldestLocal, nowLocal);
 }
 
+/** InnoDB refreshes its innodb_trx cache only once this long has passed since it was last read. */
+const INNODB_TRX_CACHE_MS = 100;
+
 async function readMysqlClock(source: SourceConnection): Promise<SourceClock | string> {
-  let result;
+  const nonce = `starbase_clock_${crypto.randomUUID().replaceAll("-", "")}`;
+  let row: SqliteValue[] = [];
+  // A transaction of this session's own, which a fresh innodb_trx cache lists.
+  await source.query("START TRANSACTION WITH CONSISTENT SNAPSHOT");
   try {
-    result = await source.query(MARIADB_CLOCK);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // Read stale, once more after the cache may refresh: another job's read makes it stale for 0.1 s.
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, INNODB_TRX_CACHE_MS + 10));
+      row = (await readMysqlClockRow(source, nonce)) ?? [];
+      if (Number(row[0]) > 0) break;
+    }
+  } catch (error) {
+    await source.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+  await source.query("COMMIT");
+  const [fresh, oldestUtc, nowUtc, oldestLocal, nowLocal] = row;
+  if (!(Number(fresh) > 0)) {
+    return (
+      "information_schema.innodb_trx was stale for this run (InnoDB refreshes it only when 0.1 s pass between " +
+      "reads, and another session reads it more often)"
+    );
+  }
+  return clockOf(oldestUtc, nowUtc, oldestLocal, nowLocal);
+}
+
+/** MariaDB's statement, or MySQL's (no PROCESSLIST.TIME_MS) where MariaDB's fails. */
+async function readMysqlClockRow(source: SourceConnection, nonce: string): Promise<SqliteValue[] | undefined> {
+  try {
+    return (await source.query(mysqlClock(MARIADB_STATEMENT_START, nonce))).rows[0];
   } catch (error) {
     if (!/TIME_MS/.test(error instanceof Error ? error.message : String(error))) throw error;
-    result = await source.query(MYSQL_CLOCK);
+    return (await source.query(mysqlClock(MYSQL_STATEMENT_START, nonce))).rows[0];
   }
-  const [oldestUtc, nowUtc, oldestLocal, nowLocal] = result.rows[0] ?? [];
-  return clockOf(oldestUtc, nowUtc, oldestLocal, nowLocal);
 }
 
 function clockOf(
