@@ -11,7 +11,9 @@ import {
   getJob,
   replicaRows,
   runJob,
+  runUntilDone,
   SOURCES,
+  tuneReplication,
   type Dialect,
 } from "./support/replication";
 import { mysqlExec, openWriter, PG, pgExec, pgSession } from "./support/sources";
@@ -160,6 +162,42 @@ describe("the late-commit watermark", () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     await runJob(table);
     expect((await getJob(table)).warnings.join(" ")).not.toMatch(/late commits/);
+  });
+
+  it("gets through a day's rows of a date column when they exceed a run's bounds", async () => {
+    // A date column's watermark is today: no cursor is saved inside today, yet bounded runs get through it.
+    const table = uniqueName("wm_date_pg");
+    await pgExec(
+      `CREATE TABLE ${table} (id bigint PRIMARY KEY, note text, changed_on date NOT NULL DEFAULT current_date)`,
+    );
+    await pgExec(`CREATE INDEX ON ${table} (changed_on, id)`);
+    cleanup.push(() => pgExec(`DROP TABLE IF EXISTS ${table}`));
+    await pgExec(`INSERT INTO ${table} SELECT g, 'old', current_date - 1 FROM generate_series(1, 3) g`);
+    await createJob({
+      name: table,
+      source: SOURCES.postgresql,
+      table_name: table,
+      tracking_col: "changed_on",
+      tracking_type: "timestamp",
+      active: false,
+    });
+    cleanup.push(() => deleteJob(table));
+    await runUntilDone(table);
+    await pgExec(`INSERT INTO ${table} SELECT g, 'today', current_date FROM generate_series(4, 15) g`);
+    await tuneReplication((t) => (t.bounds = { ...t.bounds, maxRows: 5 }));
+    try {
+      const passes = await runUntilDone(table, 10);
+      expect(passes.length).toBeGreaterThan(1);
+      expect((await replicaRows(table, ["id"], "id")).map(([id]) => id)).toEqual(
+        Array.from({ length: 15 }, (_, i) => i + 1),
+      );
+      // Rows changed today behind the pass are read by the next pass, which starts at the cursor again.
+      await pgExec(`UPDATE ${table} SET note = 'changed' WHERE id = 5`);
+      await runUntilDone(table, 10);
+      expect(await replicaRows(table, ["id", "note"], "id")).toContainEqual([5, "changed"]);
+    } finally {
+      await tuneReplication((t) => (t.bounds = { ...t.bounds, maxRows: 250_000 }));
+    }
   });
 
   describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {

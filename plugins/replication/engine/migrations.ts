@@ -93,4 +93,9 @@ export const replicationMigrations: readonly Migration[] = [
     id: "replication/status-001-synced-as-of",
     sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN synced_as_of INTEGER`,
   },
+  {
+    // Where a watermark run cut short by its bounds stopped reading (JobProgress.resume).
+    id: "replication/watermark-002-resume",
+    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN resume_cursor TEXT`,
+  },
 ];

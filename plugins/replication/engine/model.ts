@@ -25,6 +25,13 @@ export interface JobProgress {
    * sees deletes only as its soft delete column or reconciliation does.
    */
   synced_as_of: number | null;
+  /**
+   * Where a run on the late-commit watermark, cut short by its bounds, stopped reading: ahead of
+   * `cursor`, which stays below the watermark. The next run reads on from here, leaving `cursor`
+   * as it is, until it reaches the end; the run after starts from `cursor` again. Without it,
+   * rows above the watermark beyond one run's bounds (a busy day of a `date` column) were never reached.
+   */
+  resume: Cursor | null;
 }
 
 export interface Job {
@@ -89,6 +96,7 @@ export const INITIAL_PROGRESS: JobProgress = {
   consecutive_failures: 0,
   retry_at: null,
   synced_as_of: null,
+  resume: null,
 };
 
 /** Backoff after `failures` consecutive failures: 10 s, 20 s, 40 s ... capped at 30 minutes. */

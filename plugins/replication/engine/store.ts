@@ -90,6 +90,11 @@ export class JobStore {
     );
   }
 
+  /** JobProgress.resume: where the next run reads on from; null to start from the cursor. */
+  saveResume(name: string, resume: Cursor | null): void {
+    this.sql.exec(`UPDATE ${JOBS_TABLE} SET resume_cursor = ? WHERE name = ?`, encodeCursor(resume), name);
+  }
+
   /** Adds the rows a first copy in key order wrote (pull/first-copy.ts) to rows_synced; the pull counts its own in saveCursor. */
   countRowsSynced(name: string, rows: number): void {
     this.sql.exec(`UPDATE ${JOBS_TABLE} SET rows_synced = rows_synced + ? WHERE name = ?`, rows, name);
@@ -139,7 +144,7 @@ export class JobStore {
     // A re-copy in progress is dropped too: the runs copy every row again anyway.
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET cursor = NULL, caught_up = 0, rows_synced = 0, last_error = NULL,
-         consecutive_failures = 0, retry_at = NULL, synced_as_of = NULL, row_hash = ?,
+         consecutive_failures = 0, retry_at = NULL, synced_as_of = NULL, resume_cursor = NULL, row_hash = ?,
          schema_state = json_set(schema_state, '$.recopy', json('null')) WHERE name = ?`,
       rowHash,
       name,

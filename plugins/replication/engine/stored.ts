@@ -33,6 +33,8 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   created_at: number;
   /** Epoch ms: see JobProgress.synced_as_of. */
   synced_as_of: number | null;
+  /** JSON of a cursor: see JobProgress.resume. */
+  resume_cursor: string | null;
   /** JSON of the job's SchemaState (schema-changes/state.ts); NULL until a run first checked the source's columns. */
   schema_state: string | null;
   /** The last run's late-commit warning (pull/watermark.ts); NULL when it had none. */
@@ -82,6 +84,7 @@ const storedJob = z
     columns: z.array(storedColumn).min(1).max(1000),
     warnings: z.array(z.string().max(10_000)).max(100),
     cursor: storedCursor.nullable(),
+    resume_cursor: storedCursor.nullable(),
     schema_state: storedSchemaState.nullable(),
     row_hash: z.enum(ROW_HASH_FORMULA_NAMES),
   })
@@ -118,6 +121,7 @@ export function parseStoredJob(row: JobRow): Job {
       columns: JSON.parse(row.columns),
       warnings: JSON.parse(row.warnings),
       cursor: row.cursor === null ? null : JSON.parse(row.cursor),
+      resume_cursor: row.resume_cursor == null ? null : JSON.parse(row.resume_cursor),
       schema_state: row.schema_state == null ? null : JSON.parse(row.schema_state),
       row_hash: row.row_hash,
     };
@@ -147,6 +151,7 @@ export function parseStoredJob(row: JobRow): Job {
       consecutive_failures: row.consecutive_failures,
       retry_at: row.retry_at,
       synced_as_of: row.synced_as_of,
+      resume: decodeCursor(row.resume_cursor) as Cursor | null,
     },
   };
 }

@@ -5,7 +5,7 @@ import type { JobStore } from "../engine/store";
 import { ensureReplicaWithRowHash } from "../replica/hash-column";
 import { writeToReplica } from "../replica/table";
 import { jsonRowsFunction } from "../replica/writes";
-import { type Cursor, advanceCursor, cursorToSave, runStart } from "./cursor";
+import { type Cursor, advanceCursor, cursorToSave, encodeCursor, runStart } from "./cursor";
 import { buildPageQuery } from "./keyset";
 import { PageReader, withReader } from "./page-reader";
 import { pageSizing, PROBE_ROWS } from "./row-sizes";
@@ -96,9 +96,15 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   // A run that fell back to lookback_seconds moved its cursor past the rows of transactions open
   // then, counting on the next run's re-read: the first run back on the watermark re-reads too.
   const reread = guard.kind === "lookback" || (guard.kind === "watermark" && job.pullWarning !== undefined);
-  let position = reread
-    ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
-    : saved;
+  // A pass over the rows above the watermark that the last run's bounds cut short goes on where it
+  // stopped; the cursor stays put meanwhile (rows it skips may be a late commit's), and the run
+  // after the pass starts from the cursor again.
+  const resume = guard.kind === "watermark" && !reread ? job.progress.resume : null;
+  let position =
+    resume ??
+    (reread
+      ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
+      : saved);
   let passedSaved = position === saved;
   let bytes = 0;
   const reader = new PageReader({
@@ -140,8 +146,9 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
       for await (const { rows: slice, last } of pacer.slices(rows, page.sizes, sliceBounds)) {
         const writes = shape.plan(slice);
         const sliceEnd = advanceCursor(position, slice, trackingIndex, keyIndexes);
-        const save =
-          guard.kind === "watermark"
+        const save = resume
+          ? { cursor: saved, passedSaved: true }
+          : guard.kind === "watermark"
             ? {
                 cursor: cursorBelowWatermark(saved, slice, trackingIndex, keyIndexes, guard.watermark),
                 passedSaved: true,
@@ -165,12 +172,25 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
         position = sliceEnd;
       }
 
-      if (page.ended) return { cursor: saved, done: true };
-      if (!more) return { cursor: saved, done: false };
+      if (page.ended) {
+        if (job.progress.resume) ctx.store.saveResume(settings.name, null);
+        return { cursor: saved, done: true };
+      }
+      if (!more) {
+        // Cut short with rows read past the cursor: the next run goes on from there.
+        if (guard.kind === "watermark" && position && !sameCursor(position, saved)) {
+          ctx.store.saveResume(settings.name, position);
+        }
+        return { cursor: saved, done: false };
+      }
     }
   });
 }
 
 function schemaOf(job: Job): string | undefined {
   return "schema" in job.settings.source ? job.settings.source.schema : undefined;
+}
+
+function sameCursor(a: Cursor, b: Cursor | null): boolean {
+  return b !== null && encodeCursor(a) === encodeCursor(b);
 }
