@@ -5,13 +5,14 @@
  * by what it did to sqlite_schema inside a transaction that a refusal rolls back.
  * workerd offers no authorizer callback to JavaScript; EXPLAIN is the engine's view we can reach.
  */
-import { AppError, ConflictError, ForbiddenError, ValidationError } from "../errors";
+import { AppError, ForbiddenError, ValidationError } from "../errors";
+import { AutoincrementIds } from "./autoincrement-ids";
+import { quoteName } from "./names";
 import type { SqlParam } from "./types";
-import { type ExplainRow, type ProgramAccess, programAccess } from "./program";
+import { type ExplainRow, programAccess } from "./program";
 import {
   clientVerdict,
   isInternalTable,
-  MAX_CLIENT_AUTOINCREMENT_ID,
   RULES,
   type ReadOnlyTables,
   type SchemaEntry,
@@ -24,8 +25,6 @@ import { type SplitStatement, splitStatements } from "./statements";
 
 /** Table-valued functions every client may use. */
 const SAFE_FUNCTIONS = ["SELECT * FROM json_each('[]')", "SELECT * FROM json_tree('[]')"];
-
-const SEQUENCE = "sqlite_sequence";
 
 /** What an authorized statement needs when it runs. */
 export interface Authorized {
@@ -45,10 +44,14 @@ export function needsCheckAfterRun(authorized: Authorized): boolean {
 }
 
 export class ClientAuthorizer {
+  private readonly ids: AutoincrementIds;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly readOnlyTables: () => ReadOnlyTables,
-  ) {}
+  ) {
+    this.ids = new AutoincrementIds(sql);
+  }
 
   /**
    * Compiles `statement` and throws ForbiddenError naming the rule it breaks (ConflictError when
@@ -68,8 +71,8 @@ export class ClientAuthorizer {
       allowedVirtual: access.virtualTables.size ? this.allowedVirtualTables() : new Set(),
     });
     if (!verdict.allowed) throw new ForbiddenError(verdict.rule);
-    for (const root of access.autoincrementIds) this.refuseIdsRunningOut(tableOfRoot.get(root)!);
-    return { changesSchema: access.changesSchema, idTables: this.idTables(access, tableOfRoot) };
+    for (const root of access.autoincrementIds) this.ids.refuseRunningOut(tableOfRoot.get(root)!);
+    return { changesSchema: access.changesSchema, idTables: this.ids.tablesToWatch(access, tableOfRoot) };
   }
 
   /**
@@ -79,93 +82,13 @@ export class ClientAuthorizer {
    */
   runChecked<T>(authorized: Authorized, run: () => T): T {
     const tables = authorized.idTables;
-    const before = tables && this.idsNearTheEnd(tables);
+    const before = tables && this.ids.nearTheEnd(tables);
     const result = authorized.changesSchema ? this.runSchemaChange(run) : run();
     if (tables && before) {
-      const raised = [...this.idsNearTheEnd(tables)].find((table) => !before.has(table));
+      const raised = [...this.ids.nearTheEnd(tables)].find((table) => !before.has(table));
       if (raised !== undefined) throw new ForbiddenError(RULES.idsRaised(raised));
     }
     return result;
-  }
-
-  /**
-   * An AUTOINCREMENT insert fails with SQLITE_FULL once ids run out, and workerd then restarts
-   * the object: refused while the table's counter or largest id is near the end. No single
-   * statement can insert the 2^32 rows left, and client statements never raise ids past that point.
-   */
-  private refuseIdsRunningOut(table: string): void {
-    const [row] = this.sql
-      .exec<{ near: number }>(
-        `SELECT max(coalesce((SELECT seq FROM ${SEQUENCE} WHERE name = ?), 0),
-                    coalesce((SELECT max(rowid) FROM ${quoteName(table)}), 0)) > ${MAX_CLIENT_AUTOINCREMENT_ID} AS near`,
-        table,
-      )
-      .toArray();
-    if (row?.near) {
-      throw new ConflictError(
-        `table ${table} has AUTOINCREMENT ids above ${MAX_CLIENT_AUTOINCREMENT_ID}, near the largest SQLite allows: ` +
-          `inserting could run out of ids and restart the database; the admin role can lower them`,
-      );
-    }
-  }
-
-  /**
-   * For a write that may raise AUTOINCREMENT ids, the AUTOINCREMENT tables it writes: those
-   * sqlite_sequence counts, and those it gives new ids. Null for any other statement.
-   */
-  private idTables(access: ProgramAccess, tableOfRoot: ReadonlyMap<number, string>): string[] | null {
-    const written = new Set<string>();
-    for (const root of access.writes) {
-      const table = tableOfRoot.get(root);
-      if (table !== undefined) written.add(table);
-    }
-    const tables = new Set([...access.autoincrementIds].map((root) => tableOfRoot.get(root)!));
-    if (written.size === 0 || !this.hasSequenceTable()) return tables.size ? [...tables] : null;
-    const counted = this.sql.exec<{ name: string }>(
-      `SELECT name FROM ${SEQUENCE} WHERE name IN (SELECT value FROM json_each(?))`,
-      JSON.stringify([...written]),
-    );
-    for (const { name } of counted) tables.add(name);
-    return tables.size || written.has(SEQUENCE) ? [...tables] : null;
-  }
-
-  /** The tables whose AUTOINCREMENT counter, or largest id among `tables`, is beyond the client's limit. */
-  private idsNearTheEnd(tables: readonly string[]): Set<string> {
-    const near = new Set<string>();
-    if (this.hasSequenceTable()) {
-      for (const { name } of this.sql.exec<{ name: string }>(
-        `SELECT name FROM ${SEQUENCE} WHERE seq > ${MAX_CLIENT_AUTOINCREMENT_ID}`,
-      )) {
-        near.add(name);
-      }
-    }
-    for (const table of this.existing(tables)) {
-      const [row] = this.sql
-        .exec<{ over: number }>(
-          `SELECT coalesce(max(rowid) > ${MAX_CLIENT_AUTOINCREMENT_ID}, 0) AS over FROM ${quoteName(table)}`,
-        )
-        .toArray();
-      if (row?.over) near.add(table);
-    }
-    return near;
-  }
-
-  /** Those of `tables` that exist (a statement may have dropped or renamed one). */
-  private existing(tables: readonly string[]): string[] {
-    if (tables.length === 0) return [];
-    return this.sql
-      .exec<{ name: string }>(
-        `SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (SELECT value FROM json_each(?))`,
-        JSON.stringify(tables),
-      )
-      .toArray()
-      .map((row) => row.name);
-  }
-
-  private hasSequenceTable(): boolean {
-    return (
-      this.sql.exec(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '${SEQUENCE}'`).toArray().length > 0
-    );
   }
 
   /**
@@ -282,8 +205,4 @@ export function authorizeClientText(
   } catch (error) {
     if (error !== rollback) throw error;
   }
-}
-
-function quoteName(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
