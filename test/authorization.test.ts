@@ -309,6 +309,26 @@ describe("the client role cannot restart the database", () => {
       /may not raise the ids of AUTOINCREMENT table/,
     ],
     [
+      "an AUTOINCREMENT key raised behind a column named rowid",
+      async (t) => {
+        await as(CLIENT, `CREATE TABLE ${t} (id INTEGER PRIMARY KEY AUTOINCREMENT, rowid, v)`);
+        await as(CLIENT, `INSERT INTO ${t} (v) VALUES (1)`);
+      },
+      (t) => `UPDATE ${t} SET id = ${MAX_ID}`,
+      403,
+      /may not raise the ids of AUTOINCREMENT table/,
+    ],
+    [
+      "an AUTOINCREMENT key raised after deleting its counter",
+      async (t) => {
+        await autoincrement(t);
+        await as(CLIENT, `INSERT INTO ${t} (v) VALUES (1)`);
+      },
+      (t) => `DELETE FROM sqlite_sequence WHERE name = '${t}'; UPDATE ${t} SET id = ${MAX_ID}`,
+      403,
+      /may not raise the ids of AUTOINCREMENT table/,
+    ],
+    [
       "given and new AUTOINCREMENT ids in one REPLACE of several rows",
       autoincrement,
       (t) => `REPLACE INTO ${t} (id, v) VALUES (${MAX_ID}, 1), (NULL, 2)`,

@@ -36,6 +36,8 @@ export interface Authorized {
    * (runChecked). Null: nothing to check.
    */
   idTables: string[] | null;
+  /** The statement writes to the database (rows or schema). */
+  writes: boolean;
 }
 
 /** True when the statement must run inside a transaction, through runChecked. */
@@ -72,7 +74,11 @@ export class ClientAuthorizer {
     });
     if (!verdict.allowed) throw new ForbiddenError(verdict.rule);
     for (const root of access.autoincrementIds) this.ids.refuseRunningOut(tableOfRoot.get(root)!);
-    return { changesSchema: access.changesSchema, idTables: this.ids.tablesToWatch(access, tableOfRoot) };
+    return {
+      changesSchema: access.changesSchema,
+      idTables: this.ids.tablesToWatch(access, tableOfRoot),
+      writes: access.writes.size > 0 || access.changesSchema,
+    };
   }
 
   /**
@@ -171,8 +177,10 @@ export class ClientAuthorizer {
 
 /**
  * Authorizes a client's SQL text for a host that runs it itself (StarbaseDB),
- * keeping no effect: each statement is compiled and judged, and DDL runs in a
- * transaction that is always rolled back, so its effect on the schema can be judged.
+ * keeping no effect: each statement is compiled and judged, in a transaction that
+ * is always rolled back. Statements judged by their effect (DDL, AUTOINCREMENT ids)
+ * run there; so does every write of a text of several statements, so that each
+ * statement is judged on what the ones before it leave, as when the host runs them.
  * Throws ForbiddenError naming the rule, or ValidationError for SQL that does not compile.
  */
 export function authorizeClientText(
@@ -191,8 +199,8 @@ export function authorizeClientText(
         const bound = i === pieces.length - 1 ? params : [];
         try {
           const authorized = authorizer.check(piece, bound);
-          // Judged by what it does: run here, in the transaction always rolled back.
-          if (needsCheckAfterRun(authorized)) {
+          // Run here, in the transaction always rolled back.
+          if (needsCheckAfterRun(authorized) || (authorized.writes && i < pieces.length - 1)) {
             authorizer.runChecked(authorized, () => storage.sql.exec(piece.sql, ...bound).toArray());
           }
         } catch (error) {

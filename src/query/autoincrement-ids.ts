@@ -20,14 +20,15 @@ export class AutoincrementIds {
    * statement can insert the 2^32 rows left, and client statements never raise ids past that point.
    */
   refuseRunningOut(table: string): void {
-    const [row] = this.sql
-      .exec<{ near: number }>(
-        `SELECT max(coalesce((SELECT seq FROM ${SEQUENCE} WHERE name = ?), 0),
-                    coalesce((SELECT max(rowid) FROM ${quoteName(table)}), 0)) > ${MAX_CLIENT_AUTOINCREMENT_ID} AS near`,
-        table,
-      )
-      .toArray();
-    if (row?.near) {
+    const [counter] = this.hasSequenceTable()
+      ? this.sql
+          .exec<{ near: number }>(
+            `SELECT coalesce(max(seq) > ${MAX_CLIENT_AUTOINCREMENT_ID}, 0) AS near FROM ${SEQUENCE} WHERE name = ?`,
+            table,
+          )
+          .toArray()
+      : [];
+    if (counter?.near || this.largestIdNearTheEnd(table)) {
       throw new ConflictError(
         `table ${table} has AUTOINCREMENT ids above ${MAX_CLIENT_AUTOINCREMENT_ID}, near the largest SQLite allows: ` +
           `inserting could run out of ids and restart the database; the admin role can lower them`,
@@ -36,8 +37,9 @@ export class AutoincrementIds {
   }
 
   /**
-   * For a write that may raise AUTOINCREMENT ids, the AUTOINCREMENT tables it writes: those
-   * sqlite_sequence counts, and those it gives new ids. Null for any other statement.
+   * For a write that may raise AUTOINCREMENT ids, the AUTOINCREMENT tables it writes (whether or
+   * not sqlite_sequence still counts them: the client may delete a counter). An empty list when it
+   * writes sqlite_sequence alone (every counter is then checked); null for any other statement.
    */
   tablesToWatch(access: ProgramAccess, tableOfRoot: ReadonlyMap<number, string>): string[] | null {
     const written = new Set<string>();
@@ -46,12 +48,16 @@ export class AutoincrementIds {
       if (table !== undefined) written.add(table);
     }
     const tables = new Set([...access.autoincrementIds].map((root) => tableOfRoot.get(root)!));
-    if (written.size === 0 || !this.hasSequenceTable()) return tables.size ? [...tables] : null;
-    const counted = this.sql.exec<{ name: string }>(
-      `SELECT name FROM ${SEQUENCE} WHERE name IN (SELECT value FROM json_each(?))`,
-      JSON.stringify([...written]),
-    );
-    for (const { name } of counted) tables.add(name);
+    if (written.size > 0) {
+      // Deciding only what to check, never what to allow: a table whose definition merely mentions
+      // the word is checked for nothing, and an AUTOINCREMENT table's always does.
+      const declared = this.sql.exec<{ name: string }>(
+        `SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (SELECT value FROM json_each(?))
+           AND sql LIKE '%AUTOINCREMENT%'`,
+        JSON.stringify([...written]),
+      );
+      for (const { name } of declared) tables.add(name);
+    }
     return tables.size || written.has(SEQUENCE) ? [...tables] : null;
   }
 
@@ -65,27 +71,33 @@ export class AutoincrementIds {
         near.add(name);
       }
     }
-    for (const table of this.existing(tables)) {
-      const [row] = this.sql
-        .exec<{ over: number }>(
-          `SELECT coalesce(max(rowid) > ${MAX_CLIENT_AUTOINCREMENT_ID}, 0) AS over FROM ${quoteName(table)}`,
-        )
-        .toArray();
-      if (row?.over) near.add(table);
+    for (const table of tables) {
+      if (table !== SEQUENCE && this.largestIdNearTheEnd(table)) near.add(table);
     }
     return near;
   }
 
-  /** Those of `tables` that exist (a statement may have dropped or renamed one). */
-  private existing(tables: readonly string[]): string[] {
-    if (tables.length === 0) return [];
-    return this.sql
+  /**
+   * Whether the table's largest id is beyond the client's limit, read from its INTEGER PRIMARY KEY
+   * (an AUTOINCREMENT table always has one): a column named rowid, oid or _rowid_ would hide the
+   * row id behind that name. False for a table that does not exist (any more) or has no such key.
+   */
+  private largestIdNearTheEnd(table: string): boolean {
+    const key = this.sql
       .exec<{ name: string }>(
-        `SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (SELECT value FROM json_each(?))`,
-        JSON.stringify(tables),
+        `SELECT name FROM pragma_table_info(?) WHERE pk = 1 AND upper(type) = 'INTEGER'
+           AND (SELECT count(*) FROM pragma_table_info(?) WHERE pk > 0) = 1`,
+        table,
+        table,
       )
-      .toArray()
-      .map((row) => row.name);
+      .toArray()[0];
+    if (!key) return false;
+    const [row] = this.sql
+      .exec<{ over: number }>(
+        `SELECT coalesce(max(${quoteName(key.name)}) > ${MAX_CLIENT_AUTOINCREMENT_ID}, 0) AS over FROM ${quoteName(table)}`,
+      )
+      .toArray();
+    return Boolean(row?.over);
   }
 
   private hasSequenceTable(): boolean {

@@ -278,6 +278,28 @@ describe.skipIf(!present)("the replication plugin in StarbaseDB", () => {
       sql: "CREATE TABLE client_notes (id INTEGER PRIMARY KEY, body TEXT)",
     });
     expect(own.status).toBe(200);
+
+    // Nothing the client sends may restart the object: judged statement by statement, each on
+    // what the ones before it in the text leave.
+    const counter = await client("POST", "/query", {
+      sql: "CREATE TABLE client_counter (id INTEGER PRIMARY KEY AUTOINCREMENT, v); INSERT INTO client_counter (v) VALUES (1)",
+    });
+    expect(counter.status).toBe(200);
+    const restarts: Array<[string, RegExp]> = [
+      [
+        "DELETE FROM sqlite_sequence WHERE name = 'client_counter'; UPDATE client_counter SET id = 9223372036854775807; " +
+          "INSERT INTO client_counter (v) VALUES (2)",
+        /may not raise the ids of AUTOINCREMENT table client_counter/,
+      ],
+      ["INSERT OR ROLLBACK INTO client_notes VALUES (1, 'x')", /ON CONFLICT ROLLBACK/],
+    ];
+    for (const [sql, rule] of restarts) {
+      const res = await client("POST", "/query", { sql });
+      expect(res.status, sql).toBe(500);
+      expect(res.body.error, sql).toMatch(rule);
+    }
+    const rows = await client<Array<{ id: number }>>("POST", "/query", { sql: "SELECT id FROM client_counter" });
+    expect(rows.body.result).toEqual([{ id: 1 }]);
   });
 
   it("stores the source password sealed, never in clear", async () => {

@@ -17,15 +17,7 @@ import { CdcStore } from "../cdc/store";
 import { cdcStatus, cdcWarnings, inSnapshot } from "../cdc/view";
 import { rowHashFormulaAfterReset } from "../replica/row-hash";
 import { chooseRowHashFormula } from "../replica/row-hash-choice";
-import {
-  columnsNotCopied,
-  dropReplica,
-  readTableColumns,
-  replicaRowCount,
-  tableHasRows,
-  targetProblems,
-  truncateReplica,
-} from "../replica/table";
+import { dropReplica, readTableColumns, replicaRowCount, truncateReplica } from "../replica/table";
 import { applyColumnChoice, sourceTableLabel } from "../schema-changes/apply";
 import { resolveColumnChoice } from "../schema-changes/choice";
 import type { Credentials } from "./credentials";
@@ -151,7 +143,7 @@ export class JobManager {
     settings.soft_delete_col = plan.softDelete?.column ?? null;
     settings.soft_delete_kind = plan.softDelete?.kind ?? null;
     settings.source = redactedSource(body.source);
-    this.checkTarget(settings, plan);
+    this.checkTarget(settings);
     // Again after the awaits: another request may have taken the name or the table meanwhile.
     this.refuseClash(settings);
     const job: Job = {
@@ -180,7 +172,7 @@ export class JobManager {
   ): Promise<JobView> {
     const { plan, rowHash } = await this.inspect(resolved, async (source) => {
       const planned = await planCdcJob(source, body);
-      this.checkTarget({ ...settings, primary_key: planned.primaryKey }, planned);
+      this.checkTarget(settings);
       const formula = await chooseRowHashFormula(source);
       await createCdcJobObjects(source, planned, settings.table_name);
       return { plan: planned, rowHash: formula };
@@ -210,25 +202,18 @@ export class JobManager {
 
   /** An existing replica table must fit the job: same columns and key, types of the same affinity. */
   /**
-   * A new job's replica holds exactly the source's rows and columns, so an existing table must fit
-   * and be empty: rows or columns already there (left by anyone, the client role included) would
-   * stay in the replica, since the copy only upserts.
+   * A job creates its replica itself. An existing table is refused whatever it holds: its rows
+   * would stay (the copy only upserts), and its columns and constraints are someone else's (the
+   * client role may make a table named as a future replica, with a ROLLBACK conflict clause or a
+   * deferred foreign key that would make the job's writes restart the object).
    */
-  private checkTarget(settings: JobSettings, plan: JobColumnsPlan): void {
+  private checkTarget(settings: JobSettings): void {
     const table = settings.target_table;
-    const existing = readTableColumns(this.host.sql, table);
-    if (!existing.length) return;
-    const problems = targetProblems(table, existing, plan.columns, plan.primaryKey);
-    for (const name of columnsNotCopied(existing, plan.columns)) {
-      problems.push(`existing table "${table}": column "${name}" is not one the job copies`);
-    }
-    if (problems.length) throw new ValidationError(problems.join("; "));
-    if (tableHasRows(this.host.sql, table)) {
-      throw new ConflictError(
-        `target_table "${table}" already exists and holds rows: a new job's replica starts empty, so that it ` +
-          `holds exactly the source's rows; empty or drop that table, or choose another target_table`,
-      );
-    }
+    if (readTableColumns(this.host.sql, table).length === 0) return;
+    throw new ConflictError(
+      `target_table "${table}" already exists: a job creates its replica itself, so that it holds exactly ` +
+        `the source's rows and columns; drop that table, or choose another target_table`,
+    );
   }
 
   private startSchedule(job: Job): JobView {

@@ -4,7 +4,6 @@ import { sqliteMessage } from "../../../src/query/sqlite-message";
 import type { SourceColumn, SqliteType } from "../../../src/sources/types";
 import type { Job } from "../engine/model";
 import { perDatabase } from "../engine/per-database";
-import { ROW_HASH_COLUMN } from "./row-hash";
 
 export function quoteSqlite(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -51,16 +50,6 @@ export function targetProblems(
     problems.push(`primary key is (${existingKey.join(", ")}), expected (${key.join(", ")})`);
   }
   return problems.map((p) => `existing table "${table}": ${p}`);
-}
-
-/** Columns of an existing table that the job would not copy (its row hash column aside). */
-export function columnsNotCopied(existing: readonly ExistingColumn[], columns: readonly SourceColumn[]): string[] {
-  const copied = new Set([...columns.map((c) => c.name.toLowerCase()), ROW_HASH_COLUMN]);
-  return existing.map((c) => c.name).filter((name) => !copied.has(name.toLowerCase()));
-}
-
-export function tableHasRows(sql: SqlStorage, table: string): boolean {
-  return sql.exec(`SELECT 1 FROM ${quoteSqlite(table)} LIMIT 1`).toArray().length > 0;
 }
 
 /** SQLite's affinity rules (https://sqlite.org/datatype3.html, section 3.1). */
