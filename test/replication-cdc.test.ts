@@ -387,13 +387,18 @@ describe("streaming changes", () => {
     await pgExec(`ALTER TABLE ${table} ALTER COLUMN doc SET STORAGE EXTERNAL`);
     await pgExec(
       `INSERT INTO ${table} SELECT g, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 400) i), 0
-         FROM generate_series(1, 5) g`,
+         FROM generate_series(1, 7) g`,
     );
     jobs.push(table);
     await createCdcJob(table, table);
-    // Before the first run: replayed over the copy, which already holds row 5 at its new key.
+    // Before the first run: replayed over the copy, which already holds rows 5, 6 and 7 at their new keys,
+    // and at 7 a row inserted since.
     await pgExec(`UPDATE ${table} SET n = 1 WHERE id = 1`);
     await pgExec(`UPDATE ${table} SET id = 20, n = 5 WHERE id = 5`);
+    await pgExec(`UPDATE ${table} SET id = 30 WHERE id = 6`);
+    await pgExec(`UPDATE ${table} SET id = 40, n = 6 WHERE id = 30`);
+    await pgExec(`UPDATE ${table} SET id = 50, n = 7 WHERE id = 7`);
+    await pgExec(`INSERT INTO ${table} VALUES (7, 'a new row at the old key', 8)`);
     await runJob(table);
     await pgExec(`UPDATE ${table} SET n = 2 WHERE id IN (1, 2)`);
     await pgExec(`UPDATE ${table} SET id = 10, n = 3 WHERE id = 3`);
@@ -406,8 +411,11 @@ describe("streaming changes", () => {
       [1, true],
       [2, true],
       [4, false],
+      [7, false],
       [10, true],
       [20, true],
+      [40, true],
+      [50, true],
     ]);
     await expectVerified(table);
     const lengths = await replicaRows(table, ["id", "n"], "id");
@@ -415,8 +423,11 @@ describe("streaming changes", () => {
       [1, 2],
       [2, 2],
       [4, 0],
+      [7, 8],
       [10, 3],
       [20, 5],
+      [40, 6],
+      [50, 7],
     ]);
   });
 

@@ -13,6 +13,8 @@ import {
   type JsonRowsFunction,
   jsonRowsFunction,
   planWriteBatches,
+  updateExistingFromJsonSql,
+  updateExistingRowSql,
   upsertFromJsonSql,
   upsertRowSql,
 } from "../replica/writes";
@@ -78,11 +80,19 @@ export class ReplicaWriter {
         // The hash is computed by the planner from pgoutput's texts (NULL when a value was not sent).
         ...(this.rowHash ? [ROW_HASH_META] : []),
       ];
-      statement = {
-        json: upsertFromJsonSql(this.table, columns, this.key, this.rowsFrom),
-        row: upsertRowSql(this.table, columns, this.key),
-        columns,
-      };
+      // A row missing a value (an unchanged TOASTed one) only updates the replica's row: where there
+      // is none, the copy a snapshot replay runs over holds the row elsewhere, or not at all.
+      statement = present
+        ? {
+            json: updateExistingFromJsonSql(this.table, columns, this.key, this.rowsFrom),
+            row: updateExistingRowSql(this.table, columns, this.key),
+            columns,
+          }
+        : {
+            json: upsertFromJsonSql(this.table, columns, this.key, this.rowsFrom),
+            row: upsertRowSql(this.table, columns, this.key),
+            columns,
+          };
       this.upserts.set(id, statement);
     }
     return statement;
@@ -96,16 +106,15 @@ export class ReplicaWriter {
   }
 
   /**
-   * The row at `from` takes the key `to`; a row already at `to` gives way (at the
-   * source it cannot exist; in the replica it can while a snapshot is replayed).
-   * With no row at `from`, a row at `to` stays: the snapshot copied it after the
-   * change, with the values the change did not send. Exact big integers bound as
-   * text compare as integers (the column's affinity).
+   * The row at `from` takes the key `to`. At the source nothing is at `to` then; in the replica
+   * something is only while changes older than a snapshot are replayed over it, and that is this
+   * row as the snapshot copied it, later: it stays, and so does whatever is at `from` (a row the
+   * source put there later, or nothing; the changes replayed after this one settle both). Exact
+   * big integers bound as text compare as integers (the column's affinity).
    */
   private move(from: SqliteValue[], to: SqliteValue[]): void {
     const table = quoteSqlite(this.table);
-    if (this.sql.exec(`SELECT 1 FROM ${table} WHERE ${this.keyMatch()}`, ...from).toArray().length === 0) return;
-    this.sql.exec(`DELETE FROM ${table} WHERE ${this.keyMatch()}`, ...to);
+    if (this.sql.exec(`SELECT 1 FROM ${table} WHERE ${this.keyMatch()}`, ...to).toArray().length > 0) return;
     const set = this.keyColumns.map((c) => `${quoteSqlite(c.name)} = ?`).join(", ");
     this.sql.exec(`UPDATE ${table} SET ${set} WHERE ${this.keyMatch()}`, ...to, ...from);
   }

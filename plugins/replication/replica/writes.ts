@@ -57,6 +57,40 @@ export function upsertFromJsonSql(
   return `INSERT INTO ${quoteSqlite(table)} (${names.join(", ")}) SELECT ${values.join(", ")} FROM ${rowsFrom}(?) WHERE true ${onConflict(columns, key)}`;
 }
 
+/**
+ * The upsert of rows missing some of their values (change capture's unchanged TOASTed ones): it
+ * changes only rows the replica holds, never inventing a row with NULL for what was not sent.
+ */
+export function updateExistingFromJsonSql(
+  table: string,
+  columns: readonly SourceColumn[],
+  key: readonly string[],
+  rowsFrom: JsonRowsFunction,
+): string {
+  const names = columns.map((c) => quoteSqlite(c.name));
+  const value = (c: SourceColumn, i: number) => (c.sqliteType === "BLOB" ? `unhex(value ->> ${i})` : `value ->> ${i}`);
+  const held = key
+    .map((k) => {
+      const i = columns.findIndex((c) => c.name === k);
+      return `held.${quoteSqlite(k)} = ${value(columns[i]!, i)}`;
+    })
+    .join(" AND ");
+  return (
+    `INSERT INTO ${quoteSqlite(table)} (${names.join(", ")}) SELECT ${columns.map(value).join(", ")} FROM ${rowsFrom}(?) ` +
+    `WHERE EXISTS (SELECT 1 FROM ${quoteSqlite(table)} AS held WHERE ${held}) ${onConflict(columns, key)}`
+  );
+}
+
+/** updateExistingFromJsonSql for one row bound directly (numbered parameters: the key's are used twice). */
+export function updateExistingRowSql(table: string, columns: readonly SourceColumn[], key: readonly string[]): string {
+  const names = columns.map((c) => quoteSqlite(c.name));
+  const held = key.map((k) => `held.${quoteSqlite(k)} = ?${columns.findIndex((c) => c.name === k) + 1}`).join(" AND ");
+  return (
+    `INSERT INTO ${quoteSqlite(table)} (${names.join(", ")}) SELECT ${names.map((_n, i) => `?${i + 1}`).join(", ")} ` +
+    `WHERE EXISTS (SELECT 1 FROM ${quoteSqlite(table)} AS held WHERE ${held}) ${onConflict(columns, key)}`
+  );
+}
+
 /** The same upsert with one bound parameter per column, for a row too large for a JSON batch. */
 export function upsertRowSql(table: string, columns: readonly SourceColumn[], key: readonly string[]): string {
   const names = columns.map((c) => quoteSqlite(c.name));
