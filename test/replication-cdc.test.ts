@@ -254,6 +254,23 @@ describe("creating a change capture job", () => {
       }
     });
 
+    it("for a publication that filters the table's rows or columns", async () => {
+      const job = cdcJobName("pubfilter");
+      tables.push(job);
+      await pgExec(`CREATE TABLE ${job} (id int PRIMARY KEY, v text)`);
+      await pgExec(`CREATE PUBLICATION ${job}_rows FOR TABLE ${job} WHERE (id > 2)`);
+      await pgExec(`CREATE PUBLICATION ${job}_cols FOR TABLE ${job} (id)`);
+      try {
+        await refused(
+          cdcBody(job, job, { publication: `${job}_rows` }),
+          /publishes only the rows of public\.\w+ WHERE \(id > 2\): ALTER PUBLICATION/,
+        );
+        await refused(cdcBody(job, job, { publication: `${job}_cols` }), /publishes only some columns of/);
+      } finally {
+        await pgExec(`DROP PUBLICATION ${job}_rows; DROP PUBLICATION ${job}_cols`);
+      }
+    });
+
     it("for a role that may not create replication slots", async () => {
       const role = cdcJobName("norepl");
       const table = cdcJobName("norepl_t");
@@ -703,6 +720,25 @@ describe("schema changes no row change came after", () => {
     await runUntilDone(job.name);
     await expectCopied(job.name, [...COLUMNS, "region"]);
     await expectVerified(job.name);
+  });
+
+  it("settles on a table's generated columns, which pgoutput does not send: no re-copy on every run", async () => {
+    const table = cdcJobName("generated");
+    tables.push(table);
+    await pgExec(`CREATE TABLE ${table} (id bigint PRIMARY KEY, n int, twice int GENERATED ALWAYS AS (n * 2) STORED)`);
+    await pgExec(`INSERT INTO ${table} (id, n) SELECT g, g FROM generate_series(1, 4) g`);
+    jobs.push(table);
+    await createCdcJob(table, table);
+    await runJob(table);
+    const changes: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      await pgExec(`UPDATE ${table} SET n = n + 1 WHERE id = ${i + 1}`);
+      const run = (await runUntilDone(table)).flatMap((r) => r.schema_changes);
+      changes.push(...run);
+    }
+    // Noticed once, as a column the stream lacks; not added back by the catalog on every run.
+    expect(changes.length).toBeLessThanOrEqual(1);
+    await expectReplicaEqualsSource("postgresql", table, table, ["id", "n"], "id");
   });
 
   it("follows a change of a type's modifier alone (numeric to numeric(10,3))", async () => {

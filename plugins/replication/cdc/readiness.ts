@@ -22,6 +22,10 @@ export interface CdcFacts {
     hasTable: boolean;
     /** What it publishes: insert, update, delete, truncate. */
     publishes: { insert: boolean; update: boolean; delete: boolean; truncate: boolean };
+    /** PostgreSQL 15's row filter on the table (its WHERE), null when none. */
+    rowFilter?: string | null;
+    /** PostgreSQL 15's column list: true when it leaves some of the table's columns out. */
+    someColumns?: boolean;
   };
 }
 
@@ -90,6 +94,19 @@ export function cdcProblems(facts: CdcFacts, request: CdcRequest): string[] {
             `ALTER PUBLICATION ${named} SET (publish = 'insert, update, delete, truncate')`,
         );
       }
+      // The replica must hold every row and column: a filtered publication would leave changes out.
+      if (publication.rowFilter) {
+        problems.push(
+          `publication ${named} publishes only the rows of ${table} WHERE ${publication.rowFilter}: ` +
+            `ALTER PUBLICATION ${named} SET TABLE ${table}, or leave publication out and the job creates one`,
+        );
+      }
+      if (publication.someColumns) {
+        problems.push(
+          `publication ${named} publishes only some columns of ${table}: ` +
+            `ALTER PUBLICATION ${named} SET TABLE ${table}, or leave publication out and the job creates one`,
+        );
+      }
     }
   }
   return problems;
@@ -111,15 +128,23 @@ export async function readCdcFacts(
             c.relreplident::text, c.oid::int8,
             p.oid IS NOT NULL,
             EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = p.pubname AND t.schemaname = ? AND t.tablename = ?),
-            coalesce(p.pubinsert, false), coalesce(p.pubupdate, false), coalesce(p.pubdelete, false), coalesce(p.pubtruncate, false)
+            coalesce(p.pubinsert, false), coalesce(p.pubupdate, false), coalesce(p.pubdelete, false), coalesce(p.pubtruncate, false),
+            -- PostgreSQL 15 added rowfilter and attnames; to_jsonb reads them where they exist.
+            (SELECT to_jsonb(t) ->> 'rowfilter' FROM pg_publication_tables t
+              WHERE t.pubname = p.pubname AND t.schemaname = ? AND t.tablename = ?),
+            (SELECT jsonb_array_length(to_jsonb(t) -> 'attnames') FROM pg_publication_tables t
+              WHERE t.pubname = p.pubname AND t.schemaname = ? AND t.tablename = ?)
+              < (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                   AND a.attgenerated = '')
        FROM (SELECT 1) AS one
        LEFT JOIN pg_namespace n ON n.nspname = ?
        LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = ?
        LEFT JOIN pg_publication p ON p.pubname = ?`,
-    [schema, table, schema, table, publication ?? null],
+    [schema, table, schema, table, schema, table, schema, table, publication ?? null],
   );
   const [walLevel, encoding, user, mayReplicate, maxSlots, usedSlots, identity, oid, ...pub] = result.rows[0]!;
   const [exists, hasTable, insert, update, del, truncate] = pub.map((v) => v === 1);
+  const [rowFilter, someColumns] = pub.slice(6);
   return {
     walLevel: String(walLevel),
     serverEncoding: String(encoding),
@@ -136,6 +161,8 @@ export async function readCdcFacts(
             exists: exists!,
             hasTable: hasTable!,
             publishes: { insert: insert!, update: update!, delete: del!, truncate: truncate! },
+            rowFilter: typeof rowFilter === "string" ? rowFilter : null,
+            someColumns: someColumns === 1,
           },
         }),
   };

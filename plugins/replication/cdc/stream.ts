@@ -167,11 +167,15 @@ function explainSlotError(error: unknown, slot: string): unknown {
   return error;
 }
 
-/** The table's columns in order, as JSON text: [[name, type OID, type modifier], ...]. */
+/**
+ * The table's columns in order, as JSON text: [[name, type OID, type modifier], ...]; those a
+ * Relation message names, so generated columns (which pgoutput does not send) are left out.
+ */
 function columnsJsonSql(tableOid: number): string {
   return (
     `(SELECT coalesce(json_agg(json_build_array(attname, atttypid, atttypmod) ORDER BY attnum), '[]')::text ` +
-    `FROM pg_attribute WHERE attrelid = ${Math.trunc(tableOid)}::oid AND attnum > 0 AND NOT attisdropped)`
+    `FROM pg_attribute WHERE attrelid = ${Math.trunc(tableOid)}::oid AND attnum > 0 AND NOT attisdropped ` +
+    `AND attgenerated = '')`
   );
 }
 
