@@ -111,10 +111,13 @@ describe("the late-commit watermark", () => {
     expect((await runJob(table)).rows).toBe(4);
     expect((await getJob(table)).warnings).toEqual([]);
 
-    // Under the watermark the run starts at the cursor: such a row is not seen (verify would find it).
+    // The first run on the watermark re-reads the window once more (the runs before counted on it);
+    // after that a run starts at the cursor: such a row is not seen (verify would find it).
     const patched = await api("PATCH", `/replication/jobs/${table}`, { body: { late_commits: "watermark" } });
     expect(patched.body).toMatchObject({ result: { late_commits: "watermark" } });
     await insertRange("postgresql", table, 5, 5, "2024-05-01T09:58:21.000000Z");
+    expect((await runJob(table)).rows).toBe(5);
+    await insertRange("postgresql", table, 6, 6, "2024-05-01T09:58:22.000000Z");
     expect((await runJob(table)).rows).toBe(0);
   });
 
@@ -191,6 +194,12 @@ describe("the late-commit watermark", () => {
       expect((await replicaRows(table, ["id"], "id")).map(([id]) => id)).toEqual(
         Array.from({ length: 15 }, (_, i) => i + 1),
       );
+      // The pass began with its first run: the replica is current as of that run, not the last one.
+      const [last, , ...before] = await runs(table);
+      const passStart = before[passes.length - 2]!;
+      const asOf = Date.parse((await getJob(table)).status.synced_as_of!);
+      expect(asOf).toBeGreaterThanOrEqual(Date.parse(passStart.started_at));
+      expect(asOf).toBeLessThan(Date.parse(last!.started_at));
       // Rows changed today behind the pass are read by the next pass, which starts at the cursor again.
       await pgExec(`UPDATE ${table} SET note = 'changed' WHERE id = 5`);
       await runUntilDone(table, 10);
@@ -198,6 +207,33 @@ describe("the late-commit watermark", () => {
     } finally {
       await tuneReplication((t) => (t.bounds = { ...t.bounds, maxRows: 250_000 }));
     }
+  });
+
+  it('re-reads once when late_commits moves from "lookback" to the watermark, even after a run cut short', async () => {
+    const table = uniqueName("wm_switch_pg");
+    await createItemsTable("postgresql", table);
+    cleanup.push(() => dropTable("postgresql", table));
+    await insertRange("postgresql", table, 1, 5, "2024-05-01T10:00:00.000000Z");
+    await createTimestampJob("postgresql", table, { late_commits: "lookback", batch_size: 5 });
+    cleanup.push(() => deleteJob(table));
+    await runUntilDone(table);
+    const late = await pgSession();
+    try {
+      await late.query("BEGIN");
+      await late.query(`INSERT INTO ${table} VALUES (100, 'late', 1, clock_timestamp())`);
+      await pgExec(`INSERT INTO ${table} SELECT g, 'early', 1, clock_timestamp() FROM generate_series(101, 140) g`);
+      await tuneReplication((t) => (t.bounds = { ...t.bounds, maxRows: 20 }));
+      // On lookback_seconds, a run cut short moves its cursor past the open transaction's row.
+      expect(await runJob(table)).toMatchObject({ done: false });
+      await late.query("COMMIT");
+    } finally {
+      await late.end();
+      await tuneReplication((t) => (t.bounds = { ...t.bounds, maxRows: 250_000 }));
+    }
+    const patched = await api("PATCH", `/replication/jobs/${table}`, { body: { late_commits: "watermark" } });
+    expect(patched.status).toBe(200);
+    await runUntilDone(table);
+    expect((await replicaRows(table, ["id"], "id")).map(([id]) => id)).toContain(100);
   });
 
   describe.each<Dialect>(["postgresql", "mysql"])("%s", (dialect) => {

@@ -94,8 +94,11 @@ export const replicationMigrations: readonly Migration[] = [
     sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN synced_as_of INTEGER`,
   },
   {
-    // Where a watermark run cut short by its bounds stopped reading (JobProgress.resume).
+    // Where a watermark run cut short by its bounds stopped reading, and since when (JobProgress.resume);
+    // the late-commit guard of the last run (JobProgress.last_guard).
     id: "replication/watermark-002-resume",
-    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN resume_cursor TEXT`,
+    sql: `ALTER TABLE ${JOBS_TABLE} ADD COLUMN resume_cursor TEXT;
+    ALTER TABLE ${JOBS_TABLE} ADD COLUMN resume_since INTEGER;
+    ALTER TABLE ${JOBS_TABLE} ADD COLUMN last_guard TEXT`,
   },
 ];

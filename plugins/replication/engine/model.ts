@@ -32,7 +32,17 @@ export interface JobProgress {
    * rows above the watermark beyond one run's bounds (a busy day of a `date` column) were never reached.
    */
   resume: Cursor | null;
+  /** The start of the run that began the pass `resume` carries on: the replica is current as of it when the pass ends. */
+  resume_since: number | null;
+  /**
+   * How the last run guarded against late commits. A run on the watermark after one that was not
+   * (a fallback to lookback_seconds, late_commits changed) re-reads lookback_seconds behind its
+   * cursor once: the run before moved the cursor past rows of transactions open then.
+   */
+  last_guard: LateCommitGuardKind | null;
 }
+
+export type LateCommitGuardKind = "watermark" | "lookback" | "none";
 
 export interface Job {
   /** Settings as stored: `source` carries no secret (a password shows as `***`). */
@@ -97,6 +107,8 @@ export const INITIAL_PROGRESS: JobProgress = {
   retry_at: null,
   synced_as_of: null,
   resume: null,
+  resume_since: null,
+  last_guard: null,
 };
 
 /** Backoff after `failures` consecutive failures: 10 s, 20 s, 40 s ... capped at 30 minutes. */

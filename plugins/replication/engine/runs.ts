@@ -142,6 +142,7 @@ export class JobRunner {
       this.store.saveSuccess(name, {
         caughtUp: result.caughtUp,
         current: result.current,
+        ...(result.currentSince === undefined ? {} : { currentSince: result.currentSince }),
         startedAt: started,
         endedAt: ended,
       });

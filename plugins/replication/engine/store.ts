@@ -1,6 +1,6 @@
 import { type Cursor, encodeCursor } from "../pull/cursor";
 import { JOBS_TABLE, RUNS_TABLE } from "./migrations";
-import type { Job, JobSettings, RunRecord, RunTrigger } from "./model";
+import type { Job, JobSettings, LateCommitGuardKind, RunRecord, RunTrigger } from "./model";
 import { type JobRow, parseSchemaChanges, parseStoredJob } from "./stored";
 import type { RowHashFormula } from "../replica/row-hash";
 import { parseRunCounts } from "../verify/store";
@@ -90,9 +90,19 @@ export class JobStore {
     );
   }
 
-  /** JobProgress.resume: where the next run reads on from; null to start from the cursor. */
-  saveResume(name: string, resume: Cursor | null): void {
-    this.sql.exec(`UPDATE ${JOBS_TABLE} SET resume_cursor = ? WHERE name = ?`, encodeCursor(resume), name);
+  /** JobProgress.resume: where the next run reads on from, and since when; null to start from the cursor. */
+  saveResume(name: string, resume: { cursor: Cursor; since: number } | null): void {
+    this.sql.exec(
+      `UPDATE ${JOBS_TABLE} SET resume_cursor = ?, resume_since = ? WHERE name = ?`,
+      encodeCursor(resume?.cursor ?? null),
+      resume?.since ?? null,
+      name,
+    );
+  }
+
+  /** JobProgress.last_guard. */
+  saveLastGuard(name: string, kind: LateCommitGuardKind): void {
+    this.sql.exec(`UPDATE ${JOBS_TABLE} SET last_guard = ? WHERE name = ?`, kind, name);
   }
 
   /** Adds the rows a first copy in key order wrote (pull/first-copy.ts) to rows_synced; the pull counts its own in saveCursor. */
@@ -106,14 +116,17 @@ export class JobStore {
   }
 
   /** `current`: the replica now holds every row the source committed before `startedAt` (JobProgress.synced_as_of). */
-  saveSuccess(name: string, run: { caughtUp: boolean; current: boolean; startedAt: number; endedAt: number }): void {
+  saveSuccess(
+    name: string,
+    run: { caughtUp: boolean; current: boolean; currentSince?: number; startedAt: number; endedAt: number },
+  ): void {
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET caught_up = ?, last_run_at = ?, last_success_at = ?, last_error = NULL,
          consecutive_failures = 0, retry_at = NULL, synced_as_of = coalesce(?, synced_as_of) WHERE name = ?`,
       run.caughtUp ? 1 : 0,
       run.startedAt,
       run.endedAt,
-      run.current ? run.startedAt : null,
+      run.current ? (run.currentSince ?? run.startedAt) : null,
       name,
     );
   }
@@ -144,7 +157,7 @@ export class JobStore {
     // A re-copy in progress is dropped too: the runs copy every row again anyway.
     this.sql.exec(
       `UPDATE ${JOBS_TABLE} SET cursor = NULL, caught_up = 0, rows_synced = 0, last_error = NULL,
-         consecutive_failures = 0, retry_at = NULL, synced_as_of = NULL, resume_cursor = NULL, row_hash = ?,
+         consecutive_failures = 0, retry_at = NULL, synced_as_of = NULL, resume_cursor = NULL, resume_since = NULL, row_hash = ?,
          schema_state = json_set(schema_state, '$.recopy', json('null')) WHERE name = ?`,
       rowHash,
       name,

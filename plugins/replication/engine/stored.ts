@@ -12,7 +12,7 @@ import { describeIssues } from "../../../src/validation";
 import { ROW_HASH_FORMULA_NAMES, ROW_HASH_FORMULAS } from "../replica/row-hash";
 import { type Cursor, decodeCursor } from "../pull/cursor";
 import type { Recopy, SchemaChange, SchemaState } from "../schema-changes/state";
-import type { Job } from "./model";
+import type { Job, LateCommitGuardKind } from "./model";
 import { jobSettings } from "./settings";
 
 /** One row of tmp_replication_jobs, as SQLite returns it. */
@@ -35,6 +35,8 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   synced_as_of: number | null;
   /** JSON of a cursor: see JobProgress.resume. */
   resume_cursor: string | null;
+  resume_since: number | null;
+  last_guard: string | null;
   /** JSON of the job's SchemaState (schema-changes/state.ts); NULL until a run first checked the source's columns. */
   schema_state: string | null;
   /** The last run's late-commit warning (pull/watermark.ts); NULL when it had none. */
@@ -152,6 +154,8 @@ export function parseStoredJob(row: JobRow): Job {
       retry_at: row.retry_at,
       synced_as_of: row.synced_as_of,
       resume: decodeCursor(row.resume_cursor) as Cursor | null,
+      resume_since: row.resume_since,
+      last_guard: guardKindOf(row.last_guard),
     },
   };
 }
@@ -194,4 +198,9 @@ export function parseSchemaChanges(text: string | null): SchemaChange[] {
     console.error("replication: a run's schema_changes are not readable; shown as none");
     return [];
   }
+}
+
+/** A stored guard kind; anything else reads as unknown (the next watermark run then re-reads once). */
+function guardKindOf(value: string | null): LateCommitGuardKind | null {
+  return value === "watermark" || value === "lookback" || value === "none" ? value : null;
 }

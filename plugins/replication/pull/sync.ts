@@ -56,6 +56,8 @@ export interface SyncContext {
 export interface SyncResult {
   cursor: Cursor | null;
   done: boolean;
+  /** When `done` ends a pass that began in an earlier run: that run's start, as of which the replica is current. */
+  currentSince?: number;
 }
 
 /**
@@ -93,9 +95,11 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   const guard = ctx.guard ?? (await lateCommitGuard(ctx.source, ctx.dialect, settings, tracking));
   const warning = guard.kind === "none" ? null : guard.warning;
   let saved = job.progress.cursor;
-  // A run that fell back to lookback_seconds moved its cursor past the rows of transactions open
-  // then, counting on the next run's re-read: the first run back on the watermark re-reads too.
-  const reread = guard.kind === "lookback" || (guard.kind === "watermark" && job.pullWarning !== undefined);
+  // A run that was not on the watermark (a fallback to lookback_seconds, late_commits changed since)
+  // moved its cursor past the rows of transactions open then, counting on the next run's re-read:
+  // the first run back on the watermark re-reads too, caught up or not.
+  const backOnWatermark = guard.kind === "watermark" && job.progress.last_guard !== "watermark";
+  const reread = guard.kind === "lookback" || backOnWatermark;
   // A pass over the rows above the watermark that the last run's bounds cut short goes on where it
   // stopped; the cursor stays put meanwhile (rows it skips may be a late commit's), and the run
   // after the pass starts from the cursor again.
@@ -103,7 +107,11 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   let position =
     resume ??
     (reread
-      ? runStart(saved, { trackingType, caughtUp: job.progress.caught_up, lookbackSeconds: settings.lookback_seconds })
+      ? runStart(saved, {
+          trackingType,
+          caughtUp: backOnWatermark || job.progress.caught_up,
+          lookbackSeconds: settings.lookback_seconds,
+        })
       : saved);
   let passedSaved = position === saved;
   let bytes = 0;
@@ -159,6 +167,7 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
           writeToReplica(settings.target_table, () => writes.write(ctx.host.sql));
           ctx.store.saveCursor(settings.name, save.cursor, slice.length);
           if (first && warning !== (job.pullWarning ?? null)) ctx.store.savePullWarning(settings.name, warning);
+          if (first && guard.kind !== job.progress.last_guard) ctx.store.saveLastGuard(settings.name, guard.kind);
           ctx.store.updateRun(ctx.runId, {
             rows: ctx.tally.rows + slice.length,
             pages: ctx.tally.pages + (last ? 1 : 0),
@@ -174,12 +183,15 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
 
       if (page.ended) {
         if (job.progress.resume) ctx.store.saveResume(settings.name, null);
-        return { cursor: saved, done: true };
+        // A pass that began in an earlier run holds every row committed before that run began.
+        const since = resume ? (job.progress.resume_since ?? undefined) : undefined;
+        return { cursor: saved, done: true, ...(since === undefined ? {} : { currentSince: since }) };
       }
       if (!more) {
         // Cut short with rows read past the cursor: the next run goes on from there.
         if (guard.kind === "watermark" && position && !sameCursor(position, saved)) {
-          ctx.store.saveResume(settings.name, position);
+          const since = resume ? (job.progress.resume_since ?? started) : started;
+          ctx.store.saveResume(settings.name, { cursor: position, since });
         }
         return { cursor: saved, done: false };
       }

@@ -58,6 +58,7 @@ export async function syncFollowingSchema(ctx: SyncContext): Promise<SchemaSyncR
     done: synced.done && recopied.done,
     caughtUp: synced.done,
     current: upToDate,
+    ...(synced.currentSince === undefined ? {} : { currentSince: synced.currentSince }),
     schemaChanges: changes,
   };
 }
