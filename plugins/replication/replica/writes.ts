@@ -53,8 +53,13 @@ export function upsertFromJsonSql(
   rowsFrom: JsonRowsFunction,
 ): string {
   const names = columns.map((c) => quoteSqlite(c.name));
-  const values = columns.map((c, i) => (c.sqliteType === "BLOB" ? `unhex(value ->> ${i})` : `value ->> ${i}`));
+  const values = columns.map(jsonCell);
   return `INSERT INTO ${quoteSqlite(table)} (${names.join(", ")}) SELECT ${values.join(", ")} FROM ${rowsFrom}(?) WHERE true ${onConflict(columns, key)}`;
+}
+
+/** Cell `i` of a JSON batch row, as the column stores it (blobs travel as hex). */
+function jsonCell(column: SourceColumn, i: number): string {
+  return column.sqliteType === "BLOB" ? `unhex(value ->> ${i})` : `value ->> ${i}`;
 }
 
 /**
@@ -68,15 +73,14 @@ export function updateExistingFromJsonSql(
   rowsFrom: JsonRowsFunction,
 ): string {
   const names = columns.map((c) => quoteSqlite(c.name));
-  const value = (c: SourceColumn, i: number) => (c.sqliteType === "BLOB" ? `unhex(value ->> ${i})` : `value ->> ${i}`);
   const held = key
     .map((k) => {
       const i = columns.findIndex((c) => c.name === k);
-      return `held.${quoteSqlite(k)} = ${value(columns[i]!, i)}`;
+      return `held.${quoteSqlite(k)} = ${jsonCell(columns[i]!, i)}`;
     })
     .join(" AND ");
   return (
-    `INSERT INTO ${quoteSqlite(table)} (${names.join(", ")}) SELECT ${columns.map(value).join(", ")} FROM ${rowsFrom}(?) ` +
+    `INSERT INTO ${quoteSqlite(table)} (${names.join(", ")}) SELECT ${columns.map(jsonCell).join(", ")} FROM ${rowsFrom}(?) ` +
     `WHERE EXISTS (SELECT 1 FROM ${quoteSqlite(table)} AS held WHERE ${held}) ${onConflict(columns, key)}`
   );
 }
