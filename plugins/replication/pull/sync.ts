@@ -98,10 +98,11 @@ export async function syncJob(ctx: SyncContext): Promise<SyncResult> {
   // A run that was not on the watermark (a fallback to lookback_seconds, late_commits changed since)
   // moved its cursor past the rows of transactions open then, counting on the next run's re-read:
   // the first run back on the watermark re-reads too, caught up or not.
-  const last = job.progress.last_guard;
+  const lastGuard = job.progress.last_guard;
   // (A job's first run has no run before it; a job from before last_guard was kept knows of a fallback by its warning.)
   const backOnWatermark =
-    guard.kind === "watermark" && (last === "lookback" || last === "none" || (last === null && !!job.pullWarning));
+    guard.kind === "watermark" &&
+    (lastGuard === "lookback" || lastGuard === "none" || (lastGuard === null && !!job.pullWarning));
   const reread = guard.kind === "lookback" || backOnWatermark;
   // A pass over the rows above the watermark that the last run's bounds cut short goes on where it
   // stopped; the cursor stays put meanwhile (rows it skips may be a late commit's), and the run
