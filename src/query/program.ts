@@ -118,7 +118,6 @@ export function programAccess(rows: readonly ExplainRow[]): ProgramAccess {
   // with cursors and registers of its own.
   let lastAddr = -1;
   let rootOfCursor = new Map<number, number>();
-  let readRootOfCursor = new Map<number, number>();
   let autoincrementRowids = new Set<number>();
   /** True (and the program's access to main unchanged) when `db` is not the main database. */
   const elsewhere = (db: number) => {
@@ -130,12 +129,11 @@ export function programAccess(rows: readonly ExplainRow[]): ProgramAccess {
   for (const row of rows) {
     if (row.addr <= lastAddr) {
       rootOfCursor = new Map();
-      readRootOfCursor = new Map();
       autoincrementRowids = new Set();
     }
     lastAddr = row.addr;
     if (row.opcode === "Yield") access.loopsOver.add(ROWS_OF_ITS_OWN);
-    if (STEP_OPCODES.has(row.opcode)) access.loopsOver.add(readRootOfCursor.get(row.p1) ?? ROWS_OF_ITS_OWN);
+    if (STEP_OPCODES.has(row.opcode)) access.loopsOver.add(rootOfCursor.get(row.p1) ?? ROWS_OF_ITS_OWN);
     switch (row.opcode) {
       case "OpenRead":
       case "ReopenIdx":
@@ -145,9 +143,8 @@ export function programAccess(rows: readonly ExplainRow[]): ProgramAccess {
           access.opensNewTree = true;
           break;
         }
-        readRootOfCursor.set(row.p1, row.p2);
+        rootOfCursor.set(row.p1, row.p2);
         if (row.opcode === "OpenWrite") {
-          rootOfCursor.set(row.p1, row.p2);
           access.writes.add(row.p2);
           if (row.p2 === SCHEMA_ROOT) access.changesSchema = true;
         } else {
