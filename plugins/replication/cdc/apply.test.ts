@@ -6,6 +6,7 @@ import { createTableSql } from "../replica/table";
 import { withRowHash } from "../replica/hash-column";
 import { deleteKeysSql } from "../replica/keys";
 import { rowHash } from "../replica/row-hash";
+import { MAX_BATCH_CHARS } from "../replica/writes";
 import { lastPerKey, ReplicaWriter } from "./apply";
 import type { ApplyOp } from "./plan";
 
@@ -142,6 +143,36 @@ describe("ReplicaWriter", () => {
       // A row the replica does not hold is not invented with NULL for what was not sent (replayed
       // over a snapshot, the copy holds it at another key, or the source deleted it since).
     ]);
+  });
+
+  it("writes a row too large for a JSON batch, missing a value, only over a row the replica holds", async () => {
+    // Over MAX_BATCH_CHARS, each row is bound on its own (updateExistingRowSql, numbered parameters).
+    const large = "x".repeat(MAX_BATCH_CHARS + 1);
+    expect(
+      await applied(
+        [upsert([1, bytes(1), "kept", 1])],
+        [
+          {
+            op: "upsert",
+            present: [true, true, false, true],
+            rows: [
+              [1, bytes(1), null, large.length],
+              [6, bytes(1), null, 6],
+            ],
+            texts: null,
+          },
+          {
+            op: "upsert",
+            present: [true, true, true, false],
+            rows: [
+              [1, bytes(1), large, null],
+              [7, bytes(1), large, null],
+            ],
+            texts: null,
+          },
+        ],
+      ),
+    ).toEqual([["1", "01", large, large.length]]);
   });
 
   it("moves a row to a new key, keeping its values", async () => {
